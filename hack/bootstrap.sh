@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Builds the pinned test tools from the Go module proxy into a cache outside
+# the repository. Idempotent: a tool already built at its pinned version is
+# skipped, so a second run takes seconds.
+#
+#   hack/bootstrap.sh            build everything
+#   hack/bootstrap.sh --print    print the tools directory and exit
+#
+# The cache lives in $MIGRATE_TUI_TOOLS (default ~/.cache/migrate-tui/tools).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=hack/versions.env
+. "$here/versions.env"
+
+TOOLS=${MIGRATE_TUI_TOOLS:-$HOME/.cache/migrate-tui/tools}
+BIN=$TOOLS/bin
+SRC=$TOOLS/src
+STAMPS=$TOOLS/stamps
+if [ "${1:-}" = "--print" ]; then echo "$TOOLS"; exit 0; fi
+mkdir -p "$BIN" "$SRC" "$STAMPS"
+
+export GOFLAGS=-mod=mod
+export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+
+log() { printf '[bootstrap %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# done_already NAME VERSION: true when NAME was built at VERSION and its
+# binaries are still there.
+done_already() {
+  [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]
+}
+stamp() { echo "$2" >"$STAMPS/$1"; }
+
+modfile() { go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["GoMod"])'; }
+moddir() { go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'; }
+
+build_kube() {
+  local v=$KUBERNETES_VERSION
+  if done_already kube "$v" && [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kube-controller-manager" ] && [ -x "$BIN/kube-scheduler" ]; then
+    log "kube-apiserver, kube-controller-manager, kube-scheduler $v: cached"; return
+  fi
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler $v (first time: several minutes)"
+  local d=$SRC/kube
+  rm -rf "$d"; mkdir -p "$d"; cd "$d"
+  go mod init migrate-tui-tools/kube >/dev/null 2>&1
+  go mod edit -go=1.26 -require="k8s.io/kubernetes@$v"
+  # Replace every staging module k8s.io/kubernetes itself replaces with ./staging.
+  local staging
+  staging=$(go mod edit -json "$(modfile "k8s.io/kubernetes@$v")" | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+print(" ".join(r["Old"]["Path"] for r in d.get("Replace") or [] if r["New"]["Path"].startswith("./staging")))')
+  local m
+  for m in $staging; do go mod edit -replace="$m=$m@$KUBERNETES_STAGING_VERSION"; done
+  go get "k8s.io/kubernetes/cmd/kube-apiserver@$v" "k8s.io/kubernetes/cmd/kube-controller-manager@$v" "k8s.io/kubernetes/cmd/kube-scheduler@$v"
+  for m in kube-apiserver kube-controller-manager kube-scheduler; do
+    log "  go build $m"
+    go build -o "$BIN/$m" "k8s.io/kubernetes/cmd/$m"
+  done
+  stamp kube "$v"
+}
+
+build_tofu() {
+  local v=$OPENTOFU_VERSION
+  if done_already tofu "$v" && [ -x "$BIN/tofu" ]; then log "tofu $v: cached"; return; fi
+  log "building OpenTofu $v"
+  local d=$SRC/tofu
+  rm -rf "$d"; mkdir -p "$d"; cd "$d"
+  go mod init migrate-tui-tools/tofu >/dev/null 2>&1
+  go mod edit -go=1.26 -require="github.com/opentofu/opentofu@$v" -replace="github.com/hashicorp/hcl/v2=$OPENTOFU_HCL_REPLACE"
+  go get "github.com/opentofu/opentofu/cmd/tofu@$v"
+  go build -o "$BIN/tofu" github.com/opentofu/opentofu/cmd/tofu
+  stamp tofu "$v"
+}
+
+build_provider() {
+  local v=$KUBECTL_PROVIDER_VERSION plain=${KUBECTL_PROVIDER_VERSION#v}
+  local arch; arch=$(go env GOOS)_$(go env GOARCH)
+  local exe=$TOOLS/provider-build/terraform-provider-kubectl
+  if done_already provider "$v" && [ -x "$TOOLS/mirror/registry.opentofu.org/gavinbunney/kubectl/$plain/$arch/terraform-provider-kubectl_$v" ]; then
+    log "gavinbunney/kubectl provider $v: cached"; return
+  fi
+  log "building the gavinbunney/kubectl provider $v"
+  mkdir -p "$TOOLS/provider-build"
+  GOBIN=$TOOLS/provider-build go install "github.com/gavinbunney/terraform-provider-kubectl@$v"
+  # A filesystem mirror in the unpacked layout, for both registries' names, so
+  # `tofu init` and `terraform init` find it with no network.
+  local host
+  for host in registry.opentofu.org registry.terraform.io; do
+    mkdir -p "$TOOLS/mirror/$host/gavinbunney/kubectl/$plain/$arch"
+    cp "$exe" "$TOOLS/mirror/$host/gavinbunney/kubectl/$plain/$arch/terraform-provider-kubectl_$v"
+  done
+  stamp provider "$v"
+}
+
+go_install() { # NAME VERSION PACKAGE
+  if done_already "$1" "$2" && [ -x "$BIN/$1" ]; then log "$1 $2: cached"; return; fi
+  log "building $1 $2"
+  GOBIN=$BIN go install "$3@$2"
+  stamp "$1" "$2"
+}
+
+build_vpa() {
+  local v=$VPA_VERSION
+  if done_already vpa-recommender "$v" && [ -x "$BIN/vpa-recommender" ]; then log "vpa-recommender $v: cached"; return; fi
+  log "building the VPA recommender $v"
+  local d=$SRC/vpa mod="k8s.io/autoscaler/vertical-pod-autoscaler"
+  rm -rf "$d"; mkdir -p "$d"; cd "$d"
+  go mod init migrate-tui-tools/vpa >/dev/null 2>&1
+  go mod edit -go=1.26 -require="$mod@$v"
+  # Repeat the module's own exclude block (old client-go tags).
+  local ex
+  for ex in $(go mod edit -json "$(modfile "$mod@$v")" | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+print(" ".join(e["Path"]+"@"+e["Version"] for e in d.get("Exclude") or []))'); do
+    go mod edit -exclude="$ex"
+  done
+  go get "$mod/pkg/recommender@$v"
+  go build -o "$BIN/vpa-recommender" "$mod/pkg/recommender"
+  stamp vpa-recommender "$v"
+}
+
+# Module sources the test world reads CRDs and KWOK stages from.
+fetch_sources() {
+  log "fetching CRD and stage sources into the module cache"
+  local m
+  for m in "sigs.k8s.io/kwok@$KWOK_VERSION" "k8s.io/autoscaler/vertical-pod-autoscaler@$VPA_VERSION" \
+    "github.com/external-secrets/external-secrets@$EXTERNAL_SECRETS_VERSION" \
+    "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" "github.com/cilium/cilium@$CILIUM_VERSION" \
+    "github.com/k3s-io/helm-controller@$K3S_HELM_CONTROLLER_VERSION"; do
+    (cd "$SRC" && moddir "$m" >/dev/null) || { echo "bootstrap: could not fetch $m from the Go module proxy" >&2; exit 1; }
+  done
+}
+
+need_etcd() {
+  if command -v etcd >/dev/null 2>&1; then log "etcd: $(command -v etcd)"; return; fi
+  if [ "$(id -u)" = 0 ]; then
+    log "installing etcd-server from Debian"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
+  else
+    echo "bootstrap: etcd is missing; run: sudo apt-get install -y etcd-server" >&2; exit 1
+  fi
+}
+
+start=$(date +%s)
+need_etcd
+build_kube
+build_tofu
+build_provider
+go_install kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+go_install metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
+build_vpa
+fetch_sources
+log "done in $(( $(date +%s) - start ))s; tools in $TOOLS"
