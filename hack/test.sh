@@ -4,13 +4,25 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! command -v shellcheck >/dev/null 2>&1 || ! command -v sshd >/dev/null 2>&1 && [ ! -x /usr/sbin/sshd ]; then
+need_pkgs=()
+command -v shellcheck >/dev/null 2>&1 || need_pkgs+=(shellcheck)
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
+    echo "[test] installing ${need_pkgs[*]} from Debian"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck openssh-server openssh-client iproute2 >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "[test] missing ${need_pkgs[*]}: sudo apt-get install -y ${need_pkgs[*]}" >&2
+    exit 1
   fi
 fi
 bash hack/bootstrap.sh
+echo "[test] go vet ./..."
 go vet ./...
+echo "[test] go test ./..."
 # One test world per package; -p 2 matches CI's two cores.
-go test -p 2 -count=1 -timeout 40m "$@" ./...
+go test -p 2 -count=1 -timeout 45m "$@" ./...
