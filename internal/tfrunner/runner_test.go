@@ -106,14 +106,14 @@ func TestPlanSummaryAndProgressInOrder(t *testing.T) {
 	if s.Add != 4 || s.Change != 0 || s.Destroy != 0 || s.Steps != 4 {
 		t.Fatalf("summary = %s, steps %d; want 4 to add, 0 to change, 0 to destroy, 4 steps", s, s.Steps)
 	}
-	if m := s.ByModule["module.mesh"]; m == nil || m.Add != 2 {
-		t.Fatalf("module.mesh summary = %+v, want 2 to add", m)
+	if m := s.ByModule["module.service_mesh"]; m == nil || m.Add != 2 {
+		t.Fatalf("module.service_mesh summary = %+v, want 2 to add", m)
 	}
 	if m := s.ByModule["module.storage"]; m == nil || m.Add != 1 {
 		t.Fatalf("module.storage summary = %+v, want 1 to add", m)
 	}
-	if m := s.ByModule[""]; m == nil || m.Add != 1 {
-		t.Fatalf("root module summary = %+v, want 1 to add", m)
+	if m := s.ByModule["module.ingress[0]"]; m == nil || m.Add != 1 {
+		t.Fatalf("module.ingress[0] summary = %+v, want 1 to add", m)
 	}
 	if st, err := os.Stat(p.File); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("saved plan %s: %v %v, want a 0600 file", p.File, st, err)
@@ -154,7 +154,7 @@ func TestPlanSummaryAndProgressInOrder(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"module.mesh.terraform_data.r[0]", "module.mesh.terraform_data.r[1]", "module.storage.terraform_data.r[0]", "terraform_data.outside[0]"}
+	want := []string{"module.service_mesh.terraform_data.r[0]", "module.service_mesh.terraform_data.r[1]", "module.storage.terraform_data.r[0]", "module.ingress[0].terraform_data.r[0]"}
 	for _, a := range want {
 		if !completed[a] {
 			t.Errorf("no resource_complete for %s (completed: %v)", a, completed)
@@ -208,13 +208,13 @@ func TestDestroyOutsideStageRefused(t *testing.T) {
 	if !errors.As(err, &de) {
 		t.Fatalf("plan error = %v, want a DestroyOutsideError", err)
 	}
-	if got := strings.Join(de.Addresses, ","); got != "terraform_data.outside[0]" {
-		t.Fatalf("refused addresses = %s, want only terraform_data.outside[0] (module.mesh.terraform_data.r[1] is the stage's own)", got)
+	if got := strings.Join(de.Addresses, ","); got != "module.ingress[0].terraform_data.r[0]" {
+		t.Fatalf("refused addresses = %s, want only module.ingress[0].terraform_data.r[0] (module.service_mesh.terraform_data.r[1] is the stage's own)", got)
 	}
 	if p == nil || p.Summary.Destroy != 2 || len(p.Summary.Destroys) != 2 {
 		t.Fatalf("refused plan summary = %+v, want the 2 destroys listed", p)
 	}
-	if !strings.Contains(err.Error(), "terraform_data.outside[0]") {
+	if !strings.Contains(err.Error(), "module.ingress[0].terraform_data.r[0]") {
 		t.Fatalf("message %q does not name the address", err)
 	}
 	if _, err := os.Stat(p.File); !os.IsNotExist(err) {
@@ -258,7 +258,7 @@ func TestInterruptThenResume(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	evs, err := applyCollect(ctx, r, p, func(e Event) {
-		if e.Kind == EventResourceStart && strings.HasPrefix(e.Address, "module.mesh.") {
+		if e.Kind == EventResourceStart && strings.HasPrefix(e.Address, "module.service_mesh.") {
 			cancel() // Ctrl+C while a mesh resource is being created
 		}
 	})
@@ -308,7 +308,7 @@ func TestLockContention(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- a.Apply(ctx, p, ch) }()
 	for e := range ch {
-		if e.Kind == EventResourceStart && strings.HasPrefix(e.Address, "module.mesh.") {
+		if e.Kind == EventResourceStart && strings.HasPrefix(e.Address, "module.service_mesh.") {
 			break // apply A now holds the state lock and waits at the gate
 		}
 	}

@@ -93,16 +93,20 @@ func Summarize(p *tfjson.Plan) Summary {
 }
 
 // StageScopes maps each Terraform-applied stage to the module address
-// prefixes it owns (see main.tf). A plan for a stage may destroy only inside
-// these; this is the one place the mapping lives.
+// prefixes it owns (the module blocks of main.tf). A plan for a stage may
+// destroy only inside these; this is the one place the mapping lives.
 var StageScopes = map[string][]string{
 	"storage":  {"module.storage"},
-	"mesh":     {"module.mesh"},
+	"mesh":     {"module.service_mesh"},
 	"vault":    {"module.vault_integration"},
 	"vpa":      {"module.vpa"},
 	"ingress":  {"module.ingress"},
-	"services": {"module.services", "module.poc_services"},
+	"services": {"module.poc_namespace", "module.whoami", "module.echo", "module.overseerr"},
 }
+
+// AnyStage are root addresses any stage may replace: terraform_data records
+// of the decisions hold no infrastructure.
+var AnyStage = []string{"terraform_data"}
 
 // inScope says whether addr lies inside one of the prefixes.
 func inScope(addr string, prefixes []string) bool {
@@ -133,7 +137,7 @@ func CheckScope(stage string, s Summary) error {
 	prefixes := StageScopes[stage]
 	var outside []string
 	for _, a := range s.Destroys {
-		if !inScope(a, prefixes) {
+		if !inScope(a, prefixes) && !inScope(a, AnyStage) {
 			outside = append(outside, a)
 		}
 	}

@@ -1,5 +1,5 @@
-# A stand-in for the root configuration: stage modules and one resource that
-# belongs to no stage. Only the built-in terraform_data resource is used, so
+# A stand-in for the root configuration: modules named like main.tf's stage
+# modules. Only the built-in terraform_data resource is used, so
 # no provider is installed; "gate" makes a resource wait until a file exists.
 variable "mesh_count" {
   type    = number
@@ -14,7 +14,7 @@ variable "gate" {
   default = ""
 }
 
-module "mesh" {
+module "service_mesh" {
   source = "./modules/m"
   n      = var.mesh_count
   gate   = var.gate
@@ -26,7 +26,9 @@ module "storage" {
   gate   = ""
 }
 
-resource "terraform_data" "outside" {
-  count = var.keep_outside ? 1 : 0
-  input = "not part of any stage"
+module "ingress" {
+  source = "./modules/m"
+  count  = var.keep_outside ? 1 : 0
+  n      = 1
+  gate   = ""
 }

@@ -1,0 +1,335 @@
+// Package stages runs the platform stages (storage, mesh, vault, vpa,
+// ingress, services): each is planned and applied through tfrunner with the
+// stage added to enabled_stages in terraform.tfvars, then verified, with the
+// Nomad guard before and after. The steps are separate calls so the TUI
+// (stageui) and `migrate-tui apply` drive the same rules.
+package stages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"migrate-tui/internal/tfrunner"
+)
+
+// Stage is one Terraform-applied installation stage.
+type Stage struct {
+	Name  string
+	Title string
+	// What the stage installs, one line for the plan screen.
+	Blurb string
+}
+
+// Platform lists the stages in the order they are applied (the order of
+// enabled_stages in variables.tf). The cluster stage runs over SSH
+// (internal/sshinstall) and is not here.
+var Platform = []Stage{
+	{Name: "storage", Title: "Storage", Blurb: "the storage class for PoC volumes"},
+	{Name: "mesh", Title: "Mesh", Blurb: "the service mesh / mTLS and its policies"},
+	{Name: "vault", Title: "Vault integration", Blurb: "the Kubernetes side of Vault: token reviewer, secret store"},
+	{Name: "vpa", Title: "VPA", Blurb: "the Vertical Pod Autoscaler and its admission TLS"},
+	{Name: "ingress", Title: "Ingress", Blurb: "Traefik on K3s behind the external Traefik"},
+	{Name: "services", Title: "PoC services", Blurb: "whoami, echo and overseerr"},
+}
+
+// ByName returns the stage called name.
+func ByName(name string) (Stage, bool) {
+	for _, s := range Platform {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Stage{}, false
+}
+
+// Names lists the stage names in order.
+func Names() []string {
+	var n []string
+	for _, s := range Platform {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+// Terraform is the part of tfrunner a stage uses.
+type Terraform interface {
+	Init(ctx context.Context) error
+	Plan(ctx context.Context, stage string) (*tfrunner.Plan, error)
+	Apply(ctx context.Context, p *tfrunner.Plan, events chan<- tfrunner.Event) error
+}
+
+// Vars reads and writes enabled_stages in terraform.tfvars.
+type Vars interface {
+	EnabledStages() ([]string, error)
+	SetEnabledStages([]string) error
+}
+
+// Regression is one way Nomad got worse than the preflight baseline.
+type Regression struct {
+	Job  string `json:"job"`
+	What string `json:"what"`
+}
+
+// Guard compares Nomad now against the preflight baseline.
+type Guard interface {
+	Regressions(ctx context.Context) ([]Regression, error)
+}
+
+// CheckResult is one verify check's outcome.
+type CheckResult struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Passed   bool   `json:"passed"`
+	Evidence string `json:"evidence"`
+	Hint     string `json:"hint,omitempty"`
+}
+
+// Verifier runs a stage's own checks after its apply.
+type Verifier interface {
+	Verify(ctx context.Context, s Stage) ([]CheckResult, error)
+}
+
+// Outcome is how a stage ended, as recorded.
+type Outcome string
+
+const (
+	Applied     Outcome = "applied"
+	Interrupted Outcome = "interrupted"
+	Failed      Outcome = "failed"
+	VerifyFail  Outcome = "verify-failed"
+	Skipped     Outcome = "skipped"
+	Refused     Outcome = "refused"
+	RolledBack  Outcome = "rolled-back"
+	NomadHurt   Outcome = "nomad-regression"
+)
+
+// Result is what is recorded about a stage run.
+type Result struct {
+	Stage       string           `json:"stage"`
+	Outcome     Outcome          `json:"outcome"`
+	Summary     tfrunner.Summary `json:"summary"`
+	Checks      []CheckResult    `json:"checks,omitempty"`
+	Regressions []Regression     `json:"regressions,omitempty"`
+	LogPath     string           `json:"log,omitempty"`
+	Reason      string           `json:"reason,omitempty"`
+	At          time.Time        `json:"at"`
+}
+
+// Recorder stores stage results (internal/state).
+type Recorder interface {
+	RecordStage(r Result) error
+}
+
+// RegressionError stops the wizard: Nomad is worse than at preflight.
+type RegressionError struct {
+	When        string // "before" or "after" the stage
+	Stage       string
+	Regressions []Regression
+}
+
+func (e *RegressionError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Nomad regressed %s stage %s compared with the preflight baseline:", e.When, e.Stage)
+	for _, r := range e.Regressions {
+		fmt.Fprintf(&b, "\n  - %s: %s", r.Job, r.What)
+	}
+	b.WriteString("\nStopped. Look at those jobs (nomad job status JOB); when Nomad is healthy again, run the stage again")
+	if e.When == "after" {
+		b.WriteString(" or roll it back")
+	}
+	b.WriteString(".")
+	return b.String()
+}
+
+// VerifyError says which of the stage's checks failed.
+type VerifyError struct {
+	Stage  string
+	Failed []CheckResult
+}
+
+func (e *VerifyError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stage %s applied but %d check(s) did not pass:", e.Stage, len(e.Failed))
+	for _, c := range e.Failed {
+		fmt.Fprintf(&b, "\n  ✗ %s: %s", c.Title, c.Evidence)
+		if c.Hint != "" {
+			fmt.Fprintf(&b, "\n    hint: %s", c.Hint)
+		}
+	}
+	b.WriteString("\nRetry the verification, skip the stage (recorded) or roll it back.")
+	return b.String()
+}
+
+// Runner carries one stage through its steps.
+type Runner struct {
+	TF     Terraform
+	Vars   Vars
+	Guard  Guard
+	Checks Verifier
+	Record Recorder // optional
+	Now    func() time.Time
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) record(res Result) error {
+	if r.Record == nil {
+		return nil
+	}
+	res.At = r.now()
+	return r.Record.RecordStage(res)
+}
+
+// guard runs the Nomad guard; a regression is a *RegressionError.
+func (r *Runner) guard(ctx context.Context, when, stage string) error {
+	if r.Guard == nil {
+		return errors.New("no Nomad guard configured: migrate-tui applies a stage only while it can compare Nomad against the preflight baseline")
+	}
+	regs, err := r.Guard.Regressions(ctx)
+	if err != nil {
+		return fmt.Errorf("Nomad guard %s stage %s: %w", when, stage, err)
+	}
+	if len(regs) > 0 {
+		return &RegressionError{When: when, Stage: stage, Regressions: regs}
+	}
+	return nil
+}
+
+// withStage returns enabled with s added, in Platform order.
+func withStage(enabled []string, s string, add bool) []string {
+	set := map[string]bool{}
+	for _, e := range enabled {
+		set[e] = true
+	}
+	set[s] = add
+	var out []string
+	for _, n := range Names() {
+		if set[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Plan checks Nomad, enables the stage in terraform.tfvars, inits and plans.
+// A plan that destroys outside the stage comes back with the refusal.
+func (r *Runner) Plan(ctx context.Context, s Stage) (*tfrunner.Plan, error) {
+	if err := r.guard(ctx, "before", s.Name); err != nil {
+		var re *RegressionError
+		if errors.As(err, &re) {
+			_ = r.record(Result{Stage: s.Name, Outcome: NomadHurt, Regressions: re.Regressions, Reason: "before the stage"})
+		}
+		return nil, err
+	}
+	enabled, err := r.Vars.EnabledStages()
+	if err != nil {
+		return nil, err
+	}
+	if want := withStage(enabled, s.Name, true); !slices.Equal(want, enabled) {
+		if err := r.Vars.SetEnabledStages(want); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.TF.Init(ctx); err != nil {
+		return nil, err
+	}
+	p, err := r.TF.Plan(ctx, s.Name)
+	var de *tfrunner.DestroyOutsideError
+	if errors.As(err, &de) {
+		res := Result{Stage: s.Name, Outcome: Refused, Reason: de.Error()}
+		if p != nil {
+			res.Summary, res.LogPath = p.Summary, p.LogPath
+		}
+		_ = r.record(res)
+	}
+	return p, err
+}
+
+// Apply applies the saved plan, forwarding progress events (events is closed
+// when done). An interruption is recorded; the next run re-plans.
+func (r *Runner) Apply(ctx context.Context, p *tfrunner.Plan, events chan<- tfrunner.Event) error {
+	err := r.TF.Apply(ctx, p, events)
+	switch {
+	case errors.Is(err, tfrunner.ErrInterrupted):
+		_ = r.record(Result{Stage: p.Stage, Outcome: Interrupted, Summary: p.Summary, LogPath: p.LogPath, Reason: "interrupted during apply; run the stage again to re-plan and continue"})
+	case err != nil:
+		_ = r.record(Result{Stage: p.Stage, Outcome: Failed, Summary: p.Summary, LogPath: p.LogPath, Reason: err.Error()})
+	}
+	return err
+}
+
+// Verify runs the Nomad guard and the stage's checks after an apply; it
+// records the stage applied when both pass.
+func (r *Runner) Verify(ctx context.Context, s Stage, p *tfrunner.Plan) ([]CheckResult, error) {
+	res := Result{Stage: s.Name}
+	if p != nil {
+		res.Summary, res.LogPath = p.Summary, p.LogPath
+	}
+	if err := r.guard(ctx, "after", s.Name); err != nil {
+		var re *RegressionError
+		if errors.As(err, &re) {
+			res.Outcome, res.Regressions = NomadHurt, re.Regressions
+			_ = r.record(res)
+		}
+		return nil, err
+	}
+	var results []CheckResult
+	if r.Checks != nil {
+		var err error
+		if results, err = r.Checks.Verify(ctx, s); err != nil {
+			return nil, fmt.Errorf("verifying stage %s: %w", s.Name, err)
+		}
+	}
+	res.Checks = results
+	var failed []CheckResult
+	for _, c := range results {
+		if !c.Passed {
+			failed = append(failed, c)
+		}
+	}
+	if len(failed) > 0 {
+		res.Outcome = VerifyFail
+		_ = r.record(res)
+		return results, &VerifyError{Stage: s.Name, Failed: failed}
+	}
+	res.Outcome = Applied
+	return results, r.record(res)
+}
+
+// Skip records that the operator moved on past a stage whose checks failed.
+func (r *Runner) Skip(s Stage, reason string) error {
+	return r.record(Result{Stage: s.Name, Outcome: Skipped, Reason: reason})
+}
+
+// PlanRollback removes the stage from enabled_stages and plans; the plan
+// destroys only the stage's own resources (anything else is refused).
+func (r *Runner) PlanRollback(ctx context.Context, s Stage) (*tfrunner.Plan, error) {
+	enabled, err := r.Vars.EnabledStages()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Vars.SetEnabledStages(withStage(enabled, s.Name, false)); err != nil {
+		return nil, err
+	}
+	if err := r.TF.Init(ctx); err != nil {
+		return nil, err
+	}
+	return r.TF.Plan(ctx, s.Name)
+}
+
+// ApplyRollback applies a rollback plan and records the stage rolled back.
+func (r *Runner) ApplyRollback(ctx context.Context, p *tfrunner.Plan, events chan<- tfrunner.Event) error {
+	if err := r.TF.Apply(ctx, p, events); err != nil {
+		return err
+	}
+	return r.record(Result{Stage: p.Stage, Outcome: RolledBack, Summary: p.Summary, LogPath: p.LogPath})
+}
