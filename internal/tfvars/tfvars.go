@@ -1,0 +1,280 @@
+// Package tfvars reads and updates terraform.tfvars with hclwrite: only the
+// keys asked for change; comments, ordering and every other key stay as the
+// operator left them. A file that does not parse is never overwritten.
+package tfvars
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// FileName is the file Terraform reads automatically from the root module.
+const FileName = "terraform.tfvars"
+
+// Header starts a terraform.tfvars that migrate-tui creates.
+const Header = `# Written by migrate-tui (decisions). Every key is declared in variables.tf.
+# Edit by hand if you like: migrate-tui changes only the keys it owns and keeps
+# comments, order and any other keys.
+`
+
+// ParseError says where a tfvars file stopped parsing.
+type ParseError struct {
+	Path    string
+	Line    int
+	Column  int
+	Summary string
+	Detail  string
+}
+
+func (e *ParseError) Error() string {
+	msg := fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Column, e.Summary)
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg + ". migrate-tui did not change the file; fix it (or move it aside) and try again"
+}
+
+func parseError(path string, diags hcl.Diagnostics) error {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError {
+			continue
+		}
+		pe := &ParseError{Path: path, Summary: d.Summary, Detail: d.Detail, Line: 1, Column: 1}
+		if d.Subject != nil {
+			pe.Line, pe.Column = d.Subject.Start.Line, d.Subject.Start.Column
+		}
+		return pe
+	}
+	return nil
+}
+
+// Read parses a tfvars file and returns every attribute whose value is a
+// constant expression. A missing file is empty. Attributes whose value needs
+// evaluation (references, functions) are reported in nonConst.
+func Read(path string) (vals map[string]cty.Value, nonConst []string, err error) {
+	src, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]cty.Value{}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return Parse(src, path)
+}
+
+// Parse is Read on bytes already in memory.
+func Parse(src []byte, path string) (vals map[string]cty.Value, nonConst []string, err error) {
+	f, diags := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, nil, parseError(path, diags)
+	}
+	body, ok := f.Body.(*hclsyntax.Body)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: not native HCL syntax", path)
+	}
+	if len(body.Blocks) > 0 {
+		b := body.Blocks[0]
+		return nil, nil, &ParseError{Path: path, Line: b.TypeRange.Start.Line, Column: b.TypeRange.Start.Column,
+			Summary: "Unexpected block", Detail: fmt.Sprintf("a tfvars file holds only KEY = VALUE lines, found a %q block", b.Type)}
+	}
+	vals = map[string]cty.Value{}
+	for name, attr := range body.Attributes {
+		v, d := attr.Expr.Value(nil)
+		if d.HasErrors() {
+			nonConst = append(nonConst, name)
+			continue
+		}
+		vals[name] = v
+	}
+	return vals, nonConst, nil
+}
+
+// Update sets the given keys in the tfvars file at path (creating it with
+// Header when missing) and leaves everything else as it was. Keys are
+// appended in the order given by order when they are new. The write is
+// atomic: a temp file in the same directory, fsync, rename.
+func Update(path string, set map[string]cty.Value, order []string) error {
+	src, err := os.ReadFile(path)
+	mode := os.FileMode(0o644)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		src = []byte(Header)
+	case err != nil:
+		return fmt.Errorf("reading %s: %w", path, err)
+	default:
+		if st, err := os.Stat(path); err == nil {
+			mode = st.Mode().Perm()
+		}
+	}
+	out, err := Render(src, path, set, order)
+	if err != nil {
+		return err
+	}
+	if bytes.Equal(out, src) {
+		if _, statErr := os.Stat(path); statErr == nil {
+			return nil
+		}
+	}
+	return writeAtomic(path, out, mode)
+}
+
+// Render returns src with the given keys set; see Update.
+func Render(src []byte, path string, set map[string]cty.Value, order []string) ([]byte, error) {
+	// hclsyntax reports precise positions; hclwrite then edits the tokens.
+	if _, _, err := Parse(src, path); err != nil {
+		return nil, err
+	}
+	f, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, parseError(path, diags)
+	}
+	body := f.Body()
+	keys := orderedKeys(set, order)
+	for _, k := range keys {
+		v := set[k]
+		if a := body.GetAttribute(k); a != nil {
+			// Leave an attribute alone when it already holds this value, so a
+			// hand-formatted expression is not rewritten for nothing.
+			if cur, d := exprValue(a); d == nil && cur.Equals(v).True() && cur.Type().Equals(v.Type()) {
+				continue
+			}
+		}
+		body.SetAttributeRaw(k, tokensFor(v))
+	}
+	return hclwrite.Format(f.Bytes()), nil
+}
+
+func exprValue(a *hclwrite.Attribute) (cty.Value, error) {
+	src := a.Expr().BuildTokens(nil).Bytes()
+	e, d := hclsyntax.ParseExpression(src, "", hcl.InitialPos)
+	if d.HasErrors() {
+		return cty.NilVal, d
+	}
+	v, d := e.Value(nil)
+	if d.HasErrors() {
+		return cty.NilVal, d
+	}
+	defer func() { recover() }()
+	return v, nil
+}
+
+func orderedKeys(set map[string]cty.Value, order []string) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, k := range order {
+		if _, ok := set[k]; ok && !seen[k] {
+			keys = append(keys, k)
+			seen[k] = true
+		}
+	}
+	var rest []string
+	for k := range set {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sortStrings(rest)
+	return append(keys, rest...)
+}
+
+// tokensFor renders a list of objects one element per line, attributes in
+// the order variables.tf uses (name first), like the nodes default there.
+func tokensFor(v cty.Value) hclwrite.Tokens {
+	t := v.Type()
+	if !(t.IsListType() || t.IsTupleType()) || v.LengthInt() == 0 {
+		return hclwrite.TokensForValue(v)
+	}
+	objects := true
+	for it := v.ElementIterator(); it.Next(); {
+		if _, e := it.Element(); !e.Type().IsObjectType() || e.IsNull() {
+			objects = false
+		}
+	}
+	if !objects {
+		return hclwrite.TokensForValue(v)
+	}
+	toks := hclwrite.Tokens{tok(hclsyntax.TokenOBrack, "["), nl()}
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		toks = append(toks, tok(hclsyntax.TokenOBrace, "{"))
+		names := make([]string, 0, len(e.Type().AttributeTypes()))
+		for n := range e.Type().AttributeTypes() {
+			if n != "name" {
+				names = append(names, n)
+			}
+		}
+		sortStrings(names)
+		if e.Type().HasAttribute("name") {
+			names = append([]string{"name"}, names...)
+		}
+		for i, n := range names {
+			if i > 0 {
+				toks = append(toks, tok(hclsyntax.TokenComma, ","))
+			}
+			toks = append(toks, tok(hclsyntax.TokenIdent, n), tok(hclsyntax.TokenEqual, "="))
+			toks = append(toks, hclwrite.TokensForValue(e.GetAttr(n))...)
+		}
+		toks = append(toks, tok(hclsyntax.TokenCBrace, "}"), tok(hclsyntax.TokenComma, ","), nl())
+	}
+	return append(toks, tok(hclsyntax.TokenCBrack, "]"))
+}
+
+func tok(t hclsyntax.TokenType, s string) *hclwrite.Token {
+	return &hclwrite.Token{Type: t, Bytes: []byte(s)}
+}
+
+func nl() *hclwrite.Token { return &hclwrite.Token{Type: hclsyntax.TokenNewline, Bytes: []byte("\n")} }
+
+func writeAtomic(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if err := tmp.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && strings.Compare(s[j-1], s[j]) > 0; j-- {
+			s[j-1], s[j] = s[j], s[j-1]
+		}
+	}
+}
