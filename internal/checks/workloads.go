@@ -1,0 +1,126 @@
+package checks
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// workload is a PoC service's Deployment or StatefulSet.
+type workload struct {
+	Service  string
+	Kind     string
+	Name     string
+	Desired  int32
+	Ready    int32
+	Updated  int32
+	Selector labels.Selector
+	Template corev1.PodTemplateSpec
+	Created  time.Time
+}
+
+// belongsTo reports whether an object named name with labels l is service's.
+func belongsTo(service, name string, l map[string]string) bool {
+	return name == service || l["app.kubernetes.io/name"] == service || l["app"] == service
+}
+
+// pocWorkloads finds each PoC service's workload; services without one are
+// returned in missing. A listing error comes back as a failed Result.
+func pocWorkloads(ctx context.Context, d *Deps) (map[string]*workload, []string, *Result) {
+	s := d.Snapshot()
+	deps, err := s.Deployments(ctx)
+	if err != nil {
+		r := apiFail("Deployments in "+s.Namespace(), err)
+		return nil, nil, &r
+	}
+	sts, err := s.StatefulSets(ctx)
+	if err != nil {
+		r := apiFail("StatefulSets in "+s.Namespace(), err)
+		return nil, nil, &r
+	}
+	out := map[string]*workload{}
+	var missing []string
+	for _, svc := range d.Decisions.PoCServices {
+		for _, x := range deps {
+			if belongsTo(svc, x.Name, x.Labels) {
+				sel, _ := metav1.LabelSelectorAsSelector(x.Spec.Selector)
+				want := int32(1)
+				if x.Spec.Replicas != nil {
+					want = *x.Spec.Replicas
+				}
+				out[svc] = &workload{Service: svc, Kind: "Deployment", Name: x.Name, Desired: want,
+					Ready: x.Status.ReadyReplicas, Updated: x.Status.UpdatedReplicas, Selector: sel,
+					Template: x.Spec.Template, Created: x.CreationTimestamp.Time}
+				break
+			}
+		}
+		if out[svc] == nil {
+			for _, x := range sts {
+				if belongsTo(svc, x.Name, x.Labels) {
+					sel, _ := metav1.LabelSelectorAsSelector(x.Spec.Selector)
+					want := int32(1)
+					if x.Spec.Replicas != nil {
+						want = *x.Spec.Replicas
+					}
+					out[svc] = &workload{Service: svc, Kind: "StatefulSet", Name: x.Name, Desired: want,
+						Ready: x.Status.ReadyReplicas, Updated: x.Status.UpdatedReplicas, Selector: sel,
+						Template: x.Spec.Template, Created: x.CreationTimestamp.Time}
+					break
+				}
+			}
+		}
+		if out[svc] == nil {
+			missing = append(missing, svc)
+		}
+	}
+	return out, missing, nil
+}
+
+// podsOf returns w's live pods (not terminating), sorted by name.
+func podsOf(w *workload, pods []corev1.Pod) []corev1.Pod {
+	var out []corev1.Pod
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil || w.Selector == nil || w.Selector.Empty() {
+			continue
+		}
+		if w.Selector.Matches(labels.Set(p.Labels)) {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func podReady(p corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// notReadyReason says briefly why a pod is not Ready.
+func notReadyReason(p corev1.Pod) string {
+	for _, cs := range p.Status.ContainerStatuses {
+		if cs.State.Waiting != nil && cs.State.Waiting.Reason != "" {
+			return cs.Name + " " + cs.State.Waiting.Reason
+		}
+		if cs.State.Terminated != nil {
+			return cs.Name + " terminated " + cs.State.Terminated.Reason
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && c.Reason != "" {
+			return string(c.Type) + "=" + string(c.Status) + " " + c.Reason
+		}
+	}
+	if p.Spec.NodeName == "" {
+		return "not scheduled"
+	}
+	return "phase " + string(p.Status.Phase)
+}
