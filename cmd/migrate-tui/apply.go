@@ -1,13 +1,295 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"migrate-tui/internal/stages"
+	"migrate-tui/internal/tfrunner"
+)
+
+// Exit codes of `migrate-tui apply`.
+const (
+	exitApplyError       = 1 // plan or apply failed
+	exitApplyRefused     = 2 // destroys outside the stage, or not confirmed
+	exitApplyLocked      = 4 // the state lock is held
+	exitApplyInterrupted = 5 // Ctrl+C: run again to re-plan and continue
+	exitApplyVerify      = 6 // applied, but the stage's checks failed
+	exitApplyNomad       = 7 // Nomad regressed against the preflight baseline
+)
+
+type applyOptions struct {
+	g        *globalOptions
+	Stage    string
+	Yes      bool
+	JSON     bool
+	TFBinary string
+
+	stage stages.Stage
+	dir   string
+	// newRunner builds the stage runner; tests replace it.
+	newRunner func(ctx context.Context, o *applyOptions) (*stages.Runner, error)
+}
 
 func newApplyCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "apply",
-		Short: "(apply: not implemented yet)",
+	o := &applyOptions{g: g, newRunner: applyStageRunner}
+	cmd := &cobra.Command{
+		Use:   "apply --stage NAME",
+		Short: "Plan, confirm, apply and verify one platform stage, with the Nomad guard",
+		Long: `Plan one platform stage (` + strings.Join(stages.Names(), ", ") + `) with
+Terraform/OpenTofu, show what it would add, change and destroy, apply the
+saved plan after confirmation with live progress, then verify the stage.
+Nomad is compared with the preflight baseline before and after.
+
+A plan that would destroy anything outside the stage is refused. Ctrl+C stops
+Terraform gracefully; run the command again to re-plan and continue.
+
+Exit codes: 0 applied and verified, 1 failed, 2 refused or not confirmed,
+4 state locked, 5 interrupted, 6 checks failed, 7 Nomad regressed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return notYet("migrate-tui apply")
+			if err := o.Complete(); err != nil {
+				return withExit(exitApplyError, err)
+			}
+			if err := o.Validate(); err != nil {
+				return withExit(exitApplyError, err)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return o.Run(ctx)
 		},
 	}
+	cmd.Flags().StringVar(&o.Stage, "stage", "", "the stage to apply: "+strings.Join(stages.Names(), ", "))
+	cmd.Flags().BoolVar(&o.Yes, "yes", false, "apply without asking for confirmation")
+	cmd.Flags().BoolVar(&o.JSON, "json", false, "print progress as JSON lines (requires --yes)")
+	cmd.Flags().StringVar(&o.TFBinary, "tf-binary", "", "tofu or terraform executable (default $"+tfrunner.BinaryEnv+", else tofu, else terraform on PATH)")
+	return cmd
 }
+
+func (o *applyOptions) Complete() error {
+	dir, err := o.g.RepoDir()
+	if err != nil {
+		return err
+	}
+	o.dir = dir
+	return nil
+}
+
+func (o *applyOptions) Validate() error {
+	if o.Stage == "" {
+		return fmt.Errorf("--stage is required: one of %s", strings.Join(stages.Names(), ", "))
+	}
+	st, ok := stages.ByName(o.Stage)
+	if !ok {
+		return fmt.Errorf("unknown stage %q: choose one of %s (the cluster stage runs from the wizard over SSH)", o.Stage, strings.Join(stages.Names(), ", "))
+	}
+	o.stage = st
+	if o.JSON && !o.Yes {
+		return errors.New("--json cannot ask for confirmation: add --yes")
+	}
+	if _, err := os.Stat(filepath.Join(o.dir, "variables.tf")); err != nil {
+		return fmt.Errorf("%s has no variables.tf: run migrate-tui in the repository (or pass --dir)", o.dir)
+	}
+	return nil
+}
+
+// applyLine is the non-event JSON line kinds: the plan and the final result.
+type applyLine struct {
+	Kind        string                    `json:"kind"`
+	Stage       string                    `json:"stage"`
+	Summary     *tfrunner.Summary         `json:"summary,omitempty"`
+	LogPath     string                    `json:"log,omitempty"`
+	Outcome     stages.Outcome            `json:"outcome,omitempty"`
+	Checks      []stages.CheckResult      `json:"checks,omitempty"`
+	Regressions []stages.Regression       `json:"regressions,omitempty"`
+	Lock        *tfrunner.LockInfo        `json:"lock,omitempty"`
+	Holder      *tfrunner.Holder          `json:"holder,omitempty"`
+	Refused     []string                  `json:"refused,omitempty"`
+	Error       string                    `json:"error,omitempty"`
+	ExitCode    int                       `json:"exit_code"`
+	Modules     map[string]map[string]int `json:"-"`
+}
+
+func (o *applyOptions) emit(v any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintln(o.g.Out, string(b))
+}
+
+// finish reports the outcome and maps it to an exit code.
+func (o *applyOptions) finish(p *tfrunner.Plan, checks []stages.CheckResult, err error) error {
+	line := applyLine{Kind: "result", Stage: o.Stage, Checks: checks}
+	if p != nil {
+		line.LogPath = p.LogPath
+	}
+	code := 0
+	var (
+		de *tfrunner.DestroyOutsideError
+		le *tfrunner.LockError
+		re *stages.RegressionError
+		ve *stages.VerifyError
+	)
+	switch {
+	case err == nil:
+		line.Outcome = stages.Applied
+	case errors.As(err, &de):
+		code, line.Outcome, line.Refused = exitApplyRefused, stages.Refused, de.Addresses
+	case errors.Is(err, errNotConfirmed):
+		code, line.Outcome = exitApplyRefused, stages.Refused
+	case errors.As(err, &le):
+		code, line.Lock, line.Holder = exitApplyLocked, &le.Info, &le.Holder
+		line.Outcome = stages.Failed
+	case errors.Is(err, tfrunner.ErrInterrupted):
+		code, line.Outcome = exitApplyInterrupted, stages.Interrupted
+	case errors.As(err, &ve):
+		code, line.Outcome = exitApplyVerify, stages.VerifyFail
+	case errors.As(err, &re):
+		code, line.Outcome, line.Regressions = exitApplyNomad, stages.NomadHurt, re.Regressions
+	default:
+		code, line.Outcome = exitApplyError, stages.Failed
+	}
+	if err != nil {
+		line.Error = err.Error()
+	}
+	line.ExitCode = code
+	if o.JSON {
+		o.emit(line)
+		if code == 0 {
+			return nil
+		}
+		return withExit(code, errors.New("")) // the JSON line carries the message
+	}
+	if code == 0 {
+		fmt.Fprintf(o.g.Out, "✓ stage %s applied and verified\n", o.Stage)
+		return nil
+	}
+	return withExit(code, err)
+}
+
+var errNotConfirmed = errors.New("not confirmed: nothing was applied")
+
+func (o *applyOptions) Run(ctx context.Context) error {
+	r, err := o.newRunner(ctx, o)
+	if err != nil {
+		return o.finish(nil, nil, err)
+	}
+	p, err := r.Plan(ctx, o.stage)
+	if p != nil {
+		o.showPlan(p)
+	}
+	if err != nil {
+		return o.finish(p, nil, err)
+	}
+	if !p.Summary.HasChanges() {
+		if !o.JSON {
+			fmt.Fprintln(o.g.Out, "No changes to apply; verifying the stage.")
+		}
+	} else {
+		if !o.Yes && !o.confirm() {
+			return o.finish(p, nil, errNotConfirmed)
+		}
+		events := make(chan tfrunner.Event)
+		errc := make(chan error, 1)
+		go func() { errc <- r.Apply(ctx, p, events) }()
+		for e := range events {
+			o.showEvent(e)
+		}
+		if err := <-errc; err != nil {
+			return o.finish(p, nil, err)
+		}
+	}
+	checks, err := r.Verify(ctx, o.stage, p)
+	if !o.JSON {
+		for _, c := range checks {
+			mark := "✓"
+			if !c.Passed {
+				mark = "✗"
+			}
+			fmt.Fprintf(o.g.Out, "%s %s: %s\n", mark, c.Title, c.Evidence)
+		}
+	}
+	return o.finish(p, checks, err)
+}
+
+func (o *applyOptions) confirm() bool {
+	fmt.Fprintf(o.g.Out, "Apply this plan to stage %s? Only 'yes' is accepted: ", o.Stage)
+	line, _ := bufio.NewReader(o.g.In).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+func (o *applyOptions) showPlan(p *tfrunner.Plan) {
+	if o.JSON {
+		o.emit(applyLine{Kind: "plan", Stage: p.Stage, Summary: &p.Summary, LogPath: p.LogPath})
+		return
+	}
+	writePlan(o.g.Out, p)
+}
+
+// writePlan prints the plan summary grouped by module, destroys first.
+func writePlan(w io.Writer, p *tfrunner.Plan) {
+	s := p.Summary
+	fmt.Fprintf(w, "Plan for stage %s: %s\n", p.Stage, s)
+	mods := s.Modules()
+	sort.Strings(mods)
+	for _, m := range mods {
+		ms := s.ByModule[m]
+		name := m
+		if name == "" {
+			name = "(root)"
+		}
+		fmt.Fprintf(w, "  %-40s +%d ~%d -%d\n", name, ms.Add, ms.Change, ms.Destroy)
+	}
+	if len(s.Destroys) > 0 {
+		fmt.Fprintln(w, "Destroys:")
+		for _, a := range s.Destroys {
+			fmt.Fprintf(w, "  - %s\n", a)
+		}
+	}
+	fmt.Fprintf(w, "Log: %s\n", p.LogPath)
+}
+
+func (o *applyOptions) showEvent(e tfrunner.Event) {
+	if o.JSON {
+		o.emit(e)
+		return
+	}
+	if s := eventLine(e); s != "" {
+		fmt.Fprintln(o.g.Out, s)
+	}
+}
+
+// eventLine renders one progress event as a line of text.
+func eventLine(e tfrunner.Event) string {
+	prog := fmt.Sprintf("[%d/%d %s]", e.Done, e.Total, e.Elapsed.Round(1e9))
+	switch e.Kind {
+	case tfrunner.EventResourceStart:
+		return fmt.Sprintf("%s %s: %s…", prog, e.Address, e.Action)
+	case tfrunner.EventResourceDone:
+		return fmt.Sprintf("%s %s: %s done", prog, e.Address, e.Action)
+	case tfrunner.EventResourceErrored:
+		return fmt.Sprintf("%s %s: %s FAILED", prog, e.Address, e.Action)
+	case tfrunner.EventResourceProgess:
+		return fmt.Sprintf("%s %s: still %s (%s)", prog, e.Address, e.Action, e.ResourceElapsed.Round(1e9))
+	case tfrunner.EventDiagnostic:
+		d := e.Diagnostic
+		s := fmt.Sprintf("%s %s: %s", prog, d.Severity, d.Summary)
+		if d.Address != "" {
+			s += " (" + d.Address + ")"
+		}
+		return s
+	}
+	return ""
+}
+
+// applyStageRunner builds the stage runner for `apply`; tests replace it.
+var applyStageRunner = defaultStageRunner

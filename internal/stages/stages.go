@@ -81,11 +81,14 @@ type Guard interface {
 
 // CheckResult is one verify check's outcome.
 type CheckResult struct {
-	ID       string `json:"id"`
-	Title    string `json:"title"`
-	Passed   bool   `json:"passed"`
-	Evidence string `json:"evidence"`
-	Hint     string `json:"hint,omitempty"`
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	Passed bool   `json:"passed"`
+	// NotObserved marks what cannot be seen here (e.g. no Helm controller
+	// in the sandbox): neither a pass nor a failure.
+	NotObserved bool   `json:"not_observed,omitempty"`
+	Evidence    string `json:"evidence"`
+	Hint        string `json:"hint,omitempty"`
 }
 
 // Verifier runs a stage's own checks after its apply.
@@ -292,7 +295,7 @@ func (r *Runner) Verify(ctx context.Context, s Stage, p *tfrunner.Plan) ([]Check
 	res.Checks = results
 	var failed []CheckResult
 	for _, c := range results {
-		if !c.Passed {
+		if !c.Passed && !c.NotObserved {
 			failed = append(failed, c)
 		}
 	}

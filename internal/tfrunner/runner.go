@@ -321,3 +321,13 @@ func WriteLog(path, line string) error {
 	_, err = io.WriteString(f, line+"\n")
 	return err
 }
+
+// State reads the current state (`show -json`), for verifying a stage's objects.
+func (r *Runner) State(ctx context.Context) (*tfjson.State, error) {
+	defer r.tf.SetStdout(nil)
+	s, err := r.tf.Show(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the Terraform state in %s: %s", r.o.Dir, firstLine(err))
+	}
+	return s, nil
+}

@@ -108,8 +108,8 @@ var StageScopes = map[string][]string{
 // of the decisions hold no infrastructure.
 var AnyStage = []string{"terraform_data"}
 
-// inScope says whether addr lies inside one of the prefixes.
-func inScope(addr string, prefixes []string) bool {
+// InScope says whether addr lies inside one of the prefixes.
+func InScope(addr string, prefixes []string) bool {
 	for _, p := range prefixes {
 		if addr == p || strings.HasPrefix(addr, p+".") || strings.HasPrefix(addr, p+"[") {
 			return true
@@ -137,7 +137,7 @@ func CheckScope(stage string, s Summary) error {
 	prefixes := StageScopes[stage]
 	var outside []string
 	for _, a := range s.Destroys {
-		if !inScope(a, prefixes) && !inScope(a, AnyStage) {
+		if !InScope(a, prefixes) && !InScope(a, AnyStage) {
 			outside = append(outside, a)
 		}
 	}

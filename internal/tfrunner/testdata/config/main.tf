@@ -32,3 +32,9 @@ module "ingress" {
   n      = 1
   gate   = ""
 }
+
+# Written by the stage runner into terraform.tfvars.
+variable "enabled_stages" {
+  type    = list(string)
+  default = []
+}

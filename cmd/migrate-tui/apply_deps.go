@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"migrate-tui/internal/stages"
+	"migrate-tui/internal/tfrunner"
+	"migrate-tui/internal/tfvars"
+)
+
+// defaultStageRunner wires the real runner: Terraform in the repository,
+// enabled_stages in terraform.tfvars, the Nomad guard against the preflight
+// baseline and kstatus on the stage's objects through kubeconfig_path.
+func defaultStageRunner(ctx context.Context, o *applyOptions) (*stages.Runner, error) {
+	bin, err := tfrunner.FindBinary(o.TFBinary)
+	if err != nil {
+		return nil, err
+	}
+	tf, err := tfrunner.New(ctx, tfrunner.Options{Dir: o.dir, Binary: bin})
+	if err != nil {
+		return nil, err
+	}
+	tfvarsPath := filepath.Join(o.dir, "terraform.tfvars")
+	guard, err := nomadGuard(ctx, o.dir)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := objectsVerifier(tf, tfvarsPath)
+	if err != nil {
+		return nil, err
+	}
+	return &stages.Runner{TF: tf, Vars: stages.TfvarsFile{Path: tfvarsPath}, Guard: guard, Checks: verifier}, nil
+}
+
+// kubeconfigPath is kubeconfig_path from terraform.tfvars (or its default).
+func kubeconfigPath(tfvarsPath string) (string, error) {
+	p := "~/.kube/k3s-poc.yaml"
+	vals, _, err := tfvars.Read(tfvarsPath)
+	if err != nil {
+		return "", err
+	}
+	if v, ok := vals["kubeconfig_path"]; ok && !v.IsNull() {
+		p = v.AsString()
+	}
+	if strings.HasPrefix(p, "~/") {
+		home, _ := os.UserHomeDir()
+		p = filepath.Join(home, p[2:])
+	}
+	return p, nil
+}
+
+func objectsVerifier(tf *tfrunner.Runner, tfvarsPath string) (stages.Verifier, error) {
+	kc, err := kubeconfigPath(tfvarsPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		return nil, fmt.Errorf("reading the cluster's kubeconfig %s (kubeconfig_path in terraform.tfvars): %w; run the cluster stage first", kc, err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	return stages.ObjectsVerifier{State: tf, Dynamic: dyn, Mapper: mapper}, nil
+}

@@ -1,0 +1,166 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tfjson "github.com/hashicorp/terraform-json"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+
+	"migrate-tui/internal/tfrunner"
+)
+
+// GuardFunc adapts a function to Guard.
+type GuardFunc func(ctx context.Context) ([]Regression, error)
+
+// Regressions calls f.
+func (f GuardFunc) Regressions(ctx context.Context) ([]Regression, error) { return f(ctx) }
+
+// StateReader reads the Terraform state (tfrunner.Runner.State).
+type StateReader interface {
+	State(ctx context.Context) (*tfjson.State, error)
+}
+
+// ObjectsVerifier checks every Kubernetes object the stage's modules manage
+// (kubectl_manifest resources in the state) with kstatus: each must exist
+// and be Current. Objects nothing in a cluster acts on in the sandbox
+// (HelmChart without a Helm controller) are reported as not observed, never
+// as a pass.
+type ObjectsVerifier struct {
+	State   StateReader
+	Dynamic dynamic.Interface
+	Mapper  meta.RESTMapper
+}
+
+// manifest is one kubectl_manifest from the state.
+type manifest struct {
+	Address                        string
+	APIVersion, Kind, Name, NSName string
+}
+
+func stageManifests(st *tfjson.State, stage string) []manifest {
+	if st == nil || st.Values == nil {
+		return nil
+	}
+	var out []manifest
+	var walk func(m *tfjson.StateModule)
+	walk = func(m *tfjson.StateModule) {
+		for _, r := range m.Resources {
+			if r.Type != "kubectl_manifest" || !tfrunner.InScope(r.Address, tfrunner.StageScopes[stage]) {
+				continue
+			}
+			s := func(k string) string { v, _ := r.AttributeValues[k].(string); return v }
+			out = append(out, manifest{Address: r.Address, APIVersion: s("api_version"), Kind: s("kind"), Name: s("name"), NSName: s("namespace")})
+		}
+		for _, c := range m.ChildModules {
+			walk(c)
+		}
+	}
+	walk(st.Values.RootModule)
+	return out
+}
+
+// Verify implements Verifier.
+func (v ObjectsVerifier) Verify(ctx context.Context, s Stage) ([]CheckResult, error) {
+	st, err := v.State.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []CheckResult
+	for _, m := range stageManifests(st, s.Name) {
+		out = append(out, v.one(ctx, m))
+	}
+	if len(out) == 0 {
+		out = append(out, CheckResult{ID: s.Name + "/objects", Title: s.Title + ": objects", Passed: true,
+			Evidence: "the stage manages no Kubernetes objects with these decisions"})
+	}
+	return out, nil
+}
+
+func (v ObjectsVerifier) one(ctx context.Context, m manifest) CheckResult {
+	ref := m.Kind + " " + m.Name
+	if m.NSName != "" {
+		ref = m.Kind + " " + m.NSName + "/" + m.Name
+	}
+	cr := CheckResult{ID: m.Address, Title: ref}
+	gv, err := schema.ParseGroupVersion(m.APIVersion)
+	if err != nil {
+		cr.Evidence = fmt.Sprintf("apiVersion %q in the state: %v", m.APIVersion, err)
+		return cr
+	}
+	mapping, err := v.Mapper.RESTMapping(gv.WithKind(m.Kind).GroupKind(), gv.Version)
+	if err != nil {
+		cr.Evidence = fmt.Sprintf("the API server does not serve %s %s: %v", m.APIVersion, m.Kind, err)
+		cr.Hint = "the CRD that defines it is missing; check the stage that installs it"
+		return cr
+	}
+	var ri dynamic.ResourceInterface = v.Dynamic.Resource(mapping.Resource)
+	if m.NSName != "" && mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		ri = v.Dynamic.Resource(mapping.Resource).Namespace(m.NSName)
+	}
+	u, err := ri.Get(ctx, m.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		cr.Evidence = ref + " does not exist although Terraform created it"
+		cr.Hint = "something deleted it; run the stage again"
+		return cr
+	}
+	if err != nil {
+		cr.Evidence = fmt.Sprintf("reading %s: %v", ref, err)
+		return cr
+	}
+	if m.Kind == "HelmChart" && strings.HasPrefix(m.APIVersion, "helm.cattle.io/") {
+		return v.helmChart(ctx, cr, u)
+	}
+	res, err := status.Compute(u)
+	if err != nil {
+		cr.Evidence = fmt.Sprintf("computing the status of %s: %v", ref, err)
+		return cr
+	}
+	cr.Passed = res.Status == status.CurrentStatus
+	cr.Evidence = fmt.Sprintf("%s is %s", ref, res.Status)
+	if res.Message != "" {
+		cr.Evidence += ": " + res.Message
+	}
+	if !cr.Passed {
+		cr.Hint = "wait and retry the verification, or look at kubectl describe " + strings.ToLower(m.Kind) + " " + m.Name
+	}
+	return cr
+}
+
+// helmChart judges a HelmChart by the install Job K3s's Helm controller runs
+// (helm-install-<name>); without the controller it is not observed.
+func (v ObjectsVerifier) helmChart(ctx context.Context, cr CheckResult, u *unstructured.Unstructured) CheckResult {
+	jobName, _, _ := unstructured.NestedString(u.Object, "status", "jobName")
+	if jobName == "" {
+		jobName = "helm-install-" + u.GetName()
+	}
+	job, err := v.Dynamic.Resource(schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}).
+		Namespace(u.GetNamespace()).Get(ctx, jobName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		cr.NotObserved = true
+		cr.Evidence = fmt.Sprintf("HelmChart %s exists but no Helm controller has run it (no Job %s): not observable here", u.GetName(), jobName)
+		return cr
+	}
+	if err != nil {
+		cr.Evidence = fmt.Sprintf("reading Job %s: %v", jobName, err)
+		return cr
+	}
+	res, err := status.Compute(job)
+	if err != nil {
+		cr.Evidence = err.Error()
+		return cr
+	}
+	cr.Passed = res.Status == status.CurrentStatus
+	cr.Evidence = fmt.Sprintf("HelmChart %s: install Job %s is %s", u.GetName(), jobName, res.Status)
+	if !cr.Passed {
+		cr.Hint = "kubectl -n " + u.GetNamespace() + " logs job/" + jobName
+	}
+	return cr
+}
