@@ -1,0 +1,79 @@
+#!/bin/sh
+# Installs K3s v1.34.3+k3s1 on heracles as server.
+# Rendered by migrate-tui from terraform.tfvars; run as root over SSH after
+# the join token was written to /etc/rancher/k3s/cluster-token (0600).
+# K3S_INSTALLER_URL overrides the installer: an http(s) URL or a local file.
+set -eu
+
+K3S_VERSION='v1.34.3+k3s1'
+INSTALLER_URL="${K3S_INSTALLER_URL:-https://get.k3s.io}"
+CONFIG_DIR=/etc/rancher/k3s
+TOKEN_FILE='/etc/rancher/k3s/cluster-token'
+
+fail() {
+  echo "k3s install on heracles: $*" >&2
+  exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || fail "must run as root (found uid $(id -u)); run it with sudo."
+
+if grep -qw 'cgroup_disable=memory' /proc/cmdline && ! grep -qw 'cgroup_enable=memory' /proc/cmdline; then
+  fail "memory cgroup disabled (cgroup_disable=memory in /proc/cmdline). Add cgroup_memory=1 cgroup_enable=memory to the boot command line and reboot."
+fi
+
+[ -s "$TOKEN_FILE" ] || fail "join token missing: $TOKEN_FILE is empty or absent. migrate-tui writes it before this script runs."
+
+umask 077
+mkdir -p "$CONFIG_DIR"
+cat >"$CONFIG_DIR/config.yaml" <<'K3S_CONFIG'
+# K3s configuration of heracles (server), rendered by migrate-tui
+# from terraform.tfvars. Installed as /etc/rancher/k3s/config.yaml.
+server: "https://192.168.1.5:6443"
+# The join token is written by migrate-tui over SSH (0600); never in this file.
+token-file: "/etc/rancher/k3s/cluster-token"
+node-name: "heracles"
+node-ip: "192.168.1.6"
+node-label:
+  - "migrate-tui.io/node=heracles"
+  - "migrate-tui.io/role=server"
+kubelet-arg:
+  # Leave Nomad and the host their headroom.
+  - "system-reserved=cpu=250m,memory=512Mi"
+  - "kube-reserved=cpu=250m,memory=512Mi"
+# Must be the same on every server.
+advertise-address: "192.168.1.6"
+tls-san:
+  - "192.168.1.5"
+  - "hestia"
+  - "192.168.1.6"
+  - "heracles"
+  - "192.168.1.7"
+  - "nyx"
+cluster-cidr: "10.42.0.0/16"
+service-cidr: "10.43.0.0/16"
+cluster-dns: "10.43.0.10"
+# Clear of Nomad's dynamic ports.
+service-node-port-range: "32001-32767"
+disable:
+  - "servicelb"
+  - "traefik"
+# Cilium is the CNI and replaces kube-proxy (k8s/core/service-mesh).
+flannel-backend: "none"
+disable-network-policy: true
+disable-kube-proxy: true
+secrets-encryption: true
+write-kubeconfig-mode: "0600"
+etcd-snapshot-schedule-cron: "0 */12 * * *"
+etcd-snapshot-retention: 5
+K3S_CONFIG
+
+installer=$(mktemp)
+trap 'rm -f "$installer"' EXIT
+case "$INSTALLER_URL" in
+  /*) cp "$INSTALLER_URL" "$installer" || fail "installer $INSTALLER_URL not readable." ;;
+  *) curl -sfL "$INSTALLER_URL" -o "$installer" || fail "could not download the installer from $INSTALLER_URL." ;;
+esac
+
+INSTALL_K3S_VERSION="$K3S_VERSION" INSTALL_K3S_EXEC='server' sh "$installer" ||
+  fail "the K3s installer failed; see journalctl -u k3s."
+echo "k3s v1.34.3+k3s1 installed on heracles as server"

@@ -1,0 +1,36 @@
+# Ingress and name resolution for the hybrid period.
+# - traefik-behind-external: Traefik on K3s (chart) on NodePorts; the
+#   external Traefik on Hestia forwards to them.
+# - bundled-traefik: K3s's packaged Traefik, tuned by a HelmChartConfig.
+# - external-direct: no Traefik in the cluster; services get NodePorts.
+# In both Traefik modes the default TLSStore serves the wildcard certificate
+# from the Secret tls_secret_name, which migrate-tui creates through the API
+# from a certificate file: the key never enters Terraform state.
+# CoreDNS (K3s imports coredns-custom/*.server) forwards .consul to Consul DNS
+# so pods reach Nomad services such as MinIO.
+locals {
+  traefik_chart_version = "37.1.2"
+  traefik_namespace     = var.ingress_mode == "traefik-behind-external" ? "traefik" : "kube-system"
+
+  rendered = [
+    var.ingress_mode == "traefik-behind-external" ? templatefile("${path.module}/manifests/traefik.yaml", {
+      version         = local.traefik_chart_version
+      http_node_port  = var.traefik_http_node_port
+      https_node_port = var.traefik_https_node_port
+      ambient         = var.service_mesh == "istio-ambient"
+    }) : "",
+    var.ingress_mode == "bundled-traefik" ? file("${path.module}/manifests/bundled-traefik.yaml") : "",
+    var.ingress_mode != "external-direct" ? templatefile("${path.module}/manifests/tlsstore.yaml", {
+      namespace   = local.traefik_namespace
+      secret_name = var.tls_secret_name
+    }) : "",
+    templatefile("${path.module}/manifests/coredns-consul.yaml", {
+      servers = var.consul_dns_servers
+    }),
+  ]
+}
+
+module "apply" {
+  source  = "../apply"
+  streams = local.rendered
+}

@@ -1,0 +1,73 @@
+# overseerr: the stateful PoC service. A StatefulSet whose SQLite database is
+# restored from MinIO by a Litestream init container and replicated back by a
+# Litestream sidecar, into its own bucket so it never fights the Nomad copy.
+# The database lives on local or block storage only (WAL does not work over
+# NFS or FUSE); the rest of /app/config may live on the GlusterFS volume.
+locals {
+  name       = "overseerr"
+  version    = "1.34.0"
+  litestream = "0.3.13"
+  port       = 5055
+  instance   = "${local.name}-${var.namespace}"
+  labels = {
+    "app.kubernetes.io/name"       = local.name
+    "app.kubernetes.io/instance"   = local.instance
+    "app.kubernetes.io/version"    = local.version
+    "app.kubernetes.io/component"  = "web"
+    "app.kubernetes.io/part-of"    = "migrate-tui-poc"
+    "app.kubernetes.io/managed-by" = "terraform"
+  }
+  config_on_gluster = contains(["glusterfs-hostpath", "glusterfs-nfs"], var.storage_backend)
+  config_class      = var.storage_backend == "longhorn" ? "longhorn" : "local-path"
+
+  vars = {
+    name              = local.name
+    namespace         = var.namespace
+    instance          = local.instance
+    labels            = trimspace(yamlencode(local.labels))
+    image             = "sctx/overseerr:${local.version}"
+    litestream_image  = "litestream/litestream:${local.litestream}"
+    port              = local.port
+    domain            = var.domain
+    ingress_mode      = var.ingress_mode
+    ingress_namespace = var.ingress_namespace
+    cluster_cidr      = var.cluster_cidr
+    lan_cidr          = var.lan_cidr
+    node_port         = var.node_port
+    clients           = []
+    target_kind       = "StatefulSet"
+    update_mode       = var.vpa_update_mode
+    vault_method      = var.vault_method
+    kv_mount          = var.vault_kv_mount
+    auth_mount        = var.vault_auth_mount
+    db_class          = var.local_storage_class
+    config_on_gluster = local.config_on_gluster
+    config_class      = local.config_class
+    storage_backend   = var.storage_backend
+    gluster_path      = "${trimsuffix(var.glusterfs_mount_root, "/")}/glusterfs_overseerr_config"
+    minio_endpoint    = var.minio_endpoint
+    bucket            = var.litestream_bucket
+  }
+
+  own = {
+    "statefulset.yaml"    = true
+    "externalsecret.yaml" = var.vault_method == "external-secrets"
+    "config-volume.yaml"  = local.config_on_gluster
+  }
+  shared = {
+    "service.yaml"                    = true
+    "ingressroute.yaml"               = contains(["traefik-behind-external", "bundled-traefik"], var.ingress_mode)
+    "vpa.yaml"                        = var.vpa_enabled
+    "policy-${var.service_mesh}.yaml" = var.service_mesh != "none" && var.ingress_mode != "none"
+  }
+
+  rendered = concat(
+    [for f, on in local.own : templatefile("${path.module}/manifests/${f}", local.vars) if on],
+    [for f, on in local.shared : templatefile("${path.module}/../shared/manifests/${f}", local.vars) if on],
+  )
+}
+
+module "apply" {
+  source  = "../../k8s/apply"
+  streams = local.rendered
+}

@@ -1,0 +1,14 @@
+output "name" {
+  description = "Name of the Deployment and Service."
+  value       = local.name
+}
+
+output "url" {
+  description = "Where whoami answers."
+  value       = var.ingress_mode == "external-direct" ? "http://<node>:${var.node_port}" : "https://${local.name}.${var.domain}"
+}
+
+output "objects" {
+  description = "Objects applied (kind/namespace/name)."
+  value       = module.apply.objects
+}
