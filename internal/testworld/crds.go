@@ -1,0 +1,207 @@
+package testworld
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"migrate-tui/internal/testtools"
+)
+
+// CRDSource is where one project's CRDs are read from: files (globs) inside
+// a Go module in the module cache, at the version hack/versions.env pins.
+type CRDSource struct {
+	Name       string
+	VersionKey string // key in hack/versions.env
+	Module     string
+	Globs      []string // relative to the module directory
+}
+
+// CRDSources are the CRDs the test world installs. They are never copied
+// into the repository.
+var CRDSources = []CRDSource{
+	{Name: "Vertical Pod Autoscaler", VersionKey: "VPA_VERSION", Module: "k8s.io/autoscaler/vertical-pod-autoscaler",
+		Globs: []string{"deploy/vpa-v1-crd-gen.yaml"}},
+	{Name: "External Secrets", VersionKey: "EXTERNAL_SECRETS_VERSION", Module: "github.com/external-secrets/external-secrets",
+		Globs: []string{"deploy/crds/bundle.yaml"}},
+	{Name: "Traefik", VersionKey: "TRAEFIK_VERSION", Module: "github.com/traefik/traefik/v3",
+		Globs: []string{"docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml"}},
+	{Name: "Cilium", VersionKey: "CILIUM_VERSION", Module: "github.com/cilium/cilium",
+		Globs: []string{"pkg/k8s/apis/cilium.io/client/crds/v2/*.yaml"}},
+	{Name: "K3s Helm controller", VersionKey: "K3S_HELM_CONTROLLER_VERSION", Module: "github.com/k3s-io/helm-controller",
+		Globs: []string{"pkg/crds/yaml/generated/*.yaml"}},
+}
+
+var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// LoadCRDs reads the CRDs of every source from the module cache.
+func LoadCRDs() ([]*unstructured.Unstructured, error) {
+	var all []*unstructured.Unstructured
+	for _, s := range CRDSources {
+		crds, err := s.Load()
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, crds...)
+	}
+	return all, nil
+}
+
+// Load reads this source's CRDs.
+func (s CRDSource) Load() ([]*unstructured.Unstructured, error) {
+	version, err := testtools.Version(s.VersionKey)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := testtools.ModuleDir(s.Module, version)
+	if err != nil {
+		return nil, fmt.Errorf("%s CRDs: %w (%s)", s.Name, err, testtools.BootstrapHint)
+	}
+	var files []string
+	for _, g := range s.Globs {
+		m, err := filepath.Glob(filepath.Join(dir, g))
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, m...)
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%s CRDs: no file matches %v in %s@%s", s.Name, s.Globs, s.Module, version)
+	}
+	var crds []*unstructured.Unstructured
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		objs, err := decodeYAML(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s CRDs: %s: %w", s.Name, f, err)
+		}
+		for _, o := range objs {
+			if o.GetKind() != "CustomResourceDefinition" {
+				continue
+			}
+			noConversionWebhook(o)
+			crds = append(crds, o)
+		}
+	}
+	if len(crds) == 0 {
+		return nil, fmt.Errorf("%s CRDs: no CustomResourceDefinition in %v", s.Name, files)
+	}
+	return crds, nil
+}
+
+// noConversionWebhook drops a conversion webhook: nothing serves it in the
+// test world, and with it every read in another version would fail.
+func noConversionWebhook(o *unstructured.Unstructured) {
+	if s, _, _ := unstructured.NestedString(o.Object, "spec", "conversion", "strategy"); s == "Webhook" {
+		_ = unstructured.SetNestedMap(o.Object, map[string]any{"strategy": "None"}, "spec", "conversion")
+	}
+}
+
+// decodeYAML splits a multi-document YAML (or JSON) stream into objects.
+func decodeYAML(b []byte) ([]*unstructured.Unstructured, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, err
+		}
+		if len(m) == 0 {
+			continue
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
+	}
+}
+
+// installCRDs applies every CRD server-side and waits until all are
+// established.
+func (w *World) installCRDs(ctx context.Context) error {
+	crds, err := LoadCRDs()
+	if err != nil {
+		return err
+	}
+	return w.ApplyCRDs(ctx, crds)
+}
+
+// ApplyCRDs applies CRDs with server-side apply and waits until each is
+// Established.
+func (w *World) ApplyCRDs(ctx context.Context, crds []*unstructured.Unstructured) error {
+	// Some upstream schemas use formats the API server does not know; its
+	// warnings about them are noise here.
+	quiet := rest.CopyConfig(w.RESTConfig)
+	quiet.WarningHandler = rest.NoWarnings{}
+	dyn, err := dynamic.NewForConfig(quiet)
+	if err != nil {
+		return err
+	}
+	work := make(chan *unstructured.Unstructured)
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for crd := range work {
+				_, err := dyn.Resource(crdGVR).Apply(ctx, crd.GetName(), crd, metav1.ApplyOptions{FieldManager: "testworld", Force: true})
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("apply CRD %s: %w", crd.GetName(), err))
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, crd := range crds {
+		work <- crd
+	}
+	close(work)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, crd := range crds {
+		want[crd.GetName()] = true
+	}
+	return w.poll(ctx, fmt.Sprintf("%d CRDs to be Established", len(want)), func(ctx context.Context) (bool, error) {
+		list, err := w.Dynamic.Resource(crdGVR).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		established := 0
+		for _, item := range list.Items {
+			if !want[item.GetName()] {
+				continue
+			}
+			conds, _, _ := unstructured.NestedSlice(item.Object, "status", "conditions")
+			for _, c := range conds {
+				m, _ := c.(map[string]any)
+				if m["type"] == "Established" && m["status"] == "True" {
+					established++
+				}
+			}
+		}
+		return established == len(want), nil
+	})
+}
