@@ -153,3 +153,27 @@ func LoadDecisions(path string) (Decisions, error) {
 	}
 	return d, errors.Join(errs...)
 }
+
+// KubeconfigPath reads kubeconfig_path from a tfvars file, falling back to
+// variables.tf's default.
+func KubeconfigPath(tfvarsPath string) string {
+	const def = "~/.kube/k3s-poc.yaml"
+	src, err := os.ReadFile(tfvarsPath)
+	if err != nil {
+		return def
+	}
+	f, diags := hclparse.NewParser().ParseHCL(src, tfvarsPath)
+	if diags.HasErrors() {
+		return def
+	}
+	attrs, _ := f.Body.JustAttributes()
+	a, ok := attrs["kubeconfig_path"]
+	if !ok {
+		return def
+	}
+	v, diags := a.Expr.Value(&hcl.EvalContext{})
+	if diags.HasErrors() || v.Type() != cty.String || v.IsNull() {
+		return def
+	}
+	return v.AsString()
+}
