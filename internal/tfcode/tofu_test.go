@@ -1,0 +1,142 @@
+package tfcode
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"migrate-tui/internal/testtools"
+)
+
+// repoRoot is the repository (two levels up from this package).
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	root, err := testtools.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// tfPaths are the parts of the repository that make up the configuration.
+var tfPaths = []string{"main.tf", "variables.tf", "versions.tf", "outputs.tf", "terraform.tfvars.example", "k8s", "modules-k8s"}
+
+// copyConfig copies the configuration into a fresh directory so no
+// .terraform, lock file or state ever lands in the repository.
+func copyConfig(t testing.TB) string {
+	t.Helper()
+	src := repoRoot(t)
+	dst := filepath.Join(t.TempDir(), "config")
+	for _, p := range tfPaths {
+		err := filepath.WalkDir(filepath.Join(src, p), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(src, path)
+			if d.IsDir() {
+				if d.Name() == ".terraform" {
+					return filepath.SkipDir
+				}
+				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+			}
+			if strings.HasSuffix(path, ".go") || strings.Contains(path, "tfstate") {
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+		})
+		if err != nil {
+			t.Fatalf("copy %s: %v", p, err)
+		}
+	}
+	return dst
+}
+
+// tofu runs the pinned OpenTofu with its own CLI config (this machine's
+// environment sets another), a data dir and a shared plugin cache.
+type tofu struct {
+	bin, dir string
+	env      []string
+}
+
+var pluginCache string
+
+func newTofu(t testing.TB, dir string) *tofu {
+	t.Helper()
+	bin, err := testtools.Bin("tofu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	rc, err := testtools.WriteCLIConfig(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pluginCache == "" {
+		t.Fatal("plugin cache not set up (TestMain)")
+	}
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "KUBE") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env,
+		"TF_CLI_CONFIG_FILE="+rc,
+		"TF_DATA_DIR="+filepath.Join(tmp, "data"),
+		"TF_PLUGIN_CACHE_DIR="+pluginCache,
+		"TF_IN_AUTOMATION=1",
+		"TF_INPUT=0",
+	)
+	return &tofu{bin: bin, dir: dir, env: env}
+}
+
+// run returns the exit code and the combined output; err only when the
+// command could not run at all.
+func (tf *tofu) run(ctx context.Context, args ...string) (int, string, error) {
+	cmd := exec.CommandContext(ctx, tf.bin, args...)
+	cmd.Dir = tf.dir
+	cmd.Env = tf.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), out.String(), nil
+	}
+	if err != nil {
+		return -1, out.String(), fmt.Errorf("tofu %s: %w", strings.Join(args, " "), err)
+	}
+	return 0, out.String(), nil
+}
+
+// must runs a command that has to exit 0.
+func (tf *tofu) must(t testing.TB, ctx context.Context, args ...string) string {
+	t.Helper()
+	code, out, err := tf.run(ctx, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 {
+		t.Fatalf("tofu %s in %s exited %d:\n%s", strings.Join(args, " "), tf.dir, code, tail(out, 8000))
+	}
+	return out
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "...\n" + s[len(s)-n:]
+}
