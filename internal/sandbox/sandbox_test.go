@@ -1,0 +1,166 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	nomad "github.com/hashicorp/nomad/api"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"migrate-tui/internal/sandbox"
+)
+
+// serveEnv makes the re-executed test binary act as the sandbox server, as
+// `migrate-tui sandbox serve` does for the CLI.
+const serveEnv = "MIGRATE_TUI_SANDBOX_TEST_SERVE"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(serveEnv); dir != "" {
+		if err := sandbox.Serve(context.Background(), dir, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestUpEnvDownRoundTrip(t *testing.T) {
+	stateDir := filepath.Join(t.TempDir(), "sandbox")
+	t.Setenv(serveEnv, stateDir)
+	up := sandbox.UpOptions{StateDir: stateDir, Command: []string{os.Args[0], "-test.run=^$"}}
+	t.Cleanup(func() { _ = sandbox.Down(stateDir, 10*time.Second) })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	env, already, err := sandbox.Up(ctx, up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if already {
+		t.Fatal("first Up reported an already running sandbox")
+	}
+	if !strings.HasPrefix(env.NomadAddr, "http://127.0.0.1:") || env.NomadToken == "" || env.PID == 0 || len(env.PIDs) < 6 {
+		t.Fatalf("env %+v: want a loopback Nomad address, a token, the server pid and the world's pids", env)
+	}
+	exports := env.Exports()
+	for _, want := range []string{"export KUBECONFIG=" + env.Kubeconfig, "NOMAD_ADDR=" + env.NomadAddr, "NOMAD_TOKEN=" + env.NomadToken} {
+		if !strings.Contains(exports, want) {
+			t.Errorf("exports %q lack %q", exports, want)
+		}
+	}
+
+	// The kubeconfig reaches a cluster with the three homelab nodes Ready.
+	cfg, err := clientcmd.BuildConfigFromFlags("", env.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := map[string]bool{}
+	for _, n := range nodes.Items {
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				ready[n.Name] = true
+			}
+		}
+	}
+	if !ready["hestia"] || !ready["heracles"] || !ready["nyx"] || len(ready) != 3 {
+		t.Errorf("Ready nodes %v: want hestia, heracles, nyx", ready)
+	}
+
+	// The Nomad address serves the simulator to a real nomad/api client.
+	nc, err := nomad.NewClient(&nomad.Config{Address: env.NomadAddr, SecretID: env.NomadToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, _, err := nc.Jobs().List(nil)
+	if err != nil {
+		t.Fatalf("Nomad jobs through the sandbox: %v", err)
+	}
+	if len(jobs) == 0 {
+		t.Error("the sandbox's Nomad has no jobs")
+	}
+
+	// A second up finds the running one.
+	env2, already, err := sandbox.Up(ctx, up)
+	if err != nil || !already || env2.PID != env.PID {
+		t.Fatalf("second Up: env pid %d, already %v, err %v; want the running pid %d, already true", env2.PID, already, err, env.PID)
+	}
+	got, err := sandbox.ReadEnv(stateDir)
+	if err != nil || got.Kubeconfig != env.Kubeconfig || got.NomadAddr != env.NomadAddr {
+		t.Fatalf("ReadEnv: %+v, %v; want %+v", got, err, env)
+	}
+
+	if err := sandbox.Down(stateDir, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range append([]int{env.PID}, env.PIDs...) {
+		if processExists(pid) {
+			t.Errorf("process %d still exists after Down", pid)
+		}
+	}
+	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
+		t.Errorf("state directory %s still there after Down (%v)", stateDir, err)
+	}
+	if _, err := sandbox.ReadEnv(stateDir); !errors.Is(err, sandbox.ErrNotRunning) {
+		t.Errorf("ReadEnv after Down: %v, want ErrNotRunning", err)
+	}
+	if err := sandbox.Down(stateDir, time.Second); !errors.Is(err, sandbox.ErrNotRunning) {
+		t.Errorf("second Down: %v, want ErrNotRunning", err)
+	}
+}
+
+func TestUpReportsAServerThatDies(t *testing.T) {
+	stateDir := filepath.Join(t.TempDir(), "sandbox")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, _, err := sandbox.Up(ctx, sandbox.UpOptions{StateDir: stateDir, Command: []string{"/bin/sh", "-c", "echo the world is broken >&2; exit 3"}})
+	if err == nil {
+		t.Fatal("Up succeeded with a server that exits")
+	}
+	if !strings.Contains(err.Error(), "the world is broken") {
+		t.Errorf("error %q does not show the server's log", err)
+	}
+	if _, err := sandbox.ReadEnv(stateDir); !errors.Is(err, sandbox.ErrNotRunning) {
+		t.Errorf("ReadEnv after a failed Up: %v, want ErrNotRunning", err)
+	}
+}
+
+func TestExportsQuoting(t *testing.T) {
+	e := sandbox.Env{Kubeconfig: "/home/o'brien/kube config", NomadAddr: "http://127.0.0.1:4646", NomadToken: "abc-123"}
+	want := `export KUBECONFIG='/home/o'\''brien/kube config' NOMAD_ADDR=http://127.0.0.1:4646 NOMAD_TOKEN=abc-123`
+	if got := e.Exports(); got != want {
+		t.Errorf("Exports() = %s, want %s", got, want)
+	}
+}
+
+// processExists reports a live, non-zombie process.
+func processExists(pid int) bool {
+	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
