@@ -43,6 +43,7 @@ func (c Conflict) Involves(key string) bool { return contains(c.Keys, key) }
 // crossCheck is one rule; it sees the effective answers (defaults filled in).
 type crossCheck struct {
 	id    string
+	doc   string // one sentence for research.md and decide --list
 	keys  []string
 	check func(e Answers, c Context) *Conflict
 }
@@ -55,7 +56,8 @@ var hostNetworks = []struct{ name, cidr string }{
 
 var crossChecks = []crossCheck{
 	{
-		id: "cilium-needs-flannel-off", keys: []string{"service_mesh"},
+		id: "cilium-needs-flannel-off", doc: "Cilium replaces flannel, so K3s is installed with --flannel-backend=none --disable-network-policy when service_mesh is cilium; switching to or from Cilium after the cluster stage is refused until K3s is reinstalled.",
+		keys: []string{"service_mesh"},
 		check: func(e Answers, c Context) *Conflict {
 			m := e.Str("service_mesh")
 			if c.InstalledMesh == "" || (m == "cilium") == (c.InstalledMesh == "cilium") {
@@ -76,7 +78,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "litestream-not-on-nfs", keys: []string{"storage_backend", "poc_services"},
+		id: "litestream-not-on-nfs", doc: "A Litestream/SQLite service (overseerr) must not sit on glusterfs-nfs: SQLite WAL does not work on NFS.",
+		keys: []string{"storage_backend", "poc_services"},
 		check: func(e Answers, c Context) *Conflict {
 			if e.Str("storage_backend") != "glusterfs-nfs" || !contains(e.List("poc_services"), "overseerr") {
 				return nil
@@ -89,7 +92,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "nfs-needs-server", keys: []string{"storage_backend", "nfs_server"},
+		id: "nfs-needs-server", doc: "glusterfs-nfs needs nfs_server.",
+		keys: []string{"storage_backend", "nfs_server"},
 		check: func(e Answers, c Context) *Conflict {
 			if e.Str("storage_backend") != "glusterfs-nfs" || e.Str("nfs_server") != "" {
 				return nil
@@ -102,7 +106,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "local-path-needs-local-storage", keys: []string{"storage_backend", "k3s_disable"},
+		id: "local-path-needs-local-storage", doc: "local-path storage needs K3s's local-storage component enabled.",
+		keys: []string{"storage_backend", "k3s_disable"},
 		check: func(e Answers, c Context) *Conflict {
 			if e.Str("storage_backend") != "local-path" || !contains(e.List("k3s_disable"), "local-storage") {
 				return nil
@@ -115,7 +120,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "bundled-traefik-clashes", keys: []string{"ingress_mode", "nodes"},
+		id: "bundled-traefik-clashes", doc: "K3s's bundled Traefik takes 80/443 on every node through ServiceLB, which clashes with the external Traefik on Hestia.",
+		keys: []string{"ingress_mode", "nodes"},
 		check: func(e Answers, c Context) *Conflict {
 			if e.Str("ingress_mode") != "bundled-traefik" {
 				return nil
@@ -137,7 +143,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "bundled-traefik-disabled", keys: []string{"ingress_mode", "k3s_disable"},
+		id: "bundled-traefik-disabled", doc: "bundled-traefik needs the traefik and servicelb components enabled.",
+		keys: []string{"ingress_mode", "k3s_disable"},
 		check: func(e Answers, c Context) *Conflict {
 			dis := e.List("k3s_disable")
 			if e.Str("ingress_mode") != "bundled-traefik" || (!contains(dis, "traefik") && !contains(dis, "servicelb")) {
@@ -151,7 +158,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "packaged-traefik-must-be-off", keys: []string{"ingress_mode", "k3s_disable"},
+		id: "packaged-traefik-must-be-off", doc: "Any other ingress mode needs traefik and servicelb in k3s_disable, or they take 80/443 anyway.",
+		keys: []string{"ingress_mode", "k3s_disable"},
 		check: func(e Answers, c Context) *Conflict {
 			dis := e.List("k3s_disable")
 			if e.Str("ingress_mode") == "bundled-traefik" || (contains(dis, "traefik") && contains(dis, "servicelb")) {
@@ -165,7 +173,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "needed-components", keys: []string{"k3s_disable"},
+		id: "needed-components", doc: "metrics-server (VPA) and coredns (cluster DNS, .consul forwarding) cannot be disabled.",
+		keys: []string{"k3s_disable"},
 		check: func(e Answers, c Context) *Conflict {
 			for _, comp := range []struct{ name, why string }{
 				{"metrics-server", "the VPA recommender (SC-002) needs resource metrics from metrics-server"},
@@ -183,7 +192,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "nodeport-overlaps-nomad", keys: []string{"node_port_range", "nomad_dynamic_port_range"},
+		id: "nodeport-overlaps-nomad", doc: "node_port_range must not overlap nomad_dynamic_port_range (Nomad's default 20000-32000 overlaps K3s's default 30000-32767).",
+		keys: []string{"node_port_range", "nomad_dynamic_port_range"},
 		check: func(e Answers, c Context) *Conflict {
 			klo, khi, err1 := PortRange(e.Str("node_port_range"))
 			nlo, nhi, err2 := PortRange(e.Str("nomad_dynamic_port_range"))
@@ -198,7 +208,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "traefik-ports-in-range", keys: []string{"traefik_https_node_port", "traefik_http_node_port", "node_port_range"},
+		id: "traefik-ports-in-range", doc: "Traefik's NodePorts must lie inside node_port_range and differ.",
+		keys: []string{"traefik_https_node_port", "traefik_http_node_port", "node_port_range"},
 		check: func(e Answers, c Context) *Conflict {
 			if e.Str("ingress_mode") != "traefik-behind-external" {
 				return nil
@@ -227,7 +238,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "cidrs-disjoint", keys: []string{"cluster_cidr", "service_cidr", "lan_cidr"},
+		id: "cidrs-disjoint", doc: "cluster_cidr, service_cidr and lan_cidr must not overlap each other; the K3s ranges must stay clear of Nomad's bridge 172.26.64.0/20 and Docker's 172.17.0.0/16.",
+		keys: []string{"cluster_cidr", "service_cidr", "lan_cidr"},
 		check: func(e Answers, c Context) *Conflict {
 			nets := []struct{ name, cidr string }{
 				{"cluster_cidr", e.Str("cluster_cidr")},
@@ -261,7 +273,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "cilium-pool-overlaps", keys: []string{"cilium_pool_cidr", "lan_cidr", "cluster_cidr", "service_cidr"},
+		id: "cilium-pool-overlaps", doc: "In cluster-pool mode, cilium_pool_cidr must not cover lan_cidr, cluster_cidr or service_cidr (Cilium's default pool 10.0.0.0/8 covers them all).",
+		keys: []string{"cilium_pool_cidr", "lan_cidr", "cluster_cidr", "service_cidr"},
 		check: func(e Answers, c Context) *Conflict {
 			if e.Str("service_mesh") != "cilium" || e.Str("cilium_ipam_mode") != "cluster-pool" {
 				return nil
@@ -280,7 +293,8 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "topology-roles", keys: []string{"control_plane_topology", "nodes"},
+		id: "topology-roles", doc: "Node roles must match control_plane_topology: an odd number (at least 3) of servers for ha-3-servers, exactly one for 1-server-2-agents.",
+		keys: []string{"control_plane_topology", "nodes"},
 		check: func(e Answers, c Context) *Conflict {
 			servers := 0
 			for _, n := range e.Nodes() {

@@ -163,6 +163,9 @@ func Decode(data []byte, path string) (*State, error) {
 
 func jsonReason(data []byte, err error) string {
 	var se *json.SyntaxError
+	if errors.As(err, &se) && strings.Contains(se.Error(), "unexpected end") {
+		return "it ends in the middle of the JSON document (a truncated file)"
+	}
 	if errors.As(err, &se) {
 		line, col := lineCol(data, se.Offset)
 		return fmt.Sprintf("not valid JSON at line %d, column %d (%v)", line, col, se)
@@ -172,13 +175,11 @@ func jsonReason(data []byte, err error) string {
 		line, col := lineCol(data, te.Offset)
 		return fmt.Sprintf("field %s at line %d, column %d has the wrong type (%v)", te.Field, line, col, te.Value)
 	}
-	if errors.Is(err, ioUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end") {
-		return "it ends in the middle of the JSON document"
+	if strings.Contains(err.Error(), "unexpected EOF") {
+		return "it ends in the middle of the JSON document (a truncated file)"
 	}
 	return err.Error()
 }
-
-var ioUnexpectedEOF = errors.New("unexpected EOF")
 
 func lineCol(data []byte, off int64) (int, int) {
 	if off > int64(len(data)) {
@@ -215,6 +216,11 @@ func Save(repoDir string, st *State, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	return writeState(repoDir, data)
+}
+
+// writeState puts encoded state bytes in place atomically.
+func writeState(repoDir string, data []byte) error {
 	dir := filepath.Join(repoDir, DirName)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)

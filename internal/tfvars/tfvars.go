@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -127,44 +128,78 @@ func Update(path string, set map[string]cty.Value, order []string) error {
 	return writeAtomic(path, out, mode)
 }
 
-// Render returns src with the given keys set; see Update.
+// Render returns src with the given keys set; see Update. Existing values
+// are replaced byte-for-byte in place (so alignment, comments and the
+// operator's formatting around them survive); new keys are appended as one
+// block formatted by hclwrite.
 func Render(src []byte, path string, set map[string]cty.Value, order []string) ([]byte, error) {
-	// hclsyntax reports precise positions; hclwrite then edits the tokens.
 	if _, _, err := Parse(src, path); err != nil {
 		return nil, err
 	}
-	f, diags := hclwrite.ParseConfig(src, path, hcl.InitialPos)
-	if diags.HasErrors() {
-		return nil, parseError(path, diags)
+	f, _ := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	attrs := f.Body.(*hclsyntax.Body).Attributes
+	type edit struct {
+		start, end int
+		text       []byte
 	}
-	body := f.Body()
-	keys := orderedKeys(set, order)
-	for _, k := range keys {
+	var edits []edit
+	newFile := hclwrite.NewEmptyFile()
+	added := 0
+	for _, k := range orderedKeys(set, order) {
 		v := set[k]
-		if a := body.GetAttribute(k); a != nil {
-			// Leave an attribute alone when it already holds this value, so a
-			// hand-formatted expression is not rewritten for nothing.
-			if cur, d := exprValue(a); d == nil && cur.Equals(v).True() && cur.Type().Equals(v.Type()) {
-				continue
-			}
+		a, ok := attrs[k]
+		if !ok {
+			newFile.Body().SetAttributeRaw(k, tokensFor(v))
+			added++
+			continue
 		}
-		body.SetAttributeRaw(k, tokensFor(v))
+		if cur, d := a.Expr.Value(nil); !d.HasErrors() && sameValue(cur, v) {
+			continue // already holds it: leave the operator's formatting alone
+		}
+		r := a.Expr.Range()
+		edits = append(edits, edit{r.Start.Byte, r.End.Byte, exprBytes(k, v)})
 	}
-	return hclwrite.Format(f.Bytes()), nil
+	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	out := append([]byte(nil), src...)
+	for i := len(edits) - 1; i >= 0; i-- { // from the end, so earlier offsets stay valid
+		e := edits[i]
+		out = append(out[:e.start:e.start], append(append([]byte(nil), e.text...), out[e.end:]...)...)
+	}
+	if added > 0 {
+		if len(out) > 0 && !bytes.HasSuffix(out, []byte("\n")) {
+			out = append(out, '\n')
+		}
+		if len(bytes.TrimSpace(out)) > 0 && !bytes.HasSuffix(out, []byte("\n\n")) {
+			out = append(out, '\n')
+		}
+		out = append(out, newFile.Bytes()...)
+	}
+	if _, _, err := Parse(out, path); err != nil {
+		return nil, fmt.Errorf("internal error: the updated %s would not parse (%v); the file was left as it was", path, err)
+	}
+	return out, nil
 }
 
-func exprValue(a *hclwrite.Attribute) (cty.Value, error) {
-	src := a.Expr().BuildTokens(nil).Bytes()
-	e, d := hclsyntax.ParseExpression(src, "", hcl.InitialPos)
-	if d.HasErrors() {
-		return cty.NilVal, d
+// sameValue compares a value read from the file with one to write; a list
+// written by hand reads back as a tuple, so compare the rendered text.
+func sameValue(a, b cty.Value) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	if a.Type().Equals(b.Type()) {
+		return a.Equals(b).True()
 	}
-	v, d := e.Value(nil)
-	if d.HasErrors() {
-		return cty.NilVal, d
-	}
-	defer func() { recover() }()
-	return v, nil
+	return bytes.Equal(hclwrite.TokensForValue(a).Bytes(), hclwrite.TokensForValue(b).Bytes())
+}
+
+// exprBytes renders a value as formatted HCL expression text.
+func exprBytes(key string, v cty.Value) []byte {
+	f := hclwrite.NewEmptyFile()
+	f.Body().SetAttributeRaw(key, tokensFor(v))
+	_, expr, _ := bytes.Cut(f.Bytes(), []byte("="))
+	return bytes.TrimSpace(expr)
 }
 
 func orderedKeys(set map[string]cty.Value, order []string) []string {
