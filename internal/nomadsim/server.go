@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,10 @@ type Options struct {
 	// ReadOnlyToken, when set, is a second token that may read everything
 	// but gets 403 on writes, like a token holding only read policies.
 	ReadOnlyToken string
+	// ReadTokens are more read-only tokens, each limited to GETs of the
+	// listed path prefixes (e.g. "/v1/job"); anything else is 403
+	// "Permission denied", like a token whose policy lacks a capability.
+	ReadTokens map[string][]string
 	// Empty starts the server with the three nodes but no jobs.
 	Empty bool
 	// Now is the clock for events made by mutators; default time.Now.
@@ -205,6 +210,14 @@ func (s *Server) acl(next http.Handler) http.Handler {
 		case tok == s.opts.Token:
 		case tok != "" && tok == s.opts.ReadOnlyToken:
 			if r.Method != http.MethodGet {
+				plainError(w, api.PermissionDeniedErrorContent, http.StatusForbidden)
+				return
+			}
+		case tok != "" && s.opts.ReadTokens[tok] != nil:
+			allowed := r.Method == http.MethodGet && slices.ContainsFunc(s.opts.ReadTokens[tok], func(p string) bool {
+				return strings.HasPrefix(r.URL.Path, p)
+			})
+			if !allowed {
 				plainError(w, api.PermissionDeniedErrorContent, http.StatusForbidden)
 				return
 			}
