@@ -7,6 +7,23 @@
 // checks X-Nomad-Token on every request like Nomad with ACLs on, and lets
 // tests change the state (an allocation fails, a task restarts, a job stops,
 // a node goes down).
+//
+// Served: agent/self, status/leader and peers, nodes (list, read, their
+// allocations), jobs (list with ?prefix=, read, summary, register with PUT
+// or POST, stop and ?purge=true with DELETE, allocations, deployments,
+// latest deployment), allocations (list, read), deployments, services
+// (nomad-provider registrations), client stats (?node_id= as a server
+// forwarding to the client) and allocation stats. Lists honour
+// ?namespace= (including "*") and ?resources=true where Nomad does.
+//
+// The seed (New without Options.Empty) is the operator's homelab in small:
+// hestia (amd64, 32 GiB), heracles and nyx (arm64, 8 GiB); traefik (system,
+// hestia), whoami (2), the echo pair behind Consul Connect sidecars, minio
+// and plex on GlusterFS CSI volumes, overseerr, vaultwarden and open-webui
+// with Litestream restore and replicate tasks, and the periodic backup with
+// one finished run. Connect services are Consul's, so /v1/services lists
+// only the nomad-provider ones. IDs are derived from the seed, so they are
+// the same in every run.
 package nomadsim
 
 import (
@@ -58,9 +75,11 @@ type Server struct {
 	seq     int  // makes deterministic IDs
 	seeding bool // while true, now() is a fixed clock
 
-	ln  net.Listener
-	srv *http.Server
-	url string
+	ln        net.Listener
+	srv       *http.Server
+	url       string
+	done      chan struct{} // closed by Close: blocking queries answer at once
+	closeOnce sync.Once
 }
 
 // New returns a server seeded with the homelab (HomelabSeed) unless
@@ -73,6 +92,7 @@ func New(o Options) *Server {
 		opts:    o,
 		changed: make(chan struct{}),
 		jobs:    map[string]*api.Job{},
+		done:    make(chan struct{}),
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -106,6 +126,7 @@ func (s *Server) Token() string { return s.opts.Token }
 
 // Close stops the listener and ends open (blocking) requests.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.done) })
 	if s.srv == nil {
 		return nil
 	}
@@ -281,6 +302,8 @@ func (s *Server) blocking(read func(r *http.Request) (any, error)) http.HandlerF
 			case <-ch:
 			case <-timeout:
 				timeout = nil // answer with the current state
+			case <-s.done:
+				timeout = nil
 			case <-r.Context().Done():
 				return
 			}

@@ -168,6 +168,12 @@ func NewClientFromConfig(cfg *api.Config) (*Client, error) {
 	return &Client{api: c, addr: cfg.Address, tokenSet: cfg.SecretID != ""}, nil
 }
 
+// Wrap adapts a client built elsewhere; tokenSet says whether it carries a
+// token (only for the wording of 403 errors).
+func Wrap(c *api.Client, tokenSet bool) *Client {
+	return &Client{api: c, addr: c.Address(), tokenSet: tokenSet}
+}
+
 // API is the underlying nomad/api client, for calls outside Nomad.
 func (c *Client) API() *api.Client { return c.api }
 
