@@ -43,6 +43,10 @@ var CRDSources = []CRDSource{
 		Globs: []string{"pkg/k8s/apis/cilium.io/client/crds/v2/*.yaml"}},
 	{Name: "K3s Helm controller", VersionKey: "K3S_HELM_CONTROLLER_VERSION", Module: "github.com/k3s-io/helm-controller",
 		Globs: []string{"pkg/crds/yaml/generated/*.yaml"}},
+	{Name: "Istio", VersionKey: "ISTIO_API_VERSION", Module: "istio.io/api",
+		Globs: []string{"kubernetes/customresourcedefinitions.gen.yaml"}},
+	// Linkerd's CRDs ship only as Helm templates, and github.com/linkerd/linkerd2
+	// is not served by the Go module proxy: no Linkerd CRDs here.
 }
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}

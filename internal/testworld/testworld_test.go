@@ -223,6 +223,7 @@ func TestCRDsFromEveryProject(t *testing.T) {
 		"ciliumnetworkpolicies.cilium.io",
 		"helmcharts.helm.cattle.io",
 		"helmchartconfigs.helm.cattle.io",
+		"peerauthentications.security.istio.io",
 	} {
 		crd, err := world.Dynamic.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
