@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	nomadapi "github.com/hashicorp/nomad/api"
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
@@ -19,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -152,15 +152,18 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 		addr = os.Getenv("NOMAD_ADDR")
 	}
 	if addr != "" {
-		nc, err := nomadapi.NewClient(&nomadapi.Config{Address: addr, SecretID: os.Getenv("NOMAD_TOKEN")})
+		nc, err := nomadwatch.NewClient(addr, os.Getenv("NOMAD_TOKEN"))
 		if err != nil {
 			return fmt.Errorf("nomad client for %s: %w", addr, err)
 		}
-		d.Nomad = checks.NomadAPI{Client: nc}
-		if h, err := checks.NomadHealthFromState(repo, nc); err != nil {
-			fmt.Fprintf(o.g.Err, "SC-005: %v\n", err)
+		w, err := checks.NomadFromState(repo, nc)
+		d.Nomad = w
+		if err != nil {
+			if !o.JSON {
+				fmt.Fprintf(o.g.Err, "SC-005: %v\n", err)
+			}
 		} else {
-			d.NomadHealth = h
+			d.NomadHealth = w
 		}
 	}
 

@@ -11,18 +11,27 @@ import (
 	"time"
 
 	nomadapi "github.com/hashicorp/nomad/api"
+
+	"migrate-tui/internal/nomadwatch"
 )
 
-// NomadAPI adapts a github.com/hashicorp/nomad/api client to NomadReader.
-type NomadAPI struct{ Client *nomadapi.Client }
+// NomadSource is what the Nomad adapter reads: nomadwatch's seam plus a
+// job's definition. *nomadwatch.Client implements it.
+type NomadSource interface {
+	nomadwatch.Nomad
+	Job(ctx context.Context, id string) (*nomadapi.Job, error)
+}
 
-func (n NomadAPI) q(ctx context.Context) *nomadapi.QueryOptions {
-	return (&nomadapi.QueryOptions{}).WithContext(ctx)
+// NomadWatch adapts internal/nomadwatch to NomadReader and, with a
+// baseline, to NomadHealth.
+type NomadWatch struct {
+	N        NomadSource
+	Baseline *nomadwatch.Baseline // the preflight baseline; nil: SC-005 has nothing to compare
 }
 
 // TaskResources implements NomadReader.
-func (n NomadAPI) TaskResources(ctx context.Context, jobID string) ([]TaskResources, error) {
-	job, _, err := n.Client.Jobs().Info(jobID, n.q(ctx))
+func (w NomadWatch) TaskResources(ctx context.Context, jobID string) ([]TaskResources, error) {
+	job, err := w.N.Job(ctx, jobID)
 	if err != nil {
 		return nil, err
 	}
@@ -50,49 +59,37 @@ func (n NomadAPI) TaskResources(ctx context.Context, jobID string) ([]TaskResour
 	return out, nil
 }
 
-// NodeMemory implements NomadReader from /v1/client/stats and every running
-// allocation's /v1/client/allocation/:id/stats.
-func (n NomadAPI) NodeMemory(ctx context.Context) ([]NomadNodeMemory, error) {
-	nodes, _, err := n.Client.Nodes().List(n.q(ctx))
+// NodeMemory implements NomadReader with nomadwatch.NodeOverhead.
+func (w NomadWatch) NodeMemory(ctx context.Context) ([]NomadNodeMemory, error) {
+	ms, err := nomadwatch.NodeOverhead(ctx, w.N)
 	if err != nil {
 		return nil, err
 	}
 	var out []NomadNodeMemory
-	var errs []error
-	for _, node := range nodes {
-		if node.Status != "ready" {
+	for _, m := range ms {
+		if m.Skipped != "" {
 			continue
 		}
-		hs, err := n.Client.Nodes().Stats(node.ID, n.q(ctx))
-		if err != nil || hs.Memory == nil {
-			errs = append(errs, fmt.Errorf("client stats of %s: %v", node.Name, err))
-			continue
-		}
-		m := NomadNodeMemory{Node: node.Name, HostUsedMB: int64(hs.Memory.Used >> 20)}
-		allocs, _, err := n.Client.Nodes().Allocations(node.ID, n.q(ctx))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("allocations of %s: %v", node.Name, err))
-			continue
-		}
-		var rss uint64
-		for _, a := range allocs {
-			if a.ClientStatus != nomadapi.AllocClientStatusRunning {
-				continue
-			}
-			u, err := n.Client.Allocations().Stats(a, n.q(ctx))
-			if err != nil || u.ResourceUsage == nil || u.ResourceUsage.MemoryStats == nil {
-				continue
-			}
-			rss += u.ResourceUsage.MemoryStats.RSS
-		}
-		m.AllocsMB = int64(rss >> 20)
-		out = append(out, m)
+		out = append(out, NomadNodeMemory{Node: m.Node, HostUsedMB: m.HostUsedMB, AllocsMB: m.AllocationsMB})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
-	if len(out) == 0 && len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
 	return out, nil
+}
+
+// Compare implements NomadHealth: a fresh baseline against the stored one.
+func (w NomadWatch) Compare(ctx context.Context) (int, time.Time, []string, error) {
+	if w.Baseline == nil {
+		return 0, time.Time{}, nil, errors.New("no baseline")
+	}
+	now, err := nomadwatch.TakeBaseline(ctx, w.N)
+	if err != nil {
+		return 0, time.Time{}, nil, err
+	}
+	var regs []string
+	for _, r := range nomadwatch.Compare(*w.Baseline, now) {
+		regs = append(regs, r.String())
+	}
+	return len(w.Baseline.Jobs), w.Baseline.TakenAt, regs, nil
 }
 
 // FileAssessments keeps the SC-007 answer in a small JSON file

@@ -1,23 +1,23 @@
 package checks
 
 import (
-	"errors"
-	"fmt"
-
-	nomadapi "github.com/hashicorp/nomad/api"
-
+	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
 )
 
-// NomadHealthFromState builds SC-005's comparison from the baseline the
-// preflight step stored in the repository's state.
-func NomadHealthFromState(repo string, c *nomadapi.Client) (NomadHealth, error) {
+// NomadFromState builds the Nomad seams for a repository: job resources and
+// node memory always, and SC-005's comparison when the preflight step stored
+// a baseline in the state (else the returned error says how to get one).
+func NomadFromState(repo string, c *nomadwatch.Client) (NomadWatch, error) {
+	w := NomadWatch{N: c}
 	st, err := state.Load(repo)
 	if err != nil {
-		return nil, err
+		return w, err
 	}
-	if st == nil || st.Preflight == nil || len(st.Preflight.Baseline) == 0 {
-		return nil, errors.New("no Nomad baseline in the state: run the wizard's preflight step first")
+	b, err := st.Baseline()
+	if err != nil {
+		return w, err
 	}
-	return nil, fmt.Errorf("baseline found but this build cannot compare it yet")
+	w.Baseline = &b
+	return w, nil
 }

@@ -19,7 +19,7 @@ const (
 	statefulDataDir  = "/app/config"
 	statefulDB       = "/app/config/db/db.sqlite3"
 	markerFile       = statefulDataDir + "/.migrate-tui-sc003-marker"
-	litestreamConfig = "/etc/litestream.yml"
+	litestreamConfig = "/etc/litestream/litestream.yml"
 )
 
 func sc003() Check {

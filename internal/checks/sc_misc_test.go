@@ -1,0 +1,125 @@
+package checks_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"migrate-tui/internal/checks"
+)
+
+func TestSC007(t *testing.T) {
+	t.Parallel()
+	store := checks.FileAssessments{Path: filepath.Join(t.TempDir(), ".migrate-tui", "assessment.json")}
+	d := &checks.Deps{Assessor: store}
+	expect(t, runOne(t, "SC-007", d, checks.RunOptions{}), checks.Warn, "not recorded yet")
+	for _, tc := range []struct {
+		answer string
+		status checks.Status
+	}{{"yes", checks.Pass}, {"partly", checks.Warn}, {"no", checks.Fail}} {
+		if err := store.Record(tc.answer, "ran three services", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		expect(t, runOne(t, "SC-007", d, checks.RunOptions{}), tc.status, `answered "`+tc.answer+`"`, "ran three services")
+	}
+	if err := store.Record("maybe", "", time.Now()); err == nil {
+		t.Error("an answer other than yes/partly/no was recorded")
+	}
+	expect(t, runOne(t, "SC-007", &checks.Deps{}, checks.RunOptions{}), checks.Skip)
+}
+
+var gvrCNP = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumnetworkpolicies"}
+
+func TestSC008(t *testing.T) {
+	// Not parallel: it owns kube-system/cilium-config.
+	ns := world.Namespace(t)
+	d := func(mesh string) *checks.Deps {
+		x := deps(ns, "whoami", "echo")
+		x.Decisions.ServiceMesh = mesh
+		return x
+	}
+	expect(t, runOne(t, "SC-008", d("none"), checks.RunOptions{}), checks.Fail, "service_mesh = none")
+	expect(t, runOne(t, "SC-008", d("cilium"), checks.RunOptions{}), checks.Fail, "cilium-config not found", "no CiliumNetworkPolicy in "+ns+" selects echo")
+
+	cm, err := world.Client.CoreV1().ConfigMaps("kube-system").Create(ctxT(t, time.Minute), &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "cilium-config"}, Data: map[string]string{"enable-wireguard": "false"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = world.Client.CoreV1().ConfigMaps("kube-system").Delete(ctxT(t, time.Minute), "cilium-config", metav1.DeleteOptions{})
+	})
+	createU(t, gvrCNP, ns, map[string]any{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+		"metadata": map[string]any{"name": "echo-only-from-whoami"},
+		"spec": map[string]any{
+			"endpointSelector": map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "echo"}},
+			"ingress":          []any{map[string]any{"fromEndpoints": []any{map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "whoami"}}}}}}})
+	expect(t, runOne(t, "SC-008", d("cilium"), checks.RunOptions{}), checks.Fail, "neither enable-wireguard nor enable-ipsec", "CiliumNetworkPolicy echo-only-from-whoami selects echo")
+
+	cm.Data["enable-wireguard"] = "true"
+	if _, err := world.Client.CoreV1().ConfigMaps("kube-system").Update(ctxT(t, time.Minute), cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Everything that can be checked without a data plane is right: still
+	// only a warning, because mTLS on the wire and a refused call are unseen.
+	r := runOne(t, "SC-008", d("cilium"), checks.RunOptions{})
+	expect(t, r, checks.Warn, "cannot be observed here", "transparent encryption on", "CiliumNetworkPolicy echo-only-from-whoami selects echo")
+	if !strings.Contains(r.Hint, "hubble") {
+		t.Errorf("hint does not say how to observe it on the real cluster: %s", r.Hint)
+	}
+	expect(t, runOne(t, "SC-008", d("istio-ambient"), checks.RunOptions{}), checks.Fail, "no STRICT PeerAuthentication")
+}
+
+func TestSC010(t *testing.T) {
+	t.Parallel()
+	ns := world.Namespace(t)
+	platform := world.Namespace(t)
+	deploy(t, platform, svcSpec{name: "platform-agent"})
+	waitRolledOut(t, platform, "platform-agent")
+	_, nc := startNomad(t)
+	path := filepath.Join(t.TempDir(), "specs", "003-nomad-to-kubernetes", "decision.md")
+	d := deps(ns, "whoami")
+	d.Nomad = checks.NomadWatch{N: nc}
+	d.Decision = checks.FileDecision{Path: path}
+	d.Assessor = checks.FileAssessments{Path: filepath.Join(t.TempDir(), "a.json")}
+	_ = d.Assessor.(checks.FileAssessments).Record("yes", "", time.Now())
+	sel, _ := checks.Select(checks.All(), []string{"SC-007", "SC-010"}, nil)
+
+	// The metrics pipeline needs a scrape or two before pods show up.
+	var r checks.Result
+	waitFor(t, "pod metrics for platform-agent", 3*time.Minute, func(ctx context.Context) (bool, error) {
+		rs := checks.Run(ctx, sel, d, checks.RunOptions{}, nil)
+		r = rs[1]
+		return strings.Contains(r.Evidence, "K8s platform pods") && !strings.Contains(r.Evidence, "platform pods 0 MiB (0 pods)") || r.Status == checks.Fail, nil
+	})
+	t.Logf("SC-010 %s: %s", r.Status, r.Evidence)
+	expect(t, r, checks.Warn, "draft written to "+path, "hestia: node", "Nomad host", "outside allocations (Nomad+Consul agents, OS)")
+	body, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{checks.DraftMarker, "| SC-007 | Operator's own assessment recorded | pass |", "## Overhead per node", "| hestia |"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("decision.md lacks %q:\n%s", want, body)
+		}
+	}
+	// The operator writes the decision and removes the marker: SC-010 passes
+	// and the record is left alone.
+	final := strings.Replace(string(body), checks.DraftMarker+"\n", "", 1)
+	final = strings.Replace(final, "_go / no-go / partial — yours to write_", "no-go for now", 1)
+	if err := os.WriteFile(path, []byte(final), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs := checks.Run(context.Background(), sel, d, checks.RunOptions{}, nil)
+	expect(t, rs[1], checks.Pass, "decision recorded in "+path)
+	if after, _ := os.ReadFile(path); string(after) != final {
+		t.Error("the final decision record was overwritten")
+	}
+}
