@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/steps"
 )
 
@@ -56,9 +57,20 @@ type Decision struct {
 type Preflight struct {
 	Tools     map[string]string `json:"tools,omitempty"` // tool -> path found
 	NomadAddr string            `json:"nomad_addr,omitempty"`
-	// Inventory and Baseline are nomadwatch's JSON (Node list, Baseline).
-	Inventory json.RawMessage `json:"inventory,omitempty"`
-	Baseline  json.RawMessage `json:"baseline,omitempty"`
+	// Inventory is every Nomad client node as preflight saw it.
+	Inventory []nomadwatch.Node `json:"inventory,omitempty"`
+	// Baseline is every Nomad job's health at preflight: the reference
+	// for the no-disruption criterion (SC-005) and the guard around stages.
+	Baseline *nomadwatch.Baseline `json:"baseline,omitempty"`
+}
+
+// Baseline returns the preflight baseline, or an error that says how to
+// take one.
+func (st *State) Baseline() (nomadwatch.Baseline, error) {
+	if st == nil || st.Preflight == nil || st.Preflight.Baseline == nil {
+		return nomadwatch.Baseline{}, errors.New("no Nomad baseline in the state yet: run the wizard's preflight (migrate-tui, step Nomad baseline) first")
+	}
+	return *st.Preflight.Baseline, nil
 }
 
 // New returns an empty state.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/steps"
 )
 
@@ -98,7 +99,9 @@ func sample(now time.Time) *State {
 	st.SetDecision("nodes", decisions.Get("nodes").Default, "decide --set", now)
 	st.SetDecision("traefik_https_node_port", int64(32443), "decide --defaults", now)
 	st.Preflight = &Preflight{Tools: map[string]string{"tofu": "/usr/bin/tofu"}, NomadAddr: "http://127.0.0.1:4646",
-		Baseline: json.RawMessage(`{"jobs":[{"id":"whoami","status":"running"}]}`)}
+		Inventory: []nomadwatch.Node{{Name: "hestia", Arch: "amd64", MemoryMB: 32000, AllocatedMemoryMB: 9000}},
+		Baseline: &nomadwatch.Baseline{Version: nomadwatch.BaselineVersion, TakenAt: now, Address: "http://127.0.0.1:4646",
+			Jobs: []nomadwatch.JobState{{ID: "whoami", Namespace: "default", Type: "service", Status: "running"}}}}
 	st.Stages = map[string]json.RawMessage{"cluster": json.RawMessage(`{"service_mesh":"linkerd"}`)}
 	return st
 }
@@ -132,6 +135,12 @@ func TestRoundTrip(t *testing.T) {
 	ans, err := got.Answers()
 	if err != nil || ans.Str("service_mesh") != "linkerd" || ans.Int("traefik_https_node_port") != 32443 || len(ans.Nodes()) != 3 {
 		t.Fatalf("answers = %v, %v", ans, err)
+	}
+	if b, err := got.Baseline(); err != nil || len(b.Jobs) != 1 || b.Jobs[0].ID != "whoami" {
+		t.Errorf("Baseline() = %+v, %v", b, err)
+	}
+	if _, err := New(now).Baseline(); err == nil || !strings.Contains(err.Error(), "preflight") {
+		t.Errorf("Baseline() of a new state = %v", err)
 	}
 	if got.InstalledMesh() != "" {
 		t.Errorf("InstalledMesh before the cluster stage = %q", got.InstalledMesh())
