@@ -198,6 +198,16 @@ func TestCompare(t *testing.T) {
 			says:   []string{"job echo: allocation ", "job overseerr: allocation "},
 		},
 		{
+			name: "job updated to a new version",
+			change: func(t *testing.T, _ *nomadsim.Server, c *nomadwatch.Client) {
+				job, _, err := c.API().Jobs().Info("whoami", nil)
+				must(t, err)
+				job.Meta["image"] = "traefik/whoami:v1.11"
+				_, _, err = c.API().Jobs().Register(job, nil)
+				must(t, err)
+			},
+		},
+		{
 			name: "periodic job ran",
 			change: func(t *testing.T, s *nomadsim.Server, _ *nomadwatch.Client) {
 				_, err := s.LaunchPeriodic("backup")
@@ -313,5 +323,33 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkBaselineAndCompare is the Nomad guard's cost per stage boundary:
+// two requests and a comparison, whatever the number of jobs.
+func BenchmarkBaselineAndCompare(b *testing.B) {
+	sim := nomadsim.New(nomadsim.Options{Token: token})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = sim.Close() })
+	c, err := nomadwatch.NewClient(sim.URL(), token)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	before, err := nomadwatch.TakeBaseline(ctx, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		after, err := nomadwatch.TakeBaseline(ctx, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if regs := nomadwatch.Compare(before, after); len(regs) != 0 {
+			b.Fatalf("unexpected regressions %v", regs)
+		}
 	}
 }
