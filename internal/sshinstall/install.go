@@ -289,4 +289,3 @@ func expandHome(p string) string {
 	}
 	return p
 }
-
