@@ -1,0 +1,106 @@
+package checks_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"migrate-tui/internal/checks"
+)
+
+// countingTransport counts every request the clients send.
+type countingTransport struct {
+	n    *atomic.Int64
+	next http.RoundTripper
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
+}
+
+const benchServices = 300
+
+var benchOnce sync.Once
+var benchNS string
+
+// BenchmarkCheckRun runs every Kubernetes-facing check against a namespace
+// holding 300 services (Deployment + Service each, scaled to 0 so the shared
+// machine is spared 300 simulated pods) and reports the API requests one run
+// costs: it must not grow with the number of services.
+func BenchmarkCheckRun(b *testing.B) {
+	benchOnce.Do(func() {
+		ns, err := world.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}, metav1.CreateOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchNS = ns.Name
+		zero := int32(0)
+		sem := make(chan struct{}, 8)
+		var wg sync.WaitGroup
+		for i := 0; i < benchServices; i++ {
+			name := fmt.Sprintf("svc-%03d", i)
+			l := labelsFor(name)
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				ctx := context.Background()
+				_, err := world.Client.AppsV1().Deployments(benchNS).Create(ctx, &appsv1.Deployment{
+					ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l},
+					Spec: appsv1.DeploymentSpec{Replicas: &zero, Selector: &metav1.LabelSelector{MatchLabels: l},
+						Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l},
+							Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: name, Image: "traefik/whoami:v1.10"}}}}},
+				}, metav1.CreateOptions{})
+				if err != nil {
+					b.Error(err)
+				}
+				_, err = world.Client.CoreV1().Services(benchNS).Create(ctx, &corev1.Service{
+					ObjectMeta: metav1.ObjectMeta{Name: name, Labels: l},
+					Spec:       corev1.ServiceSpec{Selector: l, Ports: []corev1.ServicePort{{Port: 80}}},
+				}, metav1.CreateOptions{})
+				if err != nil {
+					b.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	})
+	var n atomic.Int64
+	cfg := rest.CopyConfig(world.RESTConfig)
+	cfg.QPS, cfg.Burst = 1000, 1000
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return countingTransport{n: &n, next: rt} }
+	kube := kubernetes.NewForConfigOrDie(cfg)
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	dec := checks.DefaultDecisions()
+	dec.PoCNamespace = benchNS
+	dec.PoCServices = nil
+	for i := 0; i < benchServices; i++ {
+		dec.PoCServices = append(dec.PoCServices, fmt.Sprintf("svc-%03d", i))
+	}
+	sel, _ := checks.Select(checks.All(), nil, []string{"SC-005", "SC-006", "SC-007"})
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		d := &checks.Deps{Kube: kube, Dynamic: dyn, Decisions: dec}
+		rs := checks.Run(context.Background(), sel, d, checks.RunOptions{Timeout: time.Minute}, nil)
+		if len(rs) != len(sel) {
+			b.Fatal("missing results")
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n.Load())/float64(b.N), "requests/op")
+	b.ReportMetric(time.Since(start).Seconds()/float64(b.N), "s/run")
+}
