@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 )
 
-var errNoDynamic = errors.New("no dynamic client configured")
+var errNoDynamic = errors.New("no Kubernetes client configured")
 
 const hintUnreachable = "The Kubernetes API did not answer: check the kubeconfig's server address and that the API server runs (kubectl get --raw /readyz), then run the check again."
 
@@ -37,6 +37,8 @@ func IsUnreachable(err error) bool {
 // what was being read and what to do next.
 func apiFail(what string, err error) Result {
 	switch {
+	case errors.Is(err, errNoDynamic):
+		return fail(fmt.Sprintf("cannot list %s: %v", what, err), "Run the check with a kubeconfig (migrate-tui check --kubeconfig).")
 	case IsUnreachable(err):
 		return fail(fmt.Sprintf("unreachable: listing %s: %v", what, err), hintUnreachable)
 	case apierrors.IsNotFound(err):

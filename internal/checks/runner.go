@@ -74,7 +74,8 @@ func Run(ctx context.Context, checks []Check, d *Deps, o RunOptions, obs Observe
 			first = append(first, i)
 		}
 	}
-	snap := d.Snapshot()
+	// A fresh snapshot per run: a Deps reused across runs never sees stale lists.
+	snap := NewSnapshot(d.Kube, d.Dynamic, d.Decisions.Namespace())
 	runBatch := func(idx []int, deps *Deps) {
 		sem := make(chan struct{}, o.Concurrency)
 		var wg sync.WaitGroup

@@ -35,6 +35,9 @@ func runSC008(ctx context.Context, d *Deps) Result {
 	if !d.Decisions.Has(meshCaller) || !d.Decisions.Has(meshCallee) {
 		return skip(fmt.Sprintf("SC-008 needs both %s and %s among the PoC services", meshCaller, meshCallee), "Add whoami and echo to poc_services with migrate-tui decide.")
 	}
+	if d.Kube == nil {
+		return apiFail("the mesh's configuration", errNoDynamic)
+	}
 	s := d.Snapshot()
 	var checked, problems []string
 	switch mesh {

@@ -71,6 +71,9 @@ func (s *Snapshot) Namespace() string { return s.ns }
 
 func (s *Snapshot) Nodes(ctx context.Context) ([]corev1.Node, error) {
 	return s.nodes.get(func() ([]corev1.Node, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
 		l, err := s.kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, err
@@ -82,6 +85,9 @@ func (s *Snapshot) Nodes(ctx context.Context) ([]corev1.Node, error) {
 // Pods lists pods in every namespace (SC-010 needs the platform's pods too).
 func (s *Snapshot) Pods(ctx context.Context) ([]corev1.Pod, error) {
 	return s.pods.get(func() ([]corev1.Pod, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
 		l, err := s.kube.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, err
@@ -107,6 +113,9 @@ func (s *Snapshot) PoCPods(ctx context.Context) ([]corev1.Pod, error) {
 
 func (s *Snapshot) Deployments(ctx context.Context) ([]appsv1.Deployment, error) {
 	return s.deployments.get(func() ([]appsv1.Deployment, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
 		l, err := s.kube.AppsV1().Deployments(s.ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, err
@@ -117,6 +126,9 @@ func (s *Snapshot) Deployments(ctx context.Context) ([]appsv1.Deployment, error)
 
 func (s *Snapshot) StatefulSets(ctx context.Context) ([]appsv1.StatefulSet, error) {
 	return s.statefulSets.get(func() ([]appsv1.StatefulSet, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
 		l, err := s.kube.AppsV1().StatefulSets(s.ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, err
@@ -127,6 +139,9 @@ func (s *Snapshot) StatefulSets(ctx context.Context) ([]appsv1.StatefulSet, erro
 
 func (s *Snapshot) EndpointSlices(ctx context.Context) ([]discoveryv1.EndpointSlice, error) {
 	return s.slices.get(func() ([]discoveryv1.EndpointSlice, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
 		l, err := s.kube.DiscoveryV1().EndpointSlices(s.ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, err
@@ -137,6 +152,9 @@ func (s *Snapshot) EndpointSlices(ctx context.Context) ([]discoveryv1.EndpointSl
 
 func (s *Snapshot) Ingresses(ctx context.Context) ([]networkingv1.Ingress, error) {
 	return s.ingresses.get(func() ([]networkingv1.Ingress, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
 		l, err := s.kube.NetworkingV1().Ingresses(s.ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, err
@@ -147,6 +165,9 @@ func (s *Snapshot) Ingresses(ctx context.Context) ([]networkingv1.Ingress, error
 
 func (s *Snapshot) ConfigMaps(ctx context.Context) ([]corev1.ConfigMap, error) {
 	return s.configMaps.get(func() ([]corev1.ConfigMap, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
 		l, err := s.kube.CoreV1().ConfigMaps(s.ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, err
