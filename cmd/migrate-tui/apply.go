@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"migrate-tui/internal/stages"
+	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -179,6 +180,11 @@ func (o *applyOptions) finish(p *tfrunner.Plan, checks []stages.CheckResult, err
 var errNotConfirmed = errors.New("not confirmed: nothing was applied")
 
 func (o *applyOptions) Run(ctx context.Context) error {
+	lock, err := state.Acquire(o.dir, "apply --stage "+o.Stage)
+	if err != nil {
+		return o.finish(nil, nil, err)
+	}
+	defer lock.Release()
 	r, err := o.newRunner(ctx, o)
 	if err != nil {
 		return o.finish(nil, nil, err)

@@ -39,7 +39,8 @@ func defaultStageRunner(ctx context.Context, o *applyOptions) (*stages.Runner, e
 	if err != nil {
 		return nil, err
 	}
-	return &stages.Runner{TF: tf, Vars: stages.TfvarsFile{Path: tfvarsPath}, Guard: guard, Checks: verifier}, nil
+	return &stages.Runner{TF: tf, Vars: stages.TfvarsFile{Path: tfvarsPath}, Guard: guard, Checks: verifier,
+		Record: stages.StateRecorder{RepoDir: o.dir}}, nil
 }
 
 // kubeconfigPath is kubeconfig_path from terraform.tfvars (or its default).

@@ -1,0 +1,237 @@
+package stages
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"migrate-tui/internal/nomadsim"
+	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/state"
+	"migrate-tui/internal/steps"
+	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/tfrunner"
+)
+
+var tofuBin string
+
+func TestMain(m *testing.M) {
+	p, err := testtools.Bin("tofu")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stages tests need OpenTofu:", err)
+		os.Exit(1)
+	}
+	tofuBin = p
+	os.Exit(m.Run())
+}
+
+// fixture copies tfrunner's fixture configuration (modules named like main.tf's).
+func fixture(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := filepath.Join("..", "tfrunner", "testdata", "config")
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func realTF(t *testing.T, dir string) *tfrunner.Runner {
+	t.Helper()
+	rc, err := testtools.WriteCLIConfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tfrunner.New(context.Background(), tfrunner.Options{Dir: dir, Binary: tofuBin, PluginCacheDir: t.TempDir(),
+		Env: map[string]string{"TF_CLI_CONFIG_FILE": rc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// hookedTF calls onEvent for every progress event of an apply.
+type hookedTF struct {
+	*tfrunner.Runner
+	onEvent func(tfrunner.Event)
+}
+
+func (h hookedTF) Apply(ctx context.Context, p *tfrunner.Plan, events chan<- tfrunner.Event) error {
+	mid := make(chan tfrunner.Event)
+	errc := make(chan error, 1)
+	go func() { errc <- h.Runner.Apply(ctx, p, mid) }()
+	for e := range mid {
+		h.onEvent(e)
+		events <- e
+	}
+	close(events)
+	return <-errc
+}
+
+func drain(ch chan tfrunner.Event) {
+	for range ch {
+	}
+}
+
+func TestNomadGuardCatchesAllocationFailingDuringStage(t *testing.T) {
+	ctx := context.Background()
+	sim := nomadsim.New(nomadsim.Options{Token: "guard-token"})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	nc, err := nomadwatch.NewClient(sim.URL(), sim.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := nomadwatch.TakeBaseline(ctx, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := fixture(t)
+	failed := false
+	tf := hookedTF{Runner: realTF(t, dir), onEvent: func(e tfrunner.Event) {
+		if e.Kind == tfrunner.EventResourceStart && !failed {
+			failed = true
+			if err := sim.FailAllocation("whoami"); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	r := &Runner{TF: tf, Vars: TfvarsFile{Path: filepath.Join(dir, "terraform.tfvars")},
+		Guard: NomadGuard{Nomad: nc, Baseline: base}, Record: StateRecorder{RepoDir: dir}}
+	mesh, _ := ByName("mesh")
+
+	p, err := r.Plan(ctx, mesh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan tfrunner.Event)
+	go drain(ch)
+	if err := r.Apply(ctx, p, ch); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Verify(ctx, mesh, p)
+	var re *RegressionError
+	if !errors.As(err, &re) {
+		t.Fatalf("verify after a failed allocation = %v, want a RegressionError", err)
+	}
+	if len(re.Regressions) == 0 || re.Regressions[0].Job != "whoami" || re.When != "after" {
+		t.Fatalf("regressions = %+v, want whoami after the stage", re)
+	}
+	if !strings.Contains(err.Error(), "whoami") || !strings.Contains(err.Error(), "roll it back") {
+		t.Fatalf("message: %v", err)
+	}
+
+	// Recorded: the stage step failed with the regression as evidence.
+	st, err := state.Load(dir)
+	if err != nil || st == nil {
+		t.Fatalf("state: %v", err)
+	}
+	rec := st.Record("stage.mesh")
+	if rec.Status != steps.Failed || !strings.Contains(strings.Join(rec.Evidence, "\n"), "whoami") {
+		t.Fatalf("stage.mesh record = %+v", rec)
+	}
+	var res Result
+	json.Unmarshal(st.Stages["mesh"], &res)
+	if res.Outcome != NomadHurt {
+		t.Fatalf("recorded outcome %s, want %s", res.Outcome, NomadHurt)
+	}
+
+	// The next stage will not even plan while Nomad is worse than at preflight.
+	vpa, _ := ByName("vpa")
+	if _, err := r.Plan(ctx, vpa); !errors.As(err, &re) || re.When != "before" {
+		t.Fatalf("planning the next stage = %v, want the guard to stop it", err)
+	}
+}
+
+func TestEnabledStagesAndRollback(t *testing.T) {
+	ctx := context.Background()
+	dir := fixture(t)
+	tfvars := filepath.Join(dir, "terraform.tfvars")
+	os.WriteFile(tfvars, []byte("# the wizard's decisions\nmesh_count = 2\n"), 0o644)
+	none := GuardFunc(func(context.Context) ([]Regression, error) { return nil, nil })
+	r := &Runner{TF: realTF(t, dir), Vars: TfvarsFile{Path: tfvars}, Guard: none, Record: StateRecorder{RepoDir: dir}}
+
+	for _, name := range []string{"storage", "mesh"} {
+		s, _ := ByName(name)
+		p, err := r.Plan(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan tfrunner.Event)
+		go drain(ch)
+		if err := r.Apply(ctx, p, ch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Verify(ctx, s, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := TfvarsFile{Path: tfvars}.EnabledStages()
+	if strings.Join(got, ",") != "storage,mesh" {
+		t.Fatalf("enabled_stages = %v", got)
+	}
+	b, _ := os.ReadFile(tfvars)
+	if !strings.Contains(string(b), "# the wizard's decisions\nmesh_count = 2\n") {
+		t.Fatalf("other lines of terraform.tfvars were not kept:\n%s", b)
+	}
+	st, _ := state.Load(dir)
+	if st.Record("stage.mesh").Status != steps.Done {
+		t.Fatalf("stage.mesh = %+v", st.Record("stage.mesh"))
+	}
+
+	// Skip is recorded with its reason.
+	vpa, _ := ByName("vpa")
+	if err := r.Skip(vpa, "checks failed; operator chose to skip"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = state.Load(dir)
+	if rec := st.Record("stage.vpa"); rec.Status != steps.Skipped || !strings.Contains(rec.Error, "operator chose") {
+		t.Fatalf("stage.vpa = %+v", rec)
+	}
+	_ = r.Vars.SetEnabledStages([]string{"storage", "mesh"})
+
+	// Rolling back mesh removes it from enabled_stages; the fixture does not
+	// switch modules by enabled_stages, so make the mesh module shrink the
+	// way main.tf would and check the plan stays inside the stage.
+	os.WriteFile(tfvars, []byte(strings.Replace(string(b), "mesh_count = 2", "mesh_count = 0", 1)), 0o644)
+	mesh, _ := ByName("mesh")
+	p, err := r.PlanRollback(ctx, mesh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Summary.Destroy != 2 {
+		t.Fatalf("rollback plan = %s, want the 2 mesh resources destroyed", p.Summary)
+	}
+	ch := make(chan tfrunner.Event)
+	go drain(ch)
+	if err := r.ApplyRollback(ctx, p, ch); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = TfvarsFile{Path: tfvars}.EnabledStages()
+	st, _ = state.Load(dir)
+	if strings.Join(got, ",") != "storage" || st.Record("stage.mesh").Status != steps.Pending {
+		t.Fatalf("after rollback enabled_stages = %v, stage.mesh = %+v", got, st.Record("stage.mesh"))
+	}
+}
