@@ -1,13 +1,285 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/decisions/decide"
+	"migrate-tui/internal/state"
+)
+
+// decideOptions are `migrate-tui decide`'s flags.
+type decideOptions struct {
+	g        *globalOptions
+	Set      []string
+	Answers  string
+	Defaults bool
+	List     bool
+	JSON     bool
+
+	repo    string
+	changes decisions.Answers
+	source  string
+}
 
 func newDecideCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	o := &decideOptions{g: g}
+	cmd := &cobra.Command{
 		Use:   "decide",
-		Short: "(decide: not implemented yet)",
+		Short: "Make decisions without the TUI: --set KEY=VALUE, --answers FILE, --defaults, --list",
+		Long: `Make the wizard's decisions non-interactively, with the same validation and
+cross-checks, writing the same terraform.tfvars.
+
+  migrate-tui decide --list                 the decisions, options and defaults
+  migrate-tui decide --set service_mesh=linkerd --set storage_backend=longhorn
+  migrate-tui decide --answers answers.yaml  (YAML or JSON of KEY: VALUE; replays a run)
+  migrate-tui decide --defaults              every undecided question gets its recommended default
+
+Lists are comma-separated (k3s_disable=traefik,servicelb); nodes are
+name=address/arch/role, comma-separated.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return notYet("migrate-tui decide")
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run()
 		},
 	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.Set, "set", nil, "KEY=VALUE to decide (repeatable)")
+	f.StringVar(&o.Answers, "answers", "", "a YAML or JSON file of KEY: VALUE answers")
+	f.BoolVar(&o.Defaults, "defaults", false, "take the recommended default for every question not decided yet")
+	f.BoolVar(&o.List, "list", false, "list the decisions, their options and defaults")
+	f.BoolVar(&o.JSON, "json", false, "with --list: print JSON")
+	return cmd
+}
+
+func (o *decideOptions) Complete() error {
+	repo, err := o.g.RepoDir()
+	if err != nil {
+		return err
+	}
+	o.repo = repo
+	return nil
+}
+
+func (o *decideOptions) Validate() error {
+	if o.List {
+		if len(o.Set) > 0 || o.Answers != "" || o.Defaults {
+			return withExit(2, errors.New("--list cannot be combined with --set, --answers or --defaults"))
+		}
+		return nil
+	}
+	if o.JSON {
+		return withExit(2, errors.New("--json goes with --list"))
+	}
+	if len(o.Set) == 0 && o.Answers == "" && !o.Defaults {
+		return withExit(2, errors.New("nothing to decide: give --set KEY=VALUE, --answers FILE or --defaults (or --list to see the decisions)"))
+	}
+	o.changes = decisions.Answers{}
+	var sources []string
+	if o.Answers != "" {
+		ans, err := readAnswers(o.Answers)
+		if err != nil {
+			return withExit(2, err)
+		}
+		for k, v := range ans {
+			o.changes[k] = v
+		}
+		sources = append(sources, "decide --answers")
+	}
+	for _, kv := range o.Set {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return withExit(2, fmt.Errorf("--set %q: want KEY=VALUE", kv))
+		}
+		d := decisions.Get(strings.TrimSpace(k))
+		if d == nil {
+			return withExit(2, decisions.UnknownKeyError(k))
+		}
+		val, err := d.Parse(v)
+		if err != nil {
+			return withExit(2, err)
+		}
+		o.changes[d.Key] = val
+	}
+	if len(o.Set) > 0 {
+		sources = append(sources, "decide --set")
+	}
+	if o.Defaults {
+		sources = append(sources, "decide --defaults")
+	}
+	o.source = strings.Join(sources, " + ")
+	return nil
+}
+
+// readAnswers reads a YAML or JSON file of KEY: VALUE.
+func readAnswers(path string) (decisions.Answers, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading answers: %w", err)
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("answers file %s is neither YAML nor JSON: %v", path, err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(js, &raw); err != nil {
+		return nil, fmt.Errorf("answers file %s must be a mapping of KEY: VALUE: %v", path, err)
+	}
+	out := decisions.Answers{}
+	for k, r := range raw {
+		d := decisions.Get(k)
+		if d == nil {
+			return nil, fmt.Errorf("answers file %s: %w", path, decisions.UnknownKeyError(k))
+		}
+		v, err := d.Decode(r)
+		if err != nil {
+			return nil, fmt.Errorf("answers file %s: %w", path, err)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (o *decideOptions) Run() error {
+	if o.List {
+		return listDecisions(o.g.Out, o.JSON)
+	}
+	lock, err := state.Acquire(o.repo, "migrate-tui decide")
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if n := lock.StaleNotice(); n != "" {
+		fmt.Fprintln(o.g.Err, n)
+	}
+	now := time.Now()
+	st, err := state.LoadOrNew(o.repo, now)
+	if err != nil {
+		return err
+	}
+	if o.Defaults {
+		o.fillDefaults(st)
+	}
+	out, err := decide.Apply(o.repo, st, o.changes, o.source, now)
+	if err != nil {
+		var ce decisions.ConflictsError
+		if errors.As(err, &ce) {
+			return withExit(2, err)
+		}
+		return err
+	}
+	w := o.g.Out
+	if len(out.Changed) == 0 {
+		fmt.Fprintln(w, "Nothing changed: every value was already decided that way.")
+	}
+	ans, _ := st.Answers()
+	for _, k := range out.Changed {
+		fmt.Fprintf(w, "decided %s = %s\n", k, decisions.Get(k).Text(ans[k]))
+	}
+	for _, n := range out.Derived {
+		fmt.Fprintln(w, "derived:", n)
+	}
+	for _, id := range out.Invalidated {
+		fmt.Fprintf(w, "invalidated %s: it used a value that changed; it is pending again\n", id)
+	}
+	fmt.Fprintf(w, "wrote %s\n", out.TfvarsPath)
+	return nil
+}
+
+// fillDefaults adds the recommended default of every question the wizard
+// would ask (given the answers so far) that is not decided yet.
+func (o *decideOptions) fillDefaults(st *state.State) {
+	cur, _ := st.Answers()
+	for k, v := range o.changes {
+		cur[k] = v
+	}
+	// Asking order matters: a later question may apply only given an earlier answer.
+	for _, sc := range decisions.Screens {
+		for _, d := range decide.Asked(sc.ID, cur) {
+			if _, ok := cur[d.Key]; !ok {
+				cur[d.Key] = d.Default
+				o.changes[d.Key] = d.Default
+			}
+		}
+	}
+}
+
+type listedOption struct {
+	Value        string   `json:"value"`
+	Summary      string   `json:"summary"`
+	Pros         []string `json:"pros"`
+	Cons         []string `json:"cons"`
+	Homelab      string   `json:"homelab"`
+	Consequences string   `json:"consequences"`
+}
+
+type listedDecision struct {
+	Key           string         `json:"key"`
+	Screen        string         `json:"screen"`
+	Type          string         `json:"type"`
+	Title         string         `json:"title"`
+	Question      string         `json:"question"`
+	Why           string         `json:"why"`
+	Options       []listedOption `json:"options,omitempty"`
+	Default       any            `json:"default"`
+	DefaultText   string         `json:"default_text"`
+	DefaultReason string         `json:"default_reason"`
+	Consequences  string         `json:"consequences,omitempty"`
+}
+
+func listDecisions(w io.Writer, asJSON bool) error {
+	var list []listedDecision
+	for _, d := range decisions.All() {
+		ld := listedDecision{Key: d.Key, Screen: d.Screen, Type: d.Type.String(), Title: d.Title, Question: d.Question, Why: d.Why,
+			Default: d.Default, DefaultText: d.Text(d.Default), DefaultReason: d.DefaultReason, Consequences: d.Consequences}
+		for _, op := range d.Options {
+			ld.Options = append(ld.Options, listedOption(op))
+		}
+		list = append(list, ld)
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tDEFAULT\tOPTIONS / TYPE")
+	for _, d := range list {
+		opts := d.Type
+		if len(d.Options) > 0 {
+			var vs []string
+			for _, op := range d.Options {
+				vs = append(vs, op.Value)
+			}
+			opts = strings.Join(vs, " | ")
+		}
+		def := d.DefaultText
+		if def == "" {
+			def = `""`
+		}
+		if len(def) > 40 {
+			def = def[:37] + "..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Key, def, opts)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nEach option's pros, cons and meaning for this homelab: migrate-tui decide --list --json, or specs/003-nomad-to-kubernetes/research.md.")
+	return nil
 }

@@ -130,8 +130,8 @@ func Update(path string, set map[string]cty.Value, order []string) error {
 
 // Render returns src with the given keys set; see Update. Existing values
 // are replaced byte-for-byte in place (so alignment, comments and the
-// operator's formatting around them survive); new keys are appended as one
-// block formatted by hclwrite.
+// operator's formatting around them survive); new keys are appended at the
+// end, each value rendered by hclwrite.
 func Render(src []byte, path string, set map[string]cty.Value, order []string) ([]byte, error) {
 	if _, _, err := Parse(src, path); err != nil {
 		return nil, err
@@ -143,14 +143,12 @@ func Render(src []byte, path string, set map[string]cty.Value, order []string) (
 		text       []byte
 	}
 	var edits []edit
-	newFile := hclwrite.NewEmptyFile()
-	added := 0
+	var added []string
 	for _, k := range orderedKeys(set, order) {
 		v := set[k]
 		a, ok := attrs[k]
 		if !ok {
-			newFile.Body().SetAttributeRaw(k, tokensFor(v))
-			added++
+			added = append(added, k)
 			continue
 		}
 		if cur, d := a.Expr.Value(nil); !d.HasErrors() && sameValue(cur, v) {
@@ -165,14 +163,23 @@ func Render(src []byte, path string, set map[string]cty.Value, order []string) (
 		e := edits[i]
 		out = append(out[:e.start:e.start], append(append([]byte(nil), e.text...), out[e.end:]...)...)
 	}
-	if added > 0 {
+	if len(added) > 0 {
 		if len(out) > 0 && !bytes.HasSuffix(out, []byte("\n")) {
 			out = append(out, '\n')
 		}
-		if len(bytes.TrimSpace(out)) > 0 && !bytes.HasSuffix(out, []byte("\n\n")) {
+		// A file of comments only (the header) gets a blank line before
+		// the first key; otherwise keys follow on. Each key is written on
+		// its own, unaligned, so writing keys one screen at a time gives
+		// the same bytes as writing them all at once.
+		if len(attrs) == 0 && len(bytes.TrimSpace(out)) > 0 && !bytes.HasSuffix(out, []byte("\n\n")) {
 			out = append(out, '\n')
 		}
-		out = append(out, newFile.Bytes()...)
+		for _, k := range added {
+			out = append(out, k...)
+			out = append(out, " = "...)
+			out = append(out, exprBytes(k, set[k])...)
+			out = append(out, '\n')
+		}
 	}
 	if _, _, err := Parse(out, path); err != nil {
 		return nil, fmt.Errorf("internal error: the updated %s would not parse (%v); the file was left as it was", path, err)
