@@ -57,15 +57,21 @@ Exit status: 0 when every selected check passes (warnings allowed), 1 when
 any fails, 2 when the checks could not run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd.Context()); err != nil {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			if err := o.Complete(ctx); err != nil {
 				return withExit(2, err)
 			}
 			if err := o.Validate(); err != nil {
 				return withExit(2, err)
 			}
-			return o.Run(cmd.Context())
+			return o.Run(ctx)
 		},
 	}
+	// Bad flags mean the checks could not run: exit 2, not 1.
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(2, err) })
 	f := cmd.Flags()
 	f.BoolVar(&o.JSON, "json", false, `print one JSON object: {"checks":[...],"summary":{...}}`)
 	f.StringSliceVar(&o.Only, "only", nil, "run only these check IDs (e.g. SC-001,SC-004)")
@@ -128,7 +134,9 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 		return err
 	}
 	// KWOK's nodes run no processes: there is nothing to exec into there.
-	if nodes, err := d.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1}); err == nil && len(nodes.Items) > 0 {
+	probe, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if nodes, err := d.Kube.CoreV1().Nodes().List(probe, metav1.ListOptions{Limit: 1}); err == nil && len(nodes.Items) > 0 {
 		if _, fake := nodes.Items[0].Annotations["kwok.x-k8s.io/node"]; !fake {
 			d.Exec = checks.PodExec{Config: cfg, Kube: d.Kube}
 		}
@@ -202,9 +210,6 @@ func (o *checkOptions) Validate() error {
 
 // Run runs the checks and prints them; only main exits.
 func (o *checkOptions) Run(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 	rs := checks.Run(ctx, o.selected, o.deps, checks.RunOptions{Concurrency: o.Concurrency, Timeout: o.Timeout, Wait: o.Wait}, nil)
