@@ -9,6 +9,7 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -109,4 +110,18 @@ func Select(all []Check, only, skipIDs []string) (selected []Check, unknown []st
 		selected = append(selected, c)
 	}
 	return selected, unknown
+}
+
+// RunIDs runs the checks with these IDs (a stage's "verify"); an unknown ID
+// is an error, not a silent skip.
+func RunIDs(ctx context.Context, ids []string, d *Deps, o RunOptions, obs Observer) ([]Result, error) {
+	var cs []Check
+	for _, id := range ids {
+		c, ok := ByID(id)
+		if !ok {
+			return nil, fmt.Errorf("unknown check %q (known: SC-001 … SC-010)", id)
+		}
+		cs = append(cs, c)
+	}
+	return Run(ctx, cs, d, o, obs), nil
 }
