@@ -1,0 +1,485 @@
+// Package stageui is the screen of one installation stage: the plan summary
+// (destroys highlighted), a confirmation, live progress (bar, resource
+// lines, diagnostics as they arrive), then the stage's verification with
+// retry / skip / roll back on failure. All I/O runs in tea.Cmds through the
+// Driver (a *stages.Runner); the wizard's TUI mounts the model as a screen.
+package stageui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"migrate-tui/internal/stages"
+	"migrate-tui/internal/tfrunner"
+)
+
+// Driver is what the screen needs from the stage runner.
+type Driver interface {
+	Plan(ctx context.Context, s stages.Stage) (*tfrunner.Plan, error)
+	Apply(ctx context.Context, p *tfrunner.Plan, events chan<- tfrunner.Event) error
+	Verify(ctx context.Context, s stages.Stage, p *tfrunner.Plan) ([]stages.CheckResult, error)
+	Skip(s stages.Stage, reason string) error
+	PlanRollback(ctx context.Context, s stages.Stage) (*tfrunner.Plan, error)
+	ApplyRollback(ctx context.Context, p *tfrunner.Plan, events chan<- tfrunner.Event) error
+}
+
+// Phase is where the screen is.
+type Phase int
+
+const (
+	Planning Phase = iota
+	Confirm
+	Applying
+	Verifying
+	Verified
+	Failed // plan/apply/verify failed; retry/skip/roll back offered
+	Done   // left the screen (applied, skipped, rolled back or declined)
+)
+
+// KeyMap is the screen's keys.
+type KeyMap struct {
+	Yes, No, Retry, Skip, Rollback, Continue, Interrupt key.Binding
+}
+
+// DefaultKeyMap is the default keys.
+var DefaultKeyMap = KeyMap{
+	Yes:       key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "apply")),
+	No:        key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "not now")),
+	Retry:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
+	Skip:      key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "skip (recorded)")),
+	Rollback:  key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll back the stage")),
+	Continue:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
+	Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "stop Terraform gracefully")),
+}
+
+// Styles are built in one place.
+type Styles struct {
+	Title, Dim, OK, Bad, Warn, Key lipgloss.Style
+}
+
+// DefaultStyles are the screen's styles.
+func DefaultStyles() Styles {
+	return Styles{
+		Title: lipgloss.NewStyle().Bold(true),
+		Dim:   lipgloss.NewStyle().Faint(true),
+		OK:    lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
+		Bad:   lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+		Warn:  lipgloss.NewStyle().Foreground(lipgloss.Color("3")),
+		Key:   lipgloss.NewStyle().Bold(true),
+	}
+}
+
+// DoneMsg tells the host the screen is finished.
+type DoneMsg struct {
+	Stage   string
+	Outcome stages.Outcome // applied, skipped, rolled-back; "" when declined
+}
+
+// Messages from the commands.
+type (
+	planMsg struct {
+		p        *tfrunner.Plan
+		err      error
+		rollback bool
+	}
+	eventMsg     struct{ e tfrunner.Event }
+	applyDoneMsg struct{ err error }
+	verifyMsg    struct {
+		results []stages.CheckResult
+		err     error
+	}
+	skipMsg struct{ err error }
+)
+
+// Model is one stage's screen.
+type Model struct {
+	stage  stages.Stage
+	driver Driver
+	keys   KeyMap
+	st     Styles
+	width  int
+	height int
+
+	phase    Phase
+	rollback bool // the plan/apply in progress is a rollback
+	plan     *tfrunner.Plan
+	bar      progress.Model
+	lines    []string // resource lines, in the order resources started
+	lineOf   map[string]int
+	diags    []tfrunner.Diagnostic
+	last     tfrunner.Event
+	results  []stages.CheckResult
+	err      error
+	outcome  stages.Outcome
+
+	cancel context.CancelFunc
+	events chan tfrunner.Event
+	errc   chan error
+}
+
+// New returns the screen for stage s; Init plans it.
+func New(s stages.Stage, d Driver) Model {
+	return Model{stage: s, driver: d, keys: DefaultKeyMap, st: DefaultStyles(), width: 80, height: 24,
+		bar: progress.New(progress.WithSolidFill("2"), progress.WithWidth(40), progress.WithoutPercentage())}
+}
+
+// Phase reports where the screen is (tests, host).
+func (m Model) Phase() Phase { return m.phase }
+
+// Init plans the stage.
+func (m Model) Init() tea.Cmd { return planCmd(m.driver, m.stage, false) }
+
+func planCmd(d Driver, s stages.Stage, rollback bool) tea.Cmd {
+	return func() tea.Msg {
+		var p *tfrunner.Plan
+		var err error
+		if rollback {
+			p, err = d.PlanRollback(context.Background(), s)
+		} else {
+			p, err = d.Plan(context.Background(), s)
+		}
+		return planMsg{p: p, err: err, rollback: rollback}
+	}
+}
+
+func applyCmd(ctx context.Context, d Driver, p *tfrunner.Plan, rollback bool, ch chan tfrunner.Event, errc chan error) tea.Cmd {
+	return func() tea.Msg {
+		go func() {
+			if rollback {
+				errc <- d.ApplyRollback(ctx, p, ch)
+			} else {
+				errc <- d.Apply(ctx, p, ch)
+			}
+		}()
+		return waitEvent(ch, errc)()
+	}
+}
+
+func waitEvent(ch chan tfrunner.Event, errc chan error) tea.Cmd {
+	return func() tea.Msg {
+		e, ok := <-ch
+		if !ok {
+			return applyDoneMsg{err: <-errc}
+		}
+		return eventMsg{e: e}
+	}
+}
+
+func verifyCmd(d Driver, s stages.Stage, p *tfrunner.Plan) tea.Cmd {
+	return func() tea.Msg {
+		rs, err := d.Verify(context.Background(), s, p)
+		return verifyMsg{results: rs, err: err}
+	}
+}
+
+func (m Model) done(o stages.Outcome) (Model, tea.Cmd) {
+	m.phase, m.outcome = Done, o
+	s := m.stage.Name
+	return m, func() tea.Msg { return DoneMsg{Stage: s, Outcome: o} }
+}
+
+// Update handles keys and command results.
+func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.bar.Width = max(10, min(50, msg.Width-30))
+	case planMsg:
+		m.plan, m.err, m.rollback = msg.p, msg.err, msg.rollback
+		if msg.err != nil {
+			m.phase = Failed
+			return m, nil
+		}
+		if !msg.p.Summary.HasChanges() && !msg.rollback {
+			m.phase = Verifying
+			return m, verifyCmd(m.driver, m.stage, m.plan)
+		}
+		m.phase = Confirm
+	case eventMsg:
+		m.last = msg.e
+		switch msg.e.Kind {
+		case tfrunner.EventResourceDone:
+			m = m.setLine(msg.e.Address, m.st.OK.Render("✓")+" "+msg.e.Address+" "+m.st.Dim.Render(msg.e.Action+" "+msg.e.ResourceElapsed.Round(time.Second).String()))
+		case tfrunner.EventResourceErrored:
+			m = m.setLine(msg.e.Address, m.st.Bad.Render("✗")+" "+msg.e.Address+" "+msg.e.Action+" failed")
+		case tfrunner.EventResourceStart:
+			m = m.setLine(msg.e.Address, "… "+msg.e.Address+" "+m.st.Dim.Render(msg.e.Action))
+		case tfrunner.EventDiagnostic:
+			m.diags = append(m.diags, *msg.e.Diagnostic)
+		}
+		return m, waitEvent(m.events, m.errc)
+	case applyDoneMsg:
+		m.cancel = nil
+		if msg.err != nil {
+			m.phase, m.err = Failed, msg.err
+			return m, nil
+		}
+		if m.rollback {
+			return m.done(stages.RolledBack)
+		}
+		m.phase = Verifying
+		return m, verifyCmd(m.driver, m.stage, m.plan)
+	case verifyMsg:
+		m.results, m.err = msg.results, msg.err
+		if msg.err != nil {
+			m.phase = Failed
+			return m, nil
+		}
+		m.phase = Verified
+	case skipMsg:
+		if msg.err != nil {
+			m.err = msg.err
+			return m, nil
+		}
+		return m.done(stages.Skipped)
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
+	switch m.phase {
+	case Confirm:
+		switch {
+		case key.Matches(msg, m.keys.Yes):
+			if m.plan.Refused != nil {
+				return m, nil
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			m.cancel = cancel
+			m.events, m.errc = make(chan tfrunner.Event), make(chan error, 1)
+			m.phase, m.lines, m.lineOf, m.diags, m.last = Applying, nil, nil, nil, tfrunner.Event{Total: m.plan.Summary.Steps}
+			return m, applyCmd(ctx, m.driver, m.plan, m.rollback, m.events, m.errc)
+		case key.Matches(msg, m.keys.No):
+			return m.done("")
+		}
+	case Applying:
+		if key.Matches(msg, m.keys.Interrupt) && m.cancel != nil {
+			m.cancel() // Terraform gets SIGINT and the grace period
+		}
+	case Verified:
+		if key.Matches(msg, m.keys.Continue) {
+			return m.done(stages.Applied)
+		}
+	case Failed:
+		switch {
+		case key.Matches(msg, m.keys.Retry):
+			var ve *stages.VerifyError
+			if errors.As(m.err, &ve) {
+				m.phase, m.err = Verifying, nil
+				return m, verifyCmd(m.driver, m.stage, m.plan)
+			}
+			m.phase, m.err = Planning, nil
+			return m, planCmd(m.driver, m.stage, false) // an interrupted or failed apply re-plans
+		case key.Matches(msg, m.keys.Skip):
+			reason := "skipped by the operator"
+			var ve *stages.VerifyError
+			if errors.As(m.err, &ve) {
+				var titles []string
+				for _, c := range ve.Failed {
+					titles = append(titles, c.Title)
+				}
+				reason += "; failing checks: " + strings.Join(titles, ", ")
+			} else if m.err != nil {
+				reason += " after: " + firstLine(m.err.Error())
+			}
+			d, s := m.driver, m.stage
+			return m, func() tea.Msg { return skipMsg{err: d.Skip(s, reason)} }
+		case key.Matches(msg, m.keys.Rollback):
+			m.phase, m.err = Planning, nil
+			return m, planCmd(m.driver, m.stage, true)
+		}
+	}
+	return m, nil
+}
+
+// setLine shows a resource's latest state on its own line.
+func (m Model) setLine(addr, line string) Model {
+	if i, ok := m.lineOf[addr]; ok {
+		m.lines[i] = line
+		return m
+	}
+	if m.lineOf == nil {
+		m.lineOf = map[string]int{}
+	}
+	m.lineOf[addr] = len(m.lines)
+	m.lines = append(m.lines, line)
+	return m
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// View renders the screen.
+func (m Model) View() string {
+	var b strings.Builder
+	title := "Stage: " + m.stage.Title
+	if m.rollback {
+		title += " (roll back)"
+	}
+	b.WriteString(m.st.Title.Render(title) + m.st.Dim.Render(" — "+m.stage.Blurb) + "\n\n")
+	switch m.phase {
+	case Planning:
+		b.WriteString("Planning…\n")
+	case Confirm:
+		m.viewPlan(&b)
+		if m.plan.Refused != nil {
+			b.WriteString("\n" + m.st.Bad.Render("Refused: this plan destroys outside the stage.") + "\n")
+			b.WriteString(m.help(m.keys.No))
+		} else {
+			b.WriteString("\nApply this plan? " + m.help(m.keys.Yes, m.keys.No))
+		}
+	case Applying:
+		m.viewProgress(&b)
+	case Verifying:
+		m.viewPlanLine(&b)
+		b.WriteString("Verifying the stage…\n")
+	case Verified:
+		m.viewPlanLine(&b)
+		m.viewResults(&b)
+		b.WriteString("\n" + m.st.OK.Render("Stage "+m.stage.Name+" applied and verified.") + " " + m.help(m.keys.Continue))
+	case Failed:
+		m.viewFailure(&b)
+	case Done:
+		fmt.Fprintf(&b, "Stage %s: %s\n", m.stage.Name, nonEmpty(string(m.outcome), "not applied"))
+	}
+	return b.String()
+}
+
+func nonEmpty(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func (m Model) help(bs ...key.Binding) string {
+	var parts []string
+	for _, k := range bs {
+		h := k.Help()
+		parts = append(parts, m.st.Key.Render("["+h.Key+"]")+" "+h.Desc)
+	}
+	return strings.Join(parts, "  ") + "\n"
+}
+
+func (m Model) viewPlanLine(b *strings.Builder) {
+	if m.plan != nil {
+		b.WriteString("Plan: " + m.plan.Summary.String() + "\n")
+	}
+}
+
+func (m Model) viewPlan(b *strings.Builder) {
+	s := m.plan.Summary
+	b.WriteString("Plan: " + s.String() + "\n")
+	for _, mod := range s.Modules() {
+		ms := s.ByModule[mod]
+		name := nonEmpty(mod, "(root)")
+		fmt.Fprintf(b, "  %-44s %s %s %s\n", truncate(name, 44),
+			m.st.OK.Render(fmt.Sprintf("+%d", ms.Add)), m.st.Warn.Render(fmt.Sprintf("~%d", ms.Change)), m.st.Bad.Render(fmt.Sprintf("-%d", ms.Destroy)))
+	}
+	if len(s.Destroys) > 0 {
+		b.WriteString(m.st.Bad.Render("Destroys:") + "\n")
+		for _, a := range s.Destroys {
+			b.WriteString("  " + m.st.Bad.Render("- "+truncate(a, m.width-6)) + "\n")
+		}
+	}
+}
+
+func truncate(s string, n int) string {
+	if n <= 1 || len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+func (m Model) viewProgress(b *strings.Builder) {
+	e := m.last
+	pct := 0.0
+	if e.Total > 0 {
+		pct = float64(e.Done) / float64(e.Total)
+	}
+	fmt.Fprintf(b, "%s %d/%d  %s\n\n", m.bar.ViewAs(pct), e.Done, e.Total, e.Elapsed.Round(time.Second))
+	room := max(3, m.height-10-min(len(m.diags), 3))
+	lines := m.lines
+	if len(lines) > room {
+		lines = lines[len(lines)-room:]
+	}
+	for _, l := range lines {
+		b.WriteString("  " + l + "\n")
+	}
+	for i, d := range m.diags {
+		if i == 3 {
+			break
+		}
+		st := m.st.Warn
+		if d.Severity == "error" {
+			st = m.st.Bad
+		}
+		b.WriteString(st.Render(d.Severity+": "+truncate(d.Summary, m.width-12)) + "\n")
+	}
+	b.WriteString("\n" + m.st.Dim.Render("ctrl+c stops Terraform gracefully; running the stage again re-plans") + "\n")
+}
+
+func (m Model) viewResults(b *strings.Builder) {
+	for _, r := range m.results {
+		mark := m.st.OK.Render("✓")
+		switch {
+		case r.NotObserved:
+			mark = m.st.Warn.Render("?")
+		case !r.Passed:
+			mark = m.st.Bad.Render("✗")
+		}
+		b.WriteString(mark + " " + truncate(r.Title+": "+r.Evidence, m.width-3) + "\n")
+	}
+}
+
+func (m Model) viewFailure(b *strings.Builder) {
+	var (
+		ve *stages.VerifyError
+		re *stages.RegressionError
+		de *tfrunner.DestroyOutsideError
+		le *tfrunner.LockError
+	)
+	switch {
+	case errors.As(m.err, &ve):
+		m.viewPlanLine(b)
+		for _, c := range ve.Failed {
+			b.WriteString(m.st.Bad.Render("✗ "+c.Title) + ": " + c.Evidence + "\n")
+			if c.Hint != "" {
+				b.WriteString("  hint: " + c.Hint + "\n")
+			}
+		}
+		b.WriteString("\n" + m.help(m.keys.Retry, m.keys.Skip, m.keys.Rollback))
+		return
+	case errors.As(m.err, &re):
+		b.WriteString(m.st.Bad.Render("Nomad regressed "+re.When+" the stage:") + "\n")
+		for _, r := range re.Regressions {
+			b.WriteString("  - " + r.Job + ": " + r.What + "\n")
+		}
+		b.WriteString("\nStopped. When Nomad is healthy again: " + m.help(m.keys.Retry, m.keys.Rollback))
+		return
+	case errors.As(m.err, &de):
+		b.WriteString(m.st.Bad.Render("Refused: the plan destroys outside the stage:") + "\n")
+		for _, a := range de.Addresses {
+			b.WriteString("  - " + a + "\n")
+		}
+	case errors.As(m.err, &le):
+		b.WriteString(m.st.Bad.Render("The Terraform state is locked.") + "\n" + le.Error() + "\n")
+	case errors.Is(m.err, tfrunner.ErrInterrupted):
+		b.WriteString(m.st.Warn.Render("Interrupted: Terraform stopped gracefully.") + " Retrying plans again and continues.\n")
+	default:
+		b.WriteString(m.st.Bad.Render("Failed: ") + m.err.Error() + "\n")
+	}
+	b.WriteString("\n" + m.help(m.keys.Retry, m.keys.Skip, m.keys.Rollback))
+}
