@@ -98,8 +98,9 @@ var combos = []combo{
 			if ann["vault.hashicorp.com/role"] != "poc-overseerr" || ann["vault.hashicorp.com/auth-path"] != "auth/kubernetes-k3s" {
 				t.Errorf("overseerr lacks the agent-injector annotations: %v", ann)
 			}
-			if !strings.Contains(find(objs, "HelmChart/kube-system/vpa").yaml, "enabled: true\n    admissionController") {
-				t.Errorf("vpa_update_mode Auto must install the updater and admission controller:\n%s", find(objs, "HelmChart/kube-system/vpa").yaml)
+			vpa := find(objs, "HelmChart/kube-system/vpa").values(t)
+			if nested(vpa, "updater", "enabled") != true || nested(vpa, "admissionController", "enabled") != true || nested(vpa, "admissionController", "generateCertificate") != true {
+				t.Errorf("vpa_update_mode Auto must install the updater and the admission controller with a generated certificate: %v", vpa)
 			}
 		},
 	},

@@ -125,6 +125,14 @@ func TestVariablesContract(t *testing.T) {
 // TestFormat runs tofu fmt -check on the whole configuration.
 func TestFormat(t *testing.T) {
 	dir := copyConfig(t)
+	// tofu fmt only reads *.tfvars: check the example under that name.
+	example, err := os.ReadFile(filepath.Join(dir, "terraform.tfvars.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "terraform.tfvars.example.tfvars"), example, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tf := newTofu(t, dir)
 	code, out, err := tf.run(context.Background(), "fmt", "-check", "-recursive", "-diff", "-no-color")
 	if err != nil {
