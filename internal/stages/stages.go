@@ -167,6 +167,18 @@ func (e *VerifyError) Error() string {
 	return b.String()
 }
 
+// PostApply is work a stage does outside Terraform after its apply (the
+// vault stage's Vault side); it must be idempotent and returns what it changed.
+type PostApply interface {
+	Run(ctx context.Context) ([]string, error)
+}
+
+// PostApplyFunc adapts a function to PostApply.
+type PostApplyFunc func(ctx context.Context) ([]string, error)
+
+// Run calls f.
+func (f PostApplyFunc) Run(ctx context.Context) ([]string, error) { return f(ctx) }
+
 // Runner carries one stage through its steps.
 type Runner struct {
 	TF     Terraform
@@ -174,7 +186,9 @@ type Runner struct {
 	Guard  Guard
 	Checks Verifier
 	Record Recorder // optional
-	Now    func() time.Time
+	// Post holds each stage's work after its Terraform apply, by stage name.
+	Post map[string]PostApply
+	Now  func() time.Time
 }
 
 func (r *Runner) now() time.Time {
@@ -286,11 +300,25 @@ func (r *Runner) Verify(ctx context.Context, s Stage, p *tfrunner.Plan) ([]Check
 		return nil, err
 	}
 	var results []CheckResult
+	if post := r.Post[s.Name]; post != nil {
+		changes, err := post.Run(ctx)
+		if err != nil {
+			res.Outcome, res.Reason = Failed, err.Error()
+			_ = r.record(res)
+			return nil, fmt.Errorf("stage %s after its apply: %w", s.Name, err)
+		}
+		evidence := "nothing to change"
+		if len(changes) > 0 {
+			evidence = strings.Join(changes, "; ")
+		}
+		results = append(results, CheckResult{ID: s.Name + "/post", Title: s.Title + " outside Terraform", Passed: true, Evidence: evidence})
+	}
 	if r.Checks != nil {
-		var err error
-		if results, err = r.Checks.Verify(ctx, s); err != nil {
+		more, err := r.Checks.Verify(ctx, s)
+		if err != nil {
 			return nil, fmt.Errorf("verifying stage %s: %w", s.Name, err)
 		}
+		results = append(results, more...)
 	}
 	res.Checks = results
 	var failed []CheckResult

@@ -235,3 +235,39 @@ func TestEnabledStagesAndRollback(t *testing.T) {
 		t.Fatalf("after rollback enabled_stages = %v, stage.mesh = %+v", got, st.Record("stage.mesh"))
 	}
 }
+
+func TestPostApplyRunsAndFailsTheStage(t *testing.T) {
+	ctx := context.Background()
+	dir := fixture(t)
+	none := GuardFunc(func(context.Context) ([]Regression, error) { return nil, nil })
+	var postErr error
+	calls := 0
+	r := &Runner{TF: realTF(t, dir), Vars: TfvarsFile{Path: filepath.Join(dir, "terraform.tfvars")}, Guard: none,
+		Record: StateRecorder{RepoDir: dir},
+		Post: map[string]PostApply{"vault": PostApplyFunc(func(context.Context) ([]string, error) {
+			calls++
+			if postErr != nil {
+				return nil, postErr
+			}
+			return []string{"enabled Kubernetes auth at kubernetes/"}, nil
+		})}}
+	vault, _ := ByName("vault")
+	postErr = errors.New("VAULT_TOKEN is not set")
+	if _, err := r.Verify(ctx, vault, nil); err == nil || !strings.Contains(err.Error(), "VAULT_TOKEN") {
+		t.Fatalf("verify with a failing post-apply = %v", err)
+	}
+	st, _ := state.Load(dir)
+	if rec := st.Record("stage.vault"); rec.Status != steps.Failed {
+		t.Fatalf("stage.vault = %+v, want failed", rec)
+	}
+	postErr = nil
+	res, err := r.Verify(ctx, vault, nil)
+	if err != nil || len(res) != 1 || !strings.Contains(res[0].Evidence, "enabled Kubernetes auth") || calls != 2 {
+		t.Fatalf("verify = %+v, %v (calls %d)", res, err, calls)
+	}
+	// Other stages do not run it.
+	mesh, _ := ByName("mesh")
+	if _, err := r.Verify(ctx, mesh, nil); err != nil || calls != 2 {
+		t.Fatalf("mesh verify ran the vault post-apply: %v, calls %d", err, calls)
+	}
+}

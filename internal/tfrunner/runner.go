@@ -2,6 +2,7 @@ package tfrunner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -330,4 +331,22 @@ func (r *Runner) State(ctx context.Context) (*tfjson.State, error) {
 		return nil, fmt.Errorf("reading the Terraform state in %s: %s", r.o.Dir, firstLine(err))
 	}
 	return s, nil
+}
+
+// Outputs reads the root module's outputs (`output -json`) as raw JSON
+// values; sensitive outputs are left out.
+func (r *Runner) Outputs(ctx context.Context) (map[string]json.RawMessage, error) {
+	defer r.tf.SetStdout(nil)
+	outs, err := r.tf.Output(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the Terraform outputs in %s: %s", r.o.Dir, firstLine(err))
+	}
+	m := map[string]json.RawMessage{}
+	for k, v := range outs {
+		if v.Sensitive {
+			continue
+		}
+		m[k] = v.Value
+	}
+	return m, nil
 }

@@ -177,6 +177,11 @@ func TestPlanSummaryAndProgressInOrder(t *testing.T) {
 		t.Errorf("log at %s, want under %s/.migrate-tui/logs", p.LogPath, dir)
 	}
 
+	outs, err := r.Outputs(ctx)
+	if err != nil || string(outs["mesh_count"]) != "2" {
+		t.Fatalf("outputs = %s, %v; want mesh_count 2", outs, err)
+	}
+
 	// Nothing left to do: the next plan is empty.
 	p2, err := r.Plan(ctx, "mesh")
 	if err != nil {

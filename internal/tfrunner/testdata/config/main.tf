@@ -38,3 +38,7 @@ variable "enabled_stages" {
   type    = list(string)
   default = []
 }
+
+output "mesh_count" {
+  value = var.mesh_count
+}
