@@ -292,7 +292,7 @@ func MemoryLines(inv []nomadwatch.Node, nodes []decisions.Node) []string {
 		if r == "agent" {
 			cost = 270 + 150
 		}
-		line := fmt.Sprintf("%s (%s): %d MB free beside Nomad, K3s %s needs about %d MB", n.Name, n.Arch, n.FreeMemoryMB(), r, cost)
+		line := fmt.Sprintf("%s %s: %d MB free beside Nomad, K3s %s ~%d MB", n.Name, n.Arch, n.FreeMemoryMB(), r, cost)
 		if n.FreeMemoryMB() < cost*2 {
 			line += " — tight"
 		}

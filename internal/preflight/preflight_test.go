@@ -114,7 +114,7 @@ func TestPreflightAgainstSimulator(t *testing.T) {
 	if ha := SuggestedNodes(inv, "ha-3-servers"); ha[0].Name != "hestia" || ha[1].Role != "server" || ha[2].Role != "server" {
 		t.Errorf("suggested HA nodes = %+v", ha)
 	}
-	if lines := MemoryLines(inv, sug); len(lines) != 3 || !strings.Contains(lines[0], "MB free beside Nomad") {
+	if lines := MemoryLines(inv, sug); len(lines) != 3 || !strings.Contains(lines[0], "MB free beside Nomad, K3s") {
 		t.Errorf("memory lines = %v", lines)
 	}
 }

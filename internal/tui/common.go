@@ -1,0 +1,167 @@
+// Package tui is migrate-tui's interactive wizard: a Bubble Tea root model
+// that only routes, a step list with statuses beside the current step's
+// screen, decision forms built with huh, and a help line. A step's screen is
+// any tea.Model built by a ScreenFactory keyed by the step's kind, so the
+// installation stages (stageui) and the checks dashboard (checksui) plug in.
+package tui
+
+import (
+	"context"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"migrate-tui/internal/preflight"
+	"migrate-tui/internal/state"
+	"migrate-tui/internal/steps"
+)
+
+// ScreenFactory builds the screen of a step. The screen sends StepDoneMsg
+// when the step is finished (after recording its outcome in the state).
+type ScreenFactory func(c *Common, step steps.Step) tea.Model
+
+// Options configure the wizard.
+type Options struct {
+	RepoDir    string
+	Preflight  preflight.Env
+	Accessible bool
+	Now        func() time.Time
+	// Screens overrides or adds screen factories by step kind.
+	Screens map[steps.Kind]ScreenFactory
+	// Notice is shown on the first screen (e.g. a stale lock taken over).
+	Notice string
+}
+
+// Common is what every screen shares: options, styles, the plan, keys and
+// the serialised access to the state file.
+type Common struct {
+	Opts   Options
+	Plan   *steps.Plan
+	Styles Styles
+	Keys   KeyMap
+
+	mu *sync.Mutex // serialises load-modify-save of the state between commands
+}
+
+func newCommon(o Options) *Common {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Common{Opts: o, Plan: steps.Default(), Styles: NewStyles(), Keys: DefaultKeyMap, mu: &sync.Mutex{}}
+}
+
+// StateChangedMsg carries the state after a command changed it.
+type StateChangedMsg struct {
+	State  *state.State
+	Notice string // a sentence for the status line
+	Err    error
+}
+
+// StepDoneMsg tells the root a step's screen is finished; the root reloads
+// the state and moves on to the next unfinished step.
+type StepDoneMsg struct{ StepID string }
+
+// Update returns a command that loads the state, lets fn change it, saves
+// it, and reports the result as a StateChangedMsg. fn runs in the command,
+// never on the model.
+func (c *Common) Update(fn func(st *state.State, now time.Time) (notice string, err error)) tea.Cmd {
+	return func() tea.Msg {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		now := c.Opts.Now()
+		st, err := state.LoadOrNew(c.Opts.RepoDir, now)
+		if err != nil {
+			return StateChangedMsg{Err: err}
+		}
+		notice, err := fn(st, now)
+		if err != nil {
+			return StateChangedMsg{Err: err}
+		}
+		if err := state.Save(c.Opts.RepoDir, st, now); err != nil {
+			return StateChangedMsg{Err: err}
+		}
+		return StateChangedMsg{State: st, Notice: notice}
+	}
+}
+
+// Context for commands (the wizard has no deadline; Ctrl+C quits).
+func (c *Common) Context() context.Context { return context.Background() }
+
+// KeyMap is the root's keys; screens add their own to the help line.
+type KeyMap struct {
+	Up, Down, Open, Back, Quit, ForceQuit, Revisit key.Binding
+}
+
+// DefaultKeyMap is the wizard's keys.
+var DefaultKeyMap = KeyMap{
+	Up:        key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "step")),
+	Down:      key.NewBinding(key.WithKeys("down", "j")),
+	Open:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+	Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "steps")),
+	Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+	ForceQuit: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+	Revisit:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "revisit")),
+}
+
+// Helper is implemented by screens that contribute key help.
+type Helper interface{ Help() string }
+
+// Styles are built in one place; with NO_COLOR they carry no colour.
+type Styles struct {
+	Title, Dim, OK, Bad, Warn, Cursor, Pane, Key, Heading lipgloss.Style
+}
+
+// NewStyles builds the styles.
+func NewStyles() Styles {
+	return Styles{
+		Title:   lipgloss.NewStyle().Bold(true),
+		Heading: lipgloss.NewStyle().Bold(true).Underline(true),
+		Dim:     lipgloss.NewStyle().Faint(true),
+		OK:      lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
+		Bad:     lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+		Warn:    lipgloss.NewStyle().Foreground(lipgloss.Color("3")),
+		Cursor:  lipgloss.NewStyle().Reverse(true),
+		Key:     lipgloss.NewStyle().Bold(true),
+		Pane:    lipgloss.NewStyle(),
+	}
+}
+
+// RespectNoColor makes every lipgloss style colourless when NO_COLOR is set
+// (https://no-color.org).
+func RespectNoColor() {
+	if os.Getenv("NO_COLOR") != "" {
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}
+}
+
+// Mark is a step status as one character.
+func Mark(s steps.Status) string {
+	switch s {
+	case steps.Done:
+		return "✓"
+	case steps.Failed:
+		return "✗"
+	case steps.Running:
+		return "…"
+	case steps.Skipped:
+		return "-"
+	}
+	return "·"
+}
+
+// paneSizeMsg tells a screen its pane size.
+type paneSizeMsg struct{ Width, Height int }
+
+// PaneSize extracts the pane size a screen was given (for factories'
+// screens that want it): the root sends a tea.WindowSizeMsg of the pane.
+func PaneSize(msg tea.Msg) (int, int, bool) {
+	if m, ok := msg.(tea.WindowSizeMsg); ok {
+		return m.Width, m.Height, true
+	}
+	return 0, 0, false
+}
