@@ -10,15 +10,23 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
+
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
 	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/testworld"
 	"migrate-tui/internal/tfrunner"
 )
 
-var tofuBin string
+var (
+	tofuBin string
+	world   *testworld.World
+)
 
 func TestMain(m *testing.M) {
 	p, err := testtools.Bin("tofu")
@@ -27,14 +35,27 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	tofuBin = p
-	os.Exit(m.Run())
+	// No controllers: a Deployment never becomes ready, which is what the
+	// failing verification needs.
+	w, err := testworld.Start(context.Background(), testworld.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stages tests need the test world:", err)
+		os.Exit(1)
+	}
+	world = w
+	code := m.Run()
+	w.Stop()
+	os.Exit(code)
 }
 
 // fixture copies tfrunner's fixture configuration (modules named like main.tf's).
 func fixture(t *testing.T) string {
+	return copyConfig(t, filepath.Join("..", "tfrunner", "testdata", "config"))
+}
+
+func copyConfig(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	src := filepath.Join("..", "tfrunner", "testdata", "config")
 	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -269,5 +290,80 @@ func TestPostApplyRunsAndFailsTheStage(t *testing.T) {
 	mesh, _ := ByName("mesh")
 	if _, err := r.Verify(ctx, mesh, nil); err != nil || calls != 2 {
 		t.Fatalf("mesh verify ran the vault post-apply: %v, calls %d", err, calls)
+	}
+}
+
+func TestStageAgainstTheTestWorldVerifiesItsObjects(t *testing.T) {
+	ctx := context.Background()
+	ns := world.Namespace(t)
+	dir := copyConfig(t, filepath.Join("testdata", "kube"))
+	tfvars := filepath.Join(dir, "terraform.tfvars")
+	os.WriteFile(tfvars, []byte(fmt.Sprintf("kubeconfig_path = %q\nnamespace = %q\n", world.Kubeconfig, ns)), 0o644)
+	tf := realTF(t, dir)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(world.Client.Discovery()))
+	none := GuardFunc(func(context.Context) ([]Regression, error) { return nil, nil })
+	r := &Runner{TF: tf, Vars: TfvarsFile{Path: tfvars}, Guard: none, Record: StateRecorder{RepoDir: dir},
+		Checks: ObjectsVerifier{State: tf, Dynamic: world.Dynamic, Mapper: mapper}}
+	storage, _ := ByName("storage")
+
+	p, err := r.Plan(ctx, storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Summary.Add != 2 || p.Summary.ByModule["module.storage[0]"] == nil {
+		t.Fatalf("plan = %s by %v, want 2 adds in module.storage[0]", p.Summary, p.Summary.Modules())
+	}
+	ch := make(chan tfrunner.Event)
+	var kinds []tfrunner.EventKind
+	done := make(chan struct{})
+	go func() {
+		for e := range ch {
+			kinds = append(kinds, e.Kind)
+		}
+		close(done)
+	}()
+	if err := r.Apply(ctx, p, ch); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if kinds[0] != tfrunner.EventApplyStart || kinds[len(kinds)-1] != tfrunner.EventApplyDone {
+		t.Fatalf("events %v", kinds)
+	}
+	if _, err := world.Client.CoreV1().ConfigMaps(ns).Get(ctx, "storage-settings", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the apply did not create the ConfigMap: %v", err)
+	}
+
+	// No controller runs the Deployment: the ConfigMap passes, the
+	// Deployment fails with its kstatus and a hint.
+	results, err := r.Verify(ctx, storage, p)
+	var ve *VerifyError
+	if !errors.As(err, &ve) || len(ve.Failed) != 1 || !strings.Contains(ve.Failed[0].Title, "Deployment "+ns+"/local-path-provisioner") {
+		t.Fatalf("verify = %+v, %v; want only the Deployment failing", results, err)
+	}
+	if !strings.Contains(ve.Failed[0].Evidence, "InProgress") || ve.Failed[0].Hint == "" {
+		t.Fatalf("failed check = %+v", ve.Failed[0])
+	}
+	passed := 0
+	for _, c := range results {
+		if c.Passed && strings.Contains(c.Title, "ConfigMap") {
+			passed++
+		}
+	}
+	if passed != 1 {
+		t.Fatalf("results = %+v, want the ConfigMap passing", results)
+	}
+
+	// Roll back: the stage leaves enabled_stages and its objects go.
+	p, err = r.PlanRollback(ctx, storage)
+	if err != nil || p.Summary.Destroy != 2 {
+		t.Fatalf("rollback plan = %+v, %v", p, err)
+	}
+	ch = make(chan tfrunner.Event)
+	go drain(ch)
+	if err := r.ApplyRollback(ctx, p, ch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := world.Client.CoreV1().ConfigMaps(ns).Get(ctx, "storage-settings", metav1.GetOptions{}); err == nil {
+		t.Fatal("the ConfigMap survived the rollback")
 	}
 }
