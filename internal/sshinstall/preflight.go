@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -74,18 +75,29 @@ func Checks() []Check {
 	}
 }
 
-// Preflight runs every check on every node.
+// Preflight runs every check on every node, the nodes concurrently (each
+// over its own SSH connection); results come in node order, then check order.
 func Preflight(ctx context.Context, e *Env) []CheckResult {
-	var out []CheckResult
-	for _, n := range e.Nodes {
-		for _, c := range Checks() {
-			r := c.Run(ctx, e, n)
-			r.Node, r.ID, r.Title = n.Name, c.ID, c.Title
-			if r.Status != Pass && r.Hint == "" {
-				r.Hint = c.Hint
+	per := make([][]CheckResult, len(e.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range e.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, c := range Checks() {
+				r := c.Run(ctx, e, n)
+				r.Node, r.ID, r.Title = n.Name, c.ID, c.Title
+				if r.Status != Pass && r.Hint == "" {
+					r.Hint = c.Hint
+				}
+				per[i] = append(per[i], r)
 			}
-			out = append(out, r)
-		}
+		}()
+	}
+	wg.Wait()
+	var out []CheckResult
+	for _, rs := range per {
+		out = append(out, rs...)
 	}
 	return out
 }
