@@ -190,6 +190,9 @@ func (o *applyOptions) Run(ctx context.Context) error {
 		return o.finish(nil, nil, err)
 	}
 	p, err := r.Plan(ctx, o.stage)
+	if o.offerForceUnlock(ctx, r, err) {
+		p, err = r.Plan(ctx, o.stage)
+	}
 	if p != nil {
 		o.showPlan(p)
 	}
@@ -299,3 +302,32 @@ func eventLine(e tfrunner.Event) string {
 
 // applyStageRunner builds the stage runner for `apply`; tests replace it.
 var applyStageRunner = defaultStageRunner
+
+// forceUnlocker is the runner's force-unlock (tfrunner.Runner has it).
+type forceUnlocker interface {
+	ForceUnlock(ctx context.Context, le *tfrunner.LockError, confirmed bool) error
+}
+
+// offerForceUnlock asks, interactively only, to release a lock whose holder
+// is provably gone; it reports whether the lock was released.
+func (o *applyOptions) offerForceUnlock(ctx context.Context, r *stages.Runner, err error) bool {
+	var le *tfrunner.LockError
+	if o.JSON || !errors.As(err, &le) || !le.Stale() {
+		return false
+	}
+	fu, ok := r.TF.(forceUnlocker)
+	if !ok {
+		return false
+	}
+	fmt.Fprintf(o.g.Out, "%s\nForce-unlock lock %s? Only 'yes' is accepted: ", le.Error(), le.Info.ID)
+	line, _ := bufio.NewReader(o.g.In).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return false
+	}
+	if err := fu.ForceUnlock(ctx, le, true); err != nil {
+		fmt.Fprintln(o.g.Out, err)
+		return false
+	}
+	fmt.Fprintln(o.g.Out, "Lock released; planning again.")
+	return true
+}
