@@ -40,6 +40,7 @@ type applyOptions struct {
 
 	stage stages.Stage
 	dir   string
+	in    *bufio.Reader // one reader, so no answer is lost to buffering
 	// newRunner builds the stage runner; tests replace it.
 	newRunner func(ctx context.Context, o *applyOptions) (*stages.Runner, error)
 }
@@ -232,8 +233,7 @@ func (o *applyOptions) Run(ctx context.Context) error {
 
 func (o *applyOptions) confirm() bool {
 	fmt.Fprintf(o.g.Out, "Apply this plan to stage %s? Only 'yes' is accepted: ", o.Stage)
-	line, _ := bufio.NewReader(o.g.In).ReadString('\n')
-	return strings.TrimSpace(line) == "yes"
+	return o.answer() == "yes"
 }
 
 func (o *applyOptions) showPlan(p *tfrunner.Plan) {
@@ -320,8 +320,7 @@ func (o *applyOptions) offerForceUnlock(ctx context.Context, r *stages.Runner, e
 		return false
 	}
 	fmt.Fprintf(o.g.Out, "%s\nForce-unlock lock %s? Only 'yes' is accepted: ", le.Error(), le.Info.ID)
-	line, _ := bufio.NewReader(o.g.In).ReadString('\n')
-	if strings.TrimSpace(line) != "yes" {
+	if o.answer() != "yes" {
 		return false
 	}
 	if err := fu.ForceUnlock(ctx, le, true); err != nil {
@@ -330,4 +329,12 @@ func (o *applyOptions) offerForceUnlock(ctx context.Context, r *stages.Runner, e
 	}
 	fmt.Fprintln(o.g.Out, "Lock released; planning again.")
 	return true
+}
+
+func (o *applyOptions) answer() string {
+	if o.in == nil {
+		o.in = bufio.NewReader(o.g.In)
+	}
+	line, _ := o.in.ReadString('\n')
+	return strings.TrimSpace(line)
 }
