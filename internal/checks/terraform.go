@@ -82,7 +82,11 @@ func PlanChanges(p *tfjson.Plan) []string {
 		if rc == nil || rc.Change == nil || rc.Change.Actions.NoOp() || rc.Change.Actions.Read() {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%v %s", rc.Change.Actions, rc.Address))
+		var acts []string
+		for _, a := range rc.Change.Actions {
+			acts = append(acts, string(a))
+		}
+		out = append(out, strings.Join(acts, "+")+" "+rc.Address)
 	}
 	sort.Strings(out)
 	return out
