@@ -307,3 +307,10 @@ func (s Standalone) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (s Standalone) View() string { return s.Model.View() }
+
+// RunWith is the usual RunFunc: checks.Run over cs with d and o.
+func RunWith(cs []checks.Check, d *checks.Deps, o checks.RunOptions) RunFunc {
+	return func(ctx context.Context, obs checks.Observer) []checks.Result {
+		return checks.Run(ctx, cs, d, o, obs)
+	}
+}
