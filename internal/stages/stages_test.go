@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -365,5 +366,64 @@ func TestStageAgainstTheTestWorldVerifiesItsObjects(t *testing.T) {
 	}
 	if _, err := world.Client.CoreV1().ConfigMaps(ns).Get(ctx, "storage-settings", metav1.GetOptions{}); err == nil {
 		t.Fatal("the ConfigMap survived the rollback")
+	}
+}
+
+func TestForRepoWiresStateGuardAndCluster(t *testing.T) {
+	ctx := context.Background()
+	dir := copyConfig(t, filepath.Join("testdata", "kube"))
+	if _, err := ForRepo(ctx, dir, tofuBin); err == nil || !strings.Contains(err.Error(), "preflight") {
+		t.Fatalf("without a baseline: %v, want a pointer to preflight", err)
+	}
+
+	sim := nomadsim.New(nomadsim.Options{Token: "repo-token"})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	nc, _ := nomadwatch.NewClient(sim.URL(), sim.Token())
+	base, err := nomadwatch.TakeBaseline(ctx, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := state.New(time.Now())
+	st.Preflight = &state.Preflight{NomadAddr: sim.URL(), Baseline: &base}
+	if err := state.Save(dir, st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := testtools.WriteCLIConfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_CLI_CONFIG_FILE", rc)
+	t.Setenv("NOMAD_ADDR", "")
+	t.Setenv("NOMAD_TOKEN", sim.Token()) // the token only ever comes from the environment
+	ns := world.Namespace(t)
+	os.WriteFile(filepath.Join(dir, "terraform.tfvars"), []byte(fmt.Sprintf("kubeconfig_path = %q\nnamespace = %q\n", world.Kubeconfig, ns)), 0o644)
+
+	r, err := ForRepo(ctx, dir, tofuBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storage, _ := ByName("storage")
+	p, err := r.Plan(ctx, storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan tfrunner.Event)
+	go drain(ch)
+	if err := r.Apply(ctx, p, ch); err != nil {
+		t.Fatal(err)
+	}
+	var ve *VerifyError
+	if _, err := r.Verify(ctx, storage, p); !errors.As(err, &ve) {
+		t.Fatalf("verify = %v, want the unready Deployment reported", err)
+	}
+	if err := sim.StopJob("whoami"); err != nil {
+		t.Fatal(err)
+	}
+	var re *RegressionError
+	if _, err := r.Verify(ctx, storage, p); !errors.As(err, &re) || !strings.Contains(err.Error(), "whoami") {
+		t.Fatalf("verify after a Nomad job stopped = %v, want the guard to name whoami", err)
 	}
 }

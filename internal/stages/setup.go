@@ -1,0 +1,142 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	vaultapi "github.com/hashicorp/vault/api"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/state"
+	"migrate-tui/internal/tfrunner"
+	"migrate-tui/internal/tfvars"
+	"migrate-tui/internal/vaultsetup"
+)
+
+// ForRepo wires the real runner for a repository: Terraform (tfBinary, or
+// the usual lookup) in dir, enabled_stages in terraform.tfvars, the Nomad
+// guard against the preflight baseline in the state, kstatus on each stage's
+// objects through kubeconfig_path, the vault stage's Vault side and the
+// state recorder. `migrate-tui apply` and the wizard share it.
+func ForRepo(ctx context.Context, dir, tfBinary string) (*Runner, error) {
+	bin, err := tfrunner.FindBinary(tfBinary)
+	if err != nil {
+		return nil, err
+	}
+	tf, err := tfrunner.New(ctx, tfrunner.Options{Dir: dir, Binary: bin})
+	if err != nil {
+		return nil, err
+	}
+	tfvarsPath := filepath.Join(dir, "terraform.tfvars")
+	guard, err := nomadGuard(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	verifier, cfg, err := objectsVerifier(tf, tfvarsPath)
+	if err != nil {
+		return nil, err
+	}
+	return &Runner{TF: tf, Vars: TfvarsFile{Path: tfvarsPath}, Guard: guard, Checks: verifier,
+		Record: StateRecorder{RepoDir: dir},
+		Post:   map[string]PostApply{"vault": vaultSide(tf, cfg)}}, nil
+}
+
+// kubeconfigPath is kubeconfig_path from terraform.tfvars (or its default).
+func kubeconfigPath(tfvarsPath string) (string, error) {
+	p := "~/.kube/k3s-poc.yaml"
+	vals, _, err := tfvars.Read(tfvarsPath)
+	if err != nil {
+		return "", err
+	}
+	if v, ok := vals["kubeconfig_path"]; ok && !v.IsNull() {
+		p = v.AsString()
+	}
+	if strings.HasPrefix(p, "~/") {
+		home, _ := os.UserHomeDir()
+		p = filepath.Join(home, p[2:])
+	}
+	return p, nil
+}
+
+func objectsVerifier(tf *tfrunner.Runner, tfvarsPath string) (Verifier, *rest.Config, error) {
+	kc, err := kubeconfigPath(tfvarsPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the cluster's kubeconfig %s (kubeconfig_path in terraform.tfvars): %w; run the cluster stage first", kc, err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	return ObjectsVerifier{State: tf, Dynamic: dyn, Mapper: mapper}, cfg, nil
+}
+
+// vaultSide is the vault stage's work in Vault itself (VAULT_ADDR and
+// VAULT_TOKEN from the environment; the token is never stored): Kubernetes
+// auth pointed at the cluster's API address from the kubeconfig, with the
+// policies and roles from the Terraform outputs.
+func vaultSide(tf *tfrunner.Runner, cfg *rest.Config) PostApply {
+	return PostApplyFunc(func(ctx context.Context) ([]string, error) {
+		if os.Getenv("VAULT_TOKEN") == "" {
+			return nil, fmt.Errorf("VAULT_TOKEN is not set: export a Vault token allowed to manage sys/auth, sys/policies/acl and auth/* (and VAULT_ADDR), then retry the verification")
+		}
+		vc, err := vaultapi.NewClient(vaultapi.DefaultConfig())
+		if err != nil {
+			return nil, fmt.Errorf("Vault client for %s: %w", os.Getenv("VAULT_ADDR"), err)
+		}
+		outs, err := tf.Outputs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		conf, err := vaultsetup.ConfigFromOutputs(outs, cfg.Host)
+		if err != nil {
+			return nil, err
+		}
+		kube, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return vaultsetup.Apply(ctx, vaultsetup.FromClient(vc), kube, conf, nil)
+	})
+}
+
+// nomadGuard compares Nomad with the preflight baseline kept in the state.
+// The address is NOMAD_ADDR, else the one preflight used; the token comes
+// only from the environment (NOMAD_TOKEN), never from the state.
+func nomadGuard(ctx context.Context, dir string) (Guard, error) {
+	st, err := state.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	base, err := st.Baseline()
+	if err != nil {
+		return nil, err
+	}
+	addr := os.Getenv("NOMAD_ADDR")
+	if addr == "" && st.Preflight != nil {
+		addr = st.Preflight.NomadAddr
+	}
+	nc, err := nomadwatch.NewClient(addr, "")
+	if err != nil {
+		return nil, err
+	}
+	return NomadGuard{Nomad: nc, Baseline: base}, nil
+}
