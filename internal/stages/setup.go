@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"migrate-tui/internal/checks"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
@@ -86,7 +87,18 @@ func objectsVerifier(tf *tfrunner.Runner, tfvarsPath string) (Verifier, *rest.Co
 		return nil, nil, err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	return ObjectsVerifier{State: tf, Dynamic: dyn, Mapper: mapper}, cfg, nil
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	criteria := CriteriaVerifier{Deps: func(ctx context.Context) (*checks.Deps, error) {
+		dec, err := checks.LoadDecisions(tfvarsPath)
+		if err != nil {
+			return nil, err
+		}
+		return &checks.Deps{Kube: kube, Dynamic: dyn, Decisions: dec}, nil
+	}}
+	return Verifiers{ObjectsVerifier{State: tf, Dynamic: dyn, Mapper: mapper}, criteria}, cfg, nil
 }
 
 // vaultSide is the vault stage's work in Vault itself (VAULT_ADDR and

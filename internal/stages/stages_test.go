@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/restmapper"
 
+	"migrate-tui/internal/checks"
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
@@ -425,5 +426,27 @@ func TestForRepoWiresStateGuardAndCluster(t *testing.T) {
 	var re *RegressionError
 	if _, err := r.Verify(ctx, storage, p); !errors.As(err, &re) || !strings.Contains(err.Error(), "whoami") {
 		t.Fatalf("verify after a Nomad job stopped = %v, want the guard to name whoami", err)
+	}
+}
+
+func TestCriteriaVerifierRunsTheStageChecks(t *testing.T) {
+	ctx := context.Background()
+	ns := world.Namespace(t)
+	dec := checks.DefaultDecisions()
+	dec.PoCNamespace = ns
+	v := CriteriaVerifier{Deps: func(context.Context) (*checks.Deps, error) {
+		return &checks.Deps{Kube: world.Client, Dynamic: world.Dynamic, Decisions: dec}, nil
+	}}
+	services, _ := ByName("services")
+	rs, err := v.Verify(ctx, services)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].ID != "SC-001" || rs[0].Passed || rs[0].NotObserved || rs[0].Evidence == "" {
+		t.Fatalf("results = %+v, want SC-001 failing in an empty namespace", rs)
+	}
+	mesh, _ := ByName("mesh")
+	if rs, err := v.Verify(ctx, mesh); err != nil || len(rs) != 0 {
+		t.Fatalf("mesh has no criteria of its own: %+v %v", rs, err)
 	}
 }
