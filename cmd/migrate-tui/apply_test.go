@@ -11,33 +11,14 @@ import (
 	"testing"
 
 	"migrate-tui/internal/stages"
-	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/tfrunner"
+	"migrate-tui/internal/tfrunner/tftest"
 )
 
-// applyFixture copies tfrunner's fixture configuration (modules named like
-// main.tf's) into a repository-like directory.
+// applyFixture is a repository-like copy of tfrunner's fixture configuration.
 func applyFixture(t *testing.T) string {
 	t.Helper()
-	dst := t.TempDir()
-	src := filepath.Join("..", "..", "internal", "tfrunner", "testdata", "config")
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dst := tftest.CopyConfig(t, tftest.FixtureConfig())
 	// apply refuses to run outside a repository with the variables contract.
 	if err := os.WriteFile(filepath.Join(dst, "variables.tf"), nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -49,20 +30,12 @@ func applyFixture(t *testing.T) string {
 // guard that reports what the test says.
 func useFixtureRunner(t *testing.T, regs *[]stages.Regression) {
 	t.Helper()
-	tofu, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := testtools.WriteCLIConfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := t.TempDir()
+	tofu, env, cache := tftest.Tofu(t), tftest.Env(t), t.TempDir()
 	old := applyStageRunner
 	t.Cleanup(func() { applyStageRunner = old })
 	applyStageRunner = func(ctx context.Context, o *applyOptions) (*stages.Runner, error) {
 		tf, err := tfrunner.New(ctx, tfrunner.Options{Dir: o.dir, Binary: tofu, PluginCacheDir: cache,
-			Env: map[string]string{"TF_CLI_CONFIG_FILE": rc}})
+			Env: env})
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"migrate-tui/internal/checks"
 )
 
 // Node is one node to install, as in variables.tf's nodes.
@@ -23,14 +25,14 @@ type Node struct {
 // Host is the node's address without the SSH port.
 func (n Node) Host() string { return hostOnly(n.Address) }
 
-// Status of a preflight check.
-type Status string
+// Status of a preflight check: the same values as the live checks'.
+type Status = checks.Status
 
 const (
-	Pass Status = "pass"
-	Fail Status = "fail"
-	Warn Status = "warn"
-	Skip Status = "skip"
+	Pass = checks.Pass
+	Fail = checks.Fail
+	Warn = checks.Warn
+	Skip = checks.Skip
 )
 
 // CheckResult is one check on one node.

@@ -23,6 +23,7 @@ import (
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
 	"migrate-tui/internal/tfrunner"
+	"migrate-tui/internal/tfrunner/tftest"
 )
 
 var (
@@ -50,47 +51,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// fixture copies tfrunner's fixture configuration (modules named like main.tf's).
-func fixture(t *testing.T) string {
-	return copyConfig(t, filepath.Join("..", "tfrunner", "testdata", "config"))
-}
+func fixture(t *testing.T) string { return tftest.CopyConfig(t, tftest.FixtureConfig()) }
 
-func copyConfig(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
+func copyConfig(t *testing.T, src string) string { return tftest.CopyConfig(t, src) }
 
-func realTF(t *testing.T, dir string) *tfrunner.Runner {
-	t.Helper()
-	rc, err := testtools.WriteCLIConfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := tfrunner.New(context.Background(), tfrunner.Options{Dir: dir, Binary: tofuBin, PluginCacheDir: t.TempDir(),
-		Env: map[string]string{"TF_CLI_CONFIG_FILE": rc}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
+func realTF(t *testing.T, dir string) *tfrunner.Runner { return tftest.NewRunner(t, dir) }
 
 // hookedTF calls onEvent for every progress event of an apply.
 type hookedTF struct {

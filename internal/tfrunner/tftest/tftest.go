@@ -1,0 +1,78 @@
+// Package tftest helps tests drive real OpenTofu through tfrunner: a copy
+// of a fixture configuration and a runner on the pinned test binary with
+// its own CLI config (the machine's TF_CLI_CONFIG_FILE is never used).
+package tftest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/tfrunner"
+)
+
+// FixtureConfig is the shared fixture: modules named like main.tf's stage
+// modules, built only from terraform_data (no provider), where the
+// variable "gate" makes a resource wait until a file exists.
+func FixtureConfig() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "testdata", "config")
+}
+
+// CopyConfig copies the configuration directory src into a fresh temp dir.
+func CopyConfig(t testing.TB, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// Tofu is the pinned test OpenTofu, or a test failure naming hack/bootstrap.sh.
+func Tofu(t testing.TB) string {
+	t.Helper()
+	p, err := testtools.Bin("tofu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Env is the environment a test runner needs: its own CLI config.
+func Env(t testing.TB) map[string]string {
+	t.Helper()
+	rc, err := testtools.WriteCLIConfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"TF_CLI_CONFIG_FILE": rc}
+}
+
+// NewRunner is a runner on the test OpenTofu in dir.
+func NewRunner(t testing.TB, dir string) *tfrunner.Runner {
+	t.Helper()
+	r, err := tfrunner.New(context.Background(), tfrunner.Options{Dir: dir, Binary: Tofu(t), PluginCacheDir: t.TempDir(),
+		Env: Env(t), GracePeriod: 30e9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
