@@ -34,6 +34,9 @@ func copyConfig(t testing.TB) string {
 	t.Helper()
 	src := repoRoot(t)
 	dst := filepath.Join(t.TempDir(), "config")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range tfPaths {
 		err := filepath.WalkDir(filepath.Join(src, p), func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
