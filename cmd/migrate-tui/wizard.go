@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"migrate-tui/internal/state"
@@ -52,6 +55,9 @@ func (o *wizardOptions) Run() error {
 	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: lock.StaleNotice()}
 	if o.Accessible {
 		return tui.RunAccessible(opts, o.g.In, o.g.Out)
+	}
+	if f, ok := o.g.In.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
+		return withExit(2, errors.New("the full-screen wizard needs a terminal on standard input; use migrate-tui --accessible for line-by-line prompts, or the status and decide commands in scripts"))
 	}
 	p := tea.NewProgram(tui.New(opts, st), tea.WithAltScreen(), tea.WithInput(o.g.In), tea.WithOutput(o.g.Out))
 	_, err = p.Run()

@@ -147,4 +147,3 @@ func (l *lineReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
-

@@ -195,3 +195,53 @@ func TestResume(t *testing.T) {
 	waitFor(t, tm, "Revisiting may invalidate")
 	goldenView(t, "revisit", finalView(t, tm))
 }
+
+// --accessible: line prompts; empty lines accept what is shown, a number
+// picks an option.
+func TestAccessible(t *testing.T) {
+	o := testOptions(t)
+	var input strings.Builder
+	input.WriteString("2\n") // topology: 1-server-2-agents
+	for i := 0; i < 60; i++ {
+		input.WriteString("\n")
+	}
+	var out bytes.Buffer
+	if err := RunAccessible(o, strings.NewReader(input.String()), &out); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	text := ansi.Strip(out.String())
+	for _, want := range []string{"✓ Nomad baseline passed", "1-server-2-agents", "✓ Control-plane topology decided", "✓ PoC services decided", "Not available in the wizard yet"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	st, err := state.Load(o.RepoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, _ := st.Answers()
+	if ans.Str("control_plane_topology") != "1-server-2-agents" || ans.Str("service_mesh") != "cilium" || ans.Str("cilium_ipam_mode") != "kubernetes" {
+		t.Fatalf("answers = %v", ans)
+	}
+	// A second run shows the decisions, asks nothing and stops at the stages.
+	out.Reset()
+	if err := RunAccessible(o, strings.NewReader(""), &out); err != nil {
+		t.Fatal(err)
+	}
+	if text := ansi.Strip(out.String()); !strings.Contains(text, "✓ Mesh and mTLS: decided (service_mesh = cilium, cilium_ipam_mode = kubernetes)") || strings.Contains(text, "Choose") {
+		t.Fatalf("second run:\n%s", text)
+	}
+}
+
+func TestNoColor(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	t.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
+	if !strings.Contains(NewStyles().OK.Render("x"), "\x1b[") {
+		t.Skip("this lipgloss build does not colour at TrueColor; nothing to prove")
+	}
+	t.Setenv("NO_COLOR", "1")
+	RespectNoColor()
+	if got := NewStyles().OK.Render("ok"); strings.Contains(got, "\x1b[3") {
+		t.Fatalf("NO_COLOR set, but %q carries a colour", got)
+	}
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/decisions/decide"
+	"migrate-tui/internal/nomadsim"
+	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/preflight"
+	"migrate-tui/internal/state"
+	"migrate-tui/internal/steps"
+	"migrate-tui/internal/tui"
+)
+
+// runCmd runs migrate-tui with args and returns stdout, stderr and the exit code.
+func runCmd(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRootCmd(strings.NewReader(stdin), &out, &errOut)
+	root.SetArgs(args)
+	err := root.Execute()
+	code := 0
+	if err != nil {
+		code = 1
+		var ec exitCoder
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
+		}
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), code
+}
+
+func simOptions(t *testing.T, repo string) tui.Options {
+	sim := nomadsim.New(nomadsim.Options{Token: "wizard-test"})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return tui.Options{RepoDir: repo, Preflight: preflight.Env{
+		LookPath: func(name string) (string, error) { return "/usr/bin/" + name, nil },
+		Connect: func() (preflight.Nomad, error) {
+			c, err := nomadwatch.NewClient(sim.URL(), "wizard-test")
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+	}}
+}
+
+func wait(t *testing.T, tm *teatest.TestModel, s string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(s)) },
+		teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+// The interactive run and `decide --answers` with the same answers write
+// the same terraform.tfvars.
+func TestAnswersFileReplaysInteractiveRun(t *testing.T) {
+	interactive := t.TempDir()
+	o := simOptions(t, interactive)
+	tm := teatest.NewTestModel(t, tui.New(o, nil), teatest.WithInitialTermSize(80, 24))
+	wait(t, tm, "No migration started yet")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter}) // preflight runs, then the first decision opens
+
+	// Every default, except the mesh: Linkerd (one down in the mesh list).
+	chosen := decisions.Answers{"service_mesh": "linkerd"}
+	for _, sc := range decisions.Screens {
+		wait(t, tm, "Decision: "+sc.Title)
+		if sc.ID == "mesh" {
+			tm.Send(tea.KeyMsg{Type: tea.KeyDown})
+			wait(t, tm, "automatic mTLS")
+		}
+		for range decide.Asked(sc.ID, decisions.Effective(chosen)) {
+			tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+		}
+	}
+	wait(t, tm, "Not available in the wizard yet")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(30*time.Second))
+
+	st, err := state.Load(interactive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range decisions.Screens {
+		if r := st.Record("decide." + sc.ID); r.Status != steps.Done {
+			t.Fatalf("decide.%s is %s after the run", sc.ID, r.Status)
+		}
+	}
+	// The same answers, by hand, as an operator would write them.
+	answers := `# the interactive run's answers
+control_plane_topology: ha-3-servers
+storage_backend: local-path
+service_mesh: linkerd
+ingress_mode: traefik-behind-external
+traefik_https_node_port: 32443
+traefik_http_node_port: 32080
+tls_secret_name: wildcard-tls
+vault_method: external-secrets
+vault_address: https://vault.service.consul:8200
+vault_kv_mount: nomad
+vault_auth_mount: kubernetes-k3s
+k3s_version: v1.34.3+k3s1
+nodes:  # from Nomad's inventory, most free memory first
+  - {name: hestia, address: 192.168.1.5, arch: amd64, role: server}
+  - {name: nyx, address: 192.168.1.7, arch: arm64, role: server}
+  - {name: heracles, address: 192.168.1.6, arch: arm64, role: server}
+k3s_disable: [traefik, servicelb]
+cluster_cidr: 10.42.0.0/16
+service_cidr: 10.43.0.0/16
+lan_cidr: 192.168.1.0/24
+node_port_range: 32001-32767
+nomad_dynamic_port_range: 20000-32000
+system_reserved: cpu=250m,memory=512Mi
+kube_reserved: cpu=250m,memory=512Mi
+consul_dns_servers: ["192.168.1.5:8600", "192.168.1.6:8600", "192.168.1.7:8600"]
+domain: brmartin.co.uk
+poc_services: [whoami, echo, overseerr]
+poc_namespace: poc
+vpa_update_mode: "Off"
+minio_endpoint: http://minio-minio.virtual.consul:9000
+overseerr_litestream_bucket: overseerr-k8s-litestream
+`
+	replay := t.TempDir()
+	f := filepath.Join(t.TempDir(), "answers.yaml")
+	os.WriteFile(f, []byte(answers), 0o644)
+	out, errOut, code := runCmd(t, "", "--dir", replay, "decide", "--answers", f)
+	if code != 0 {
+		t.Fatalf("decide --answers: exit %d: %s%s", code, out, errOut)
+	}
+	a, _ := os.ReadFile(filepath.Join(interactive, "terraform.tfvars"))
+	b, _ := os.ReadFile(filepath.Join(replay, "terraform.tfvars"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("terraform.tfvars differ:\n--- interactive ---\n%s\n--- decide --answers ---\n%s", a, b)
+	}
+	// JSON answers are read the same way.
+	stJSON, _ := state.Load(interactive)
+	ans, _ := stJSON.Answers()
+	js := []byte("{")
+	first := true
+	for _, k := range decisions.Keys() {
+		v, ok := ans[k]
+		if !ok {
+			continue
+		}
+		if !first {
+			js = append(js, ',')
+		}
+		first = false
+		vb, _ := jsonMarshal(v)
+		js = append(js, []byte(`"`+k+`":`)...)
+		js = append(js, vb...)
+	}
+	js = append(js, '}')
+	fj := filepath.Join(t.TempDir(), "answers.json")
+	os.WriteFile(fj, js, 0o644)
+	replayJSON := t.TempDir()
+	if _, errOut, code := runCmd(t, "", "--dir", replayJSON, "decide", "--answers", fj); code != 0 {
+		t.Fatalf("decide --answers json: %s", errOut)
+	}
+	c, _ := os.ReadFile(filepath.Join(replayJSON, "terraform.tfvars"))
+	if !bytes.Equal(a, c) {
+		t.Fatalf("JSON answers wrote a different file:\n%s", c)
+	}
+}
