@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/k3sconfig"
@@ -264,5 +266,70 @@ func TestUnknownAndChangedHostKeysRefused(t *testing.T) {
 	a.KnownHosts = []string{filepath.Join(t.TempDir(), "absent")}
 	if _, err := Dial(context.Background(), "hestia", l.addrs["hestia"], a); err == nil {
 		t.Fatal("connected without a known_hosts file")
+	}
+}
+
+func TestUnreachablePortsAreReported(t *testing.T) {
+	l := newLab(t, testNode{Name: "hestia"}, testNode{Name: "nyx"})
+	clients := l.dialAll(t, []string{"hestia", "nyx"})
+	// A node nothing answers for (like a firewall that drops): every port
+	// probe from the others comes back blocked.
+	ghost := Node{Name: "heracles", Address: l.subnet + ".250", Arch: "arm64", Role: "server"}
+	e := &Env{Nodes: []Node{{Name: "hestia", Address: l.addrs["hestia"], Role: "server"}, {Name: "nyx", Address: l.addrs["nyx"], Role: "server"}, ghost}, Clients: clients}
+	r := checkReachable(context.Background(), e, ghost)
+	if r.Status != Fail || !strings.Contains(r.Evidence, "6443/tcp from hestia") || !strings.Contains(r.Evidence, "2380/tcp from nyx") {
+		t.Fatalf("result = %+v, want 6443..2380 blocked from hestia and nyx", r)
+	}
+	// Between the live nodes the ports answer (refused: nothing listens yet).
+	e.Nodes = e.Nodes[:2]
+	if r := checkReachable(context.Background(), e, e.Nodes[0]); r.Status != Pass {
+		t.Fatalf("hestia reachable = %+v", r)
+	}
+}
+
+func TestAgentAuth(t *testing.T) {
+	l := newLab(t, testNode{Name: "hestia"})
+	key, err := os.ReadFile(l.keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ssh.ParseRawPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := agent.NewKeyring()
+	if err := kr.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { agent.ServeAgent(kr, c); c.Close() }()
+		}
+	}()
+	a := l.auth()
+	a.KeyFiles, a.AgentSocket = nil, sock
+	c, err := Dial(context.Background(), "hestia", l.addrs["hestia"], a)
+	if err != nil {
+		t.Fatalf("login through ssh-agent: %v", err)
+	}
+	r, err := c.Run(context.Background(), "hostname", nil, false)
+	c.Close()
+	if err != nil || strings.TrimSpace(r.Stdout) != "hestia" {
+		t.Fatalf("hostname = %q, %v", r.Stdout, err)
+	}
+	// No agent and no key: a clear refusal before connecting.
+	a.AgentSocket = filepath.Join(t.TempDir(), "none")
+	if _, err := Dial(context.Background(), "hestia", l.addrs["hestia"], a); err == nil || !strings.Contains(err.Error(), "ssh-agent") {
+		t.Fatalf("no key: %v", err)
 	}
 }

@@ -284,12 +284,15 @@ func checkPortsFree(ctx context.Context, e *Env, n Node) CheckResult {
 // word per port: open, closed (refused: reachable, nothing listens yet) or
 // blocked (no answer, or rejected by a firewall).
 const probeScript = `for p in %s; do
-  out=$(timeout 3 bash -c "exec 3<>/dev/tcp/%s/$p" 2>&1); rc=$?
-  if [ $rc -eq 0 ]; then echo "$p open"
-  elif [ $rc -eq 124 ]; then echo "$p blocked"
-  else case "$out" in *refused*) echo "$p closed";; *) echo "$p blocked";; esac
-  fi
-done`
+  (
+    out=$(timeout 3 bash -c "exec 3<>/dev/tcp/%s/$p" 2>&1); rc=$?
+    if [ $rc -eq 0 ]; then echo "$p open"
+    elif [ $rc -eq 124 ]; then echo "$p blocked"
+    else case "$out" in *refused*) echo "$p closed";; *) echo "$p blocked";; esac
+    fi
+  ) &
+done
+wait`
 
 func checkReachable(ctx context.Context, e *Env, n Node) CheckResult {
 	var blocked, probed []string
