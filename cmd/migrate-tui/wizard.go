@@ -9,7 +9,10 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"migrate-tui/internal/stages"
+	"migrate-tui/internal/stages/stageui"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/steps"
 	"migrate-tui/internal/tui"
 )
 
@@ -52,7 +55,8 @@ func (o *wizardOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: lock.StaleNotice()}
+	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: lock.StaleNotice(),
+		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen}}
 	if o.Accessible {
 		return tui.RunAccessible(opts, o.g.In, o.g.Out)
 	}
@@ -63,3 +67,35 @@ func (o *wizardOptions) Run() error {
 	_, err = p.Run()
 	return err
 }
+
+// stageScreen mounts a platform stage's screen (plan, confirm, apply,
+// verify) from internal/stages/stageui; the cluster stage (K3s over SSH) is
+// not driven from the wizard in this build.
+func stageScreen(c *tui.Common, step steps.Step) tea.Model {
+	s, ok := stages.ByName(step.Ref)
+	if !ok {
+		return tui.Placeholder(c, step)
+	}
+	build := func(c *tui.Common) (tea.Model, error) {
+		r, err := stages.ForRepo(c.Context(), c.Opts.RepoDir, "")
+		if err != nil {
+			return nil, err
+		}
+		return stageModel{stageui.New(s, r)}, nil
+	}
+	isDone := func(msg tea.Msg) bool { _, ok := msg.(stageui.DoneMsg); return ok }
+	return tui.Deferred(c, step, build, isDone)
+}
+
+// stageModel adapts stageui.Model (whose Update returns its own type) to tea.Model.
+type stageModel struct{ m stageui.Model }
+
+func (s stageModel) Init() tea.Cmd { return s.m.Init() }
+func (s stageModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := s.m.Update(msg)
+	return stageModel{m}, cmd
+}
+func (s stageModel) View() string { return s.m.View() }
+
+// CapturesCtrlC: while Terraform applies, ctrl+c stops it gracefully.
+func (s stageModel) CapturesCtrlC() bool { return s.m.Phase() == stageui.Applying }

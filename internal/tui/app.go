@@ -133,7 +133,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.screen, a.open, a.focus = nil, "", focusList
 		return a, nil
 	case tea.KeyMsg:
-		if key.Matches(msg, a.c.Keys.ForceQuit) {
+		if key.Matches(msg, a.c.Keys.ForceQuit) && !(a.focus == focusScreen && capturesCtrlC(a.screen)) {
 			return a, tea.Quit
 		}
 		if a.focus == focusScreen && a.screen != nil {

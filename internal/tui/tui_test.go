@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -243,5 +244,48 @@ func TestNoColor(t *testing.T) {
 	RespectNoColor()
 	if got := NewStyles().OK.Render("ok"); strings.Contains(got, "\x1b[3") {
 		t.Fatalf("NO_COLOR set, but %q carries a colour", got)
+	}
+}
+
+type doneMsg struct{}
+
+type innerScreen struct{ seen []string }
+
+func (m *innerScreen) Init() tea.Cmd { return nil }
+func (m *innerScreen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if k, ok := msg.(tea.KeyMsg); ok {
+		m.seen = append(m.seen, k.String())
+	}
+	return m, nil
+}
+func (m *innerScreen) View() string { return "inner: " + strings.Join(m.seen, ",") }
+
+// A factory's screen built by a command: errors are shown with a retry,
+// keys reach the built screen, its done message becomes StepDoneMsg.
+func TestDeferredScreen(t *testing.T) {
+	c := newCommon(Options{RepoDir: t.TempDir()})
+	step := *c.Plan.Get("stage.storage")
+	fail := true
+	build := func(*Common) (tea.Model, error) {
+		if fail {
+			return nil, errors.New("tofu not found on PATH")
+		}
+		return &innerScreen{}, nil
+	}
+	m := Deferred(c, step, build, func(msg tea.Msg) bool { _, ok := msg.(doneMsg); return ok })
+	m, _ = m.Update(m.Init()())
+	if v := ansi.Strip(m.View()); !strings.Contains(v, "tofu not found on PATH") || !strings.Contains(v, "Press r") {
+		t.Fatalf("view after a failed build:\n%s", v)
+	}
+	fail = false
+	m, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("r")})
+	m, _ = m.Update(cmd())
+	m, _ = m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
+	if v := m.View(); v != "inner: y" {
+		t.Fatalf("view = %q", v)
+	}
+	_, cmd = m.Update(doneMsg{})
+	if got, ok := cmd().(StepDoneMsg); !ok || got.StepID != "stage.storage" {
+		t.Fatalf("done became %#v", got)
 	}
 }
