@@ -3,12 +3,16 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
+	"migrate-tui/internal/checks"
+	"migrate-tui/internal/checks/checksui"
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/stages/stageui"
 	"migrate-tui/internal/state"
@@ -56,7 +60,7 @@ func (o *wizardOptions) Run() error {
 		return err
 	}
 	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: lock.StaleNotice(),
-		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen}}
+		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen, steps.KindVerify: verifyScreen}}
 	if o.Accessible {
 		return tui.RunAccessible(opts, o.g.In, o.g.Out)
 	}
@@ -99,3 +103,61 @@ func (s stageModel) View() string { return s.m.View() }
 
 // CapturesCtrlC: while Terraform applies, ctrl+c stops it gracefully.
 func (s stageModel) CapturesCtrlC() bool { return s.m.Phase() == stageui.Applying }
+
+// verifyScreen mounts the success-criteria dashboard (internal/checks/checksui)
+// with the same dependencies as `migrate-tui check`; each finished run is
+// recorded as the verify step's status (done when nothing fails).
+func verifyScreen(c *tui.Common, step steps.Step) tea.Model {
+	build := func(c *tui.Common) (tea.Model, error) {
+		o := &checkOptions{g: &globalOptions{Dir: c.Opts.RepoDir, Out: io.Discard, Err: io.Discard},
+			JSON: true, Timeout: 60 * time.Second, Concurrency: 4}
+		if err := o.Complete(c.Context()); err != nil {
+			return nil, err
+		}
+		run := checksui.RunWith(o.selected, o.deps, checks.RunOptions{Concurrency: o.Concurrency, Timeout: o.Timeout})
+		return &checksModel{c: c, id: step.ID, m: checksui.New(checksui.Options{Checks: o.selected, Run: run})}, nil
+	}
+	return tui.Deferred(c, step, build, nil)
+}
+
+type checksModel struct {
+	c  *tui.Common
+	id string
+	m  checksui.Model
+}
+
+func (s *checksModel) Init() tea.Cmd { return s.m.Init() }
+
+func (s *checksModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	wasBusy := s.m.Busy()
+	m, cmd := s.m.Update(msg)
+	s.m = m
+	if wasBusy && !s.m.Busy() {
+		return s, tea.Batch(cmd, s.record(s.m.Results()))
+	}
+	return s, cmd
+}
+
+func (s *checksModel) View() string { return s.m.View() }
+
+// record stores a finished run as the verify step's outcome.
+func (s *checksModel) record(rs []checks.Result) tea.Cmd {
+	id := s.id
+	return s.c.Update(func(st *state.State, now time.Time) (string, error) {
+		status, failed := steps.Done, 0
+		var evidence []string
+		for _, r := range rs {
+			if r.Status == checks.Fail {
+				failed++
+				status = steps.Failed
+			}
+			evidence = append(evidence, fmt.Sprintf("%s %s: %s", r.ID, r.Status, r.Evidence))
+		}
+		msg := ""
+		if failed > 0 {
+			msg = fmt.Sprintf("%d success criteria failed", failed)
+		}
+		st.Finish(id, status, evidence, msg, now)
+		return fmt.Sprintf("success criteria recorded: %d checks, %d failed", len(rs), failed), nil
+	})
+}

@@ -48,6 +48,9 @@ type Common struct {
 	mu *sync.Mutex // serialises load-modify-save of the state between commands
 }
 
+// NewCommon builds what screens share (for factories and their tests).
+func NewCommon(o Options) *Common { return newCommon(o) }
+
 func newCommon(o Options) *Common {
 	if o.Now == nil {
 		o.Now = time.Now
