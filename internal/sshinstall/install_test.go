@@ -21,8 +21,9 @@ import (
 
 // standIn is the stand-in for get.k3s.io: it records what each node asked
 // for (hostname = node name), fakes `k3s kubectl get nodes -o json` from the
-// nodes installed so far, writes a kubeconfig on servers and a
-// k3s-uninstall.sh that records its run.
+// nodes installed so far, writes a kubeconfig on servers and, like the real
+// installer, k3s-uninstall.sh (servers) or k3s-agent-uninstall.sh (agents)
+// that records its run.
 const standIn = `#!/bin/sh
 set -eu
 R=%[1]s
@@ -47,12 +48,14 @@ echo "fake k3s: $*" >&2
 exit 1
 K3S
 chmod 755 /usr/local/bin/k3s
-cat > /usr/local/bin/k3s-uninstall.sh <<'UN'
+un=/usr/local/bin/k3s-uninstall.sh
+[ "$INSTALL_K3S_EXEC" = agent ] && un=/usr/local/bin/k3s-agent-uninstall.sh
+cat > $un <<'UN'
 #!/bin/sh
 echo "$(hostname) uninstall" >> %[1]s/order.log
 rm -f %[1]s/$(hostname).installed
 UN
-chmod 755 /usr/local/bin/k3s-uninstall.sh
+chmod 755 $un
 if [ "$INSTALL_K3S_EXEC" = server ]; then
 cat > /etc/rancher/k3s/k3s.yaml <<'KC'
 apiVersion: v1
@@ -331,5 +334,54 @@ func TestAgentAuth(t *testing.T) {
 	a.AgentSocket = filepath.Join(t.TempDir(), "none")
 	if _, err := Dial(context.Background(), "hestia", l.addrs["hestia"], a); err == nil || !strings.Contains(err.Error(), "ssh-agent") {
 		t.Fatalf("no key: %v", err)
+	}
+}
+
+func TestRunClusterFromTheRepository(t *testing.T) {
+	cgroupsOff := "#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t0\t1\t0\n"
+	l := newLab(t, testNode{Name: "hestia"}, testNode{Name: "heracles", Machine: "aarch64", Cmdline: "root=/dev/mmcblk0p2 cgroup_disable=memory", Cgroups: cgroupsOff},
+		testNode{Name: "nyx", Machine: "aarch64"})
+	records := filepath.Join(l.dir, "records")
+	os.MkdirAll(records, 0o777)
+	inst := serveStandIn(t, l, records)
+	repo := t.TempDir()
+	kubeconfig := filepath.Join(t.TempDir(), "k3s.yaml")
+	node := func(name, arch, role string) string {
+		return fmt.Sprintf("{ name = %q, address = %q, arch = %q, role = %q }", name, hostOnly(l.addrs[name]), arch, role)
+	}
+	write := func(topology string, nodes ...string) {
+		os.WriteFile(filepath.Join(repo, "terraform.tfvars"), []byte(fmt.Sprintf("kubeconfig_path = %q\ncontrol_plane_topology = %q\nnodes = [%s]\n",
+			kubeconfig, topology, strings.Join(nodes, ", "))), 0o644)
+	}
+	o := ClusterOptions{RepoDir: repo, Auth: l.auth(), InstallerURL: inst.URL}
+
+	// Heracles's boot command line disables the memory cgroup: preflight
+	// stops everything before a single node is touched.
+	write("ha-3-servers", node("hestia", "amd64", "server"), node("heracles", "arm64", "server"), node("nyx", "arm64", "server"))
+	results, err := RunCluster(context.Background(), o)
+	var pe *PreflightError
+	if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[0].Node != "heracles" || !strings.Contains(err.Error(), "cgroup_enable=memory") {
+		t.Fatalf("RunCluster = %v (results %d), want heracles's memory cgroup to stop it", err, len(results))
+	}
+	if len(inst.hit) != 0 {
+		t.Fatalf("the installer was fetched %d times although preflight failed", len(inst.hit))
+	}
+
+	// Without heracles (one server, one agent) the install runs and the
+	// kubeconfig lands at kubeconfig_path.
+	write("1-server-2-agents", node("hestia", "amd64", "server"), node("nyx", "arm64", "agent"))
+	if _, err := RunCluster(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(kubeconfig); err != nil {
+		t.Fatalf("no kubeconfig at kubeconfig_path: %v", err)
+	}
+	o.Uninstall = true
+	if _, err := RunCluster(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	order, _ := os.ReadFile(filepath.Join(records, "order.log"))
+	if string(order) != "hestia server v1.34.3+k3s1\nnyx agent v1.34.3+k3s1\nnyx uninstall\nhestia uninstall\n" {
+		t.Fatalf("installer runs:\n%s", order)
 	}
 }
