@@ -101,7 +101,7 @@ func runSC001(ctx context.Context, d *Deps) Result {
 		if len(notReady) > 0 {
 			problems = append(problems, fmt.Sprintf("%s: pods not Ready: %s", svc, strings.Join(notReady, ", ")))
 		}
-		if len(ps) > 0 && eps == 0 {
+		if len(ps) > 0 && eps == 0 && len(notReady) == 0 {
 			problems = append(problems, fmt.Sprintf("%s: no ready endpoint points at its pods (no Service selects them, or none is Ready)", svc))
 		}
 		if len(wrongArch) > 0 {

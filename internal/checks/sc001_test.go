@@ -23,7 +23,7 @@ func TestSC001(t *testing.T) {
 	})
 	t.Run("pod not ready", func(t *testing.T) {
 		r := runOne(t, "SC-001", deps(ns, "whoami", "stuck"), checks.RunOptions{})
-		expect(t, r, checks.Fail, "stuck: Deployment stuck has 0 of 1 replicas ready", "stuck: pods not Ready", "not scheduled")
+		expect(t, r, checks.Fail, "stuck: Deployment stuck has 0 of 1 replicas ready", "stuck: pods not Ready", "PodScheduled=False Unschedulable")
 		if contains(r.Evidence, "whoami: pods not Ready") {
 			t.Errorf("whoami blamed too: %s", r.Evidence)
 		}

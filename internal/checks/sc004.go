@@ -101,7 +101,7 @@ func runSC004(ctx context.Context, d *Deps) Result {
 	}
 	if len(problems) > 0 {
 		return fail(join(problems, strings.Join(lines, "\n")),
-			"Renew or replace the certificate in the "+d.Decisions.TLSSecretName+" Secret (a wildcard for *."+d.Decisions.Domain+"), or fix the router that answered for the host; openssl s_client -connect ADDR -servername HOST shows what is served.")
+			"Renew or replace the certificate in the "+d.Decisions.TLSSecretName+" Secret (a wildcard for *."+d.Decisions.Domain+"), or fix the router that answered for the host; openssl s_client -connect ADDR -servername HOST shows what is served. A host that did not answer: check the address dialled (migrate-tui check --dial, default the host on 443).")
 	}
 	return pass(strings.Join(lines, "\n"))
 }

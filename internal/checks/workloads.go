@@ -116,7 +116,15 @@ func notReadyReason(p corev1.Pod) string {
 	}
 	for _, c := range p.Status.Conditions {
 		if c.Status != corev1.ConditionTrue && c.Reason != "" {
-			return string(c.Type) + "=" + string(c.Status) + " " + c.Reason
+			out := string(c.Type) + "=" + string(c.Status) + " " + c.Reason
+			if c.Message != "" {
+				msg := []rune(c.Message)
+				if len(msg) > 120 {
+					msg = append(msg[:119], '…')
+				}
+				out += ": " + string(msg)
+			}
+			return out
 		}
 	}
 	if p.Spec.NodeName == "" {
