@@ -364,3 +364,16 @@ func (r *Runner) ApplyRollback(ctx context.Context, p *tfrunner.Plan, events cha
 	}
 	return r.record(Result{Stage: p.Stage, Outcome: RolledBack, Summary: p.Summary, LogPath: p.LogPath})
 }
+
+// ForceUnlock releases a stale state lock through the Terraform runner, when
+// it can (tfrunner.Runner refuses unless the holder is provably gone and
+// the operator confirmed).
+func (r *Runner) ForceUnlock(ctx context.Context, le *tfrunner.LockError, confirmed bool) error {
+	fu, ok := r.TF.(interface {
+		ForceUnlock(ctx context.Context, le *tfrunner.LockError, confirmed bool) error
+	})
+	if !ok {
+		return errors.New("this Terraform runner cannot force-unlock")
+	}
+	return fu.ForceUnlock(ctx, le, confirmed)
+}

@@ -46,7 +46,7 @@ const (
 
 // KeyMap is the screen's keys.
 type KeyMap struct {
-	Yes, No, Retry, Skip, Rollback, Continue, Interrupt key.Binding
+	Yes, No, Retry, Skip, Rollback, Continue, Interrupt, Unlock key.Binding
 }
 
 // DefaultKeyMap is the default keys.
@@ -58,6 +58,12 @@ var DefaultKeyMap = KeyMap{
 	Rollback:  key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll back the stage")),
 	Continue:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
 	Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "stop Terraform gracefully")),
+	Unlock:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "force-unlock (the holder is gone)")),
+}
+
+// unlocker is the optional force-unlock of the Driver (*stages.Runner has it).
+type unlocker interface {
+	ForceUnlock(ctx context.Context, le *tfrunner.LockError, confirmed bool) error
 }
 
 // Styles are built in one place.
@@ -96,7 +102,8 @@ type (
 		results []stages.CheckResult
 		err     error
 	}
-	skipMsg struct{ err error }
+	skipMsg   struct{ err error }
+	unlockMsg struct{ err error }
 )
 
 // Model is one stage's screen.
@@ -118,7 +125,9 @@ type Model struct {
 	last     tfrunner.Event
 	results  []stages.CheckResult
 	err      error
-	outcome  stages.Outcome
+	// confirmUnlock is set after the first u: the next y releases the lock.
+	confirmUnlock bool
+	outcome       stages.Outcome
 
 	cancel context.CancelFunc
 	events chan tfrunner.Event
@@ -234,6 +243,13 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.phase = Verified
+	case unlockMsg:
+		if msg.err != nil {
+			m.err = msg.err
+			return m, nil
+		}
+		m.phase, m.err = Planning, nil
+		return m, planCmd(m.driver, m.stage, false)
 	case skipMsg:
 		if msg.err != nil {
 			m.err = msg.err
@@ -271,7 +287,20 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 			return m.done(stages.Applied)
 		}
 	case Failed:
+		var le *tfrunner.LockError
+		stale := errors.As(m.err, &le) && le.Stale()
+		if m.confirmUnlock {
+			m.confirmUnlock = false
+			u, ok := m.driver.(unlocker)
+			if key.Matches(msg, m.keys.Yes) && stale && ok {
+				return m, func() tea.Msg { return unlockMsg{err: u.ForceUnlock(context.Background(), le, true)} }
+			}
+			return m, nil
+		}
 		switch {
+		case key.Matches(msg, m.keys.Unlock) && stale:
+			m.confirmUnlock = true
+			return m, nil
 		case key.Matches(msg, m.keys.Retry):
 			var ve *stages.VerifyError
 			if errors.As(m.err, &ve) {
@@ -476,6 +505,14 @@ func (m Model) viewFailure(b *strings.Builder) {
 		}
 	case errors.As(m.err, &le):
 		b.WriteString(m.st.Bad.Render("The Terraform state is locked.") + "\n" + le.Error() + "\n")
+		if le.Stale() {
+			if m.confirmUnlock {
+				b.WriteString("\nForce-unlock lock " + le.Info.ID + "? " + m.help(m.keys.Yes, m.keys.No))
+				return
+			}
+			b.WriteString("\n" + m.help(m.keys.Unlock, m.keys.Retry))
+			return
+		}
 	case errors.Is(m.err, tfrunner.ErrInterrupted):
 		b.WriteString(m.st.Warn.Render("Interrupted: Terraform stopped gracefully.") + " Retrying plans again and continues.\n")
 	default:

@@ -3,6 +3,7 @@ package stageui_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -171,4 +172,42 @@ func TestDeclineLeavesNothingApplied(t *testing.T) {
 	if r.done == nil || r.done.Outcome != "" || d.calls.Load() != 0 {
 		t.Fatalf("done = %+v, verify calls %d", r.done, d.calls.Load())
 	}
+}
+
+// lockedDriver's first plan finds a stale lock.
+type lockedDriver struct {
+	fakeDriver
+	plans    atomic.Int32
+	unlocked atomic.Bool
+}
+
+func (l *lockedDriver) Plan(ctx context.Context, s stages.Stage) (*tfrunner.Plan, error) {
+	if l.plans.Add(1) == 1 {
+		return nil, &tfrunner.LockError{Info: tfrunner.LockInfo{ID: "lock-123", Who: "root@hestia", Operation: "OperationTypeApply"},
+			Holder: tfrunner.Holder{Gone: true, Why: "The lock was taken on this host and no tofu or terraform process runs in /repo any more."}}
+	}
+	return l.fakeDriver.Plan(ctx, s)
+}
+
+func (l *lockedDriver) ForceUnlock(_ context.Context, le *tfrunner.LockError, confirmed bool) error {
+	if !confirmed || le.Info.ID != "lock-123" {
+		return errors.New("refused")
+	}
+	l.unlocked.Store(true)
+	return nil
+}
+
+func TestStaleLockOffersForceUnlockAfterConfirmation(t *testing.T) {
+	d := &lockedDriver{}
+	tm := teatest.NewTestModel(t, transcript{m: stageui.New(mesh(), d)}, teatest.WithInitialTermSize(80, 24))
+	waitText(t, tm, "The Terraform state is locked.", "[u] force-unlock")
+	tm.Type("u")
+	waitText(t, tm, "Force-unlock lock lock-123?")
+	tm.Type("y")
+	waitText(t, tm, "Apply this plan?")
+	if !d.unlocked.Load() {
+		t.Fatal("the lock was not released")
+	}
+	tm.Type("n")
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 }
