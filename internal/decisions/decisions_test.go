@@ -20,6 +20,7 @@ func repoRoot(t testing.TB) string {
 
 type tfVariable struct {
 	name      string
+	described bool
 	defExpr   hcl.Expression
 	condition hcl.Expression
 }
@@ -39,6 +40,10 @@ func readVariables(t *testing.T) map[string]tfVariable {
 			continue
 		}
 		v := tfVariable{name: b.Labels[0]}
+		if a, ok := b.Body.Attributes["description"]; ok {
+			dv, _ := a.Expr.Value(nil)
+			v.described = dv.Type().FriendlyName() == "string" && len(dv.AsString()) > 10
+		}
 		if a, ok := b.Body.Attributes["default"]; ok {
 			v.defExpr = a.Expr
 		}
@@ -68,6 +73,9 @@ func TestCatalogueMatchesVariablesTF(t *testing.T) {
 		if !ok {
 			t.Errorf("catalogue key %s is not declared in variables.tf", d.Key)
 			continue
+		}
+		if !v.described || v.condition == nil {
+			t.Errorf("%s needs a description and a validation block in variables.tf", d.Key)
 		}
 		if v.defExpr == nil {
 			t.Errorf("%s has no default in variables.tf", d.Key)

@@ -17,6 +17,8 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
+	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/decisions/decide"
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/preflight"
@@ -287,5 +289,28 @@ func TestDeferredScreen(t *testing.T) {
 	_, cmd = m.Update(doneMsg{})
 	if got, ok := cmd().(StepDoneMsg); !ok || got.StepID != "stage.storage" {
 		t.Fatalf("done became %#v", got)
+	}
+}
+
+// A refused answer is explained on the screen, which asks again with the
+// answers given; nothing is recorded.
+func TestRefusalAskedAgain(t *testing.T) {
+	o := testOptions(t)
+	tm := newTM(t, o)
+	waitFor(t, tm, "No migration started yet")
+	press(tm, tea.KeyEnter)
+	for _, sc := range decisions.Screens[:3] {
+		waitFor(t, tm, "Decision: "+sc.Title)
+		press(tm, enters(len(decide.Asked(sc.ID, decisions.Defaults())))...)
+	}
+	waitFor(t, tm, "Decision: Ingress")
+	press(tm, tea.KeyDown)
+	waitFor(t, tm, "ServiceLB")
+	press(tm, tea.KeyEnter, tea.KeyEnter) // bundled-traefik, tls_secret_name
+	waitFor(t, tm, "Choose instead")
+	goldenView(t, "refusal", finalView(t, tm))
+	st, _ := state.Load(o.RepoDir)
+	if _, ok := st.Decisions["ingress_mode"]; ok {
+		t.Fatal("a refused ingress_mode was recorded")
 	}
 }
