@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -13,10 +15,12 @@ import (
 
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/checks/checksui"
+	"migrate-tui/internal/decisions/decide"
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/stages/stageui"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
+	"migrate-tui/internal/tfvars"
 	"migrate-tui/internal/tui"
 )
 
@@ -59,7 +63,17 @@ func (o *wizardOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: lock.StaleNotice(),
+	// Keys terraform.tfvars already holds seed the forms; an unparsable file
+	// stops here, before anything could overwrite it.
+	existing, skipped, err := decide.FromTfvars(filepath.Join(o.repo, tfvars.FileName))
+	if err != nil {
+		return err
+	}
+	notice := lock.StaleNotice()
+	if len(skipped) > 0 {
+		notice = strings.TrimSpace(notice + " terraform.tfvars values not used (the forms start from the defaults there): " + strings.Join(skipped, "; "))
+	}
+	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: notice, Existing: existing,
 		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen, steps.KindVerify: verifyScreen}}
 	if o.Accessible {
 		return tui.RunAccessible(opts, o.g.In, o.g.Out)

@@ -88,7 +88,7 @@ func askAccessible(c *Common, s steps.Step, st *state.State, r io.Reader, out io
 	sc := decisions.ScreenByID(s.Ref)
 	fmt.Fprintf(out, "\nDecision: %s. %s\n", sc.Title, sc.Why)
 	for {
-		fv, base := startValues(s.Ref, st)
+		fv, base := startValues(s.Ref, st, c.Opts.Existing)
 		for _, d := range decisions.ForScreen(s.Ref) {
 			if !fv.asked(d, s.Ref, base) {
 				continue

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
@@ -35,6 +36,9 @@ type Options struct {
 	Screens map[steps.Kind]ScreenFactory
 	// Notice is shown on the first screen (e.g. a stale lock taken over).
 	Notice string
+	// Existing are values terraform.tfvars already held when the wizard
+	// started; forms start from them for keys not decided yet.
+	Existing decisions.Answers
 }
 
 // Common is what every screen shares: options, styles, the plan, keys and

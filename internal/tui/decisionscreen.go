@@ -23,12 +23,16 @@ type fieldValues struct {
 }
 
 // startValues are what a screen's fields start from: the decided value, or
-// (first time) the suggestion from preflight, or the recommended default.
-func startValues(screen string, st *state.State) (fieldValues, decisions.Answers) {
+// (first time) the value terraform.tfvars already held, the suggestion from
+// preflight, or the recommended default.
+func startValues(screen string, st *state.State, existing decisions.Answers) (fieldValues, decisions.Answers) {
 	ans, _ := st.Answers()
 	fv := fieldValues{text: map[string]*string{}, multi: map[string]*[]string{}}
 	for _, d := range decisions.ForScreen(screen) {
 		v, ok := ans[d.Key]
+		if !ok {
+			v, ok = existing[d.Key]
+		}
 		if !ok {
 			v = d.Default
 			if d.Key == "nodes" && st.Preflight != nil && len(st.Preflight.Inventory) > 0 {
@@ -271,7 +275,7 @@ func (d *decisionScreen) headerLines() int { return 3 }
 
 func (d *decisionScreen) startForm() tea.Cmd {
 	if d.fv.text == nil {
-		d.fv, d.base = startValues(d.screen, d.st)
+		d.fv, d.base = startValues(d.screen, d.st, d.c.Opts.Existing)
 	}
 	d.mode = modeForm
 	h := d.height - d.headerLines()

@@ -314,3 +314,18 @@ func TestRefusalAskedAgain(t *testing.T) {
 		t.Fatal("a refused ingress_mode was recorded")
 	}
 }
+
+// Values already in terraform.tfvars seed the forms for keys not decided.
+func TestExistingTfvarsSeedForms(t *testing.T) {
+	o := testOptions(t)
+	o.Existing = decisions.Answers{"service_mesh": "istio-ambient"}
+	fv, _ := startValues("mesh", state.New(fixedNow), o.Existing)
+	if got := *fv.text["service_mesh"]; got != "istio-ambient" {
+		t.Fatalf("service_mesh starts at %q", got)
+	}
+	st := state.New(fixedNow)
+	st.SetDecision("service_mesh", "none", "wizard", fixedNow)
+	if fv, _ := startValues("mesh", st, o.Existing); *fv.text["service_mesh"] != "none" {
+		t.Fatal("a decided value did not win over terraform.tfvars")
+	}
+}

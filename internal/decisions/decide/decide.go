@@ -195,3 +195,33 @@ func sortedKeys(a decisions.Answers) []string {
 	sort.Strings(out)
 	return out
 }
+
+// FromTfvars reads the decision keys already set in a terraform.tfvars (a
+// hand-written file, or one copied from terraform.tfvars.example), so the
+// wizard's forms start from them. Values that do not pass the catalogue's
+// validation are left out and named in skipped.
+func FromTfvars(path string) (found decisions.Answers, skipped []string, err error) {
+	vals, nonConst, err := tfvars.Read(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	found = decisions.Answers{}
+	for _, k := range decisions.Keys() {
+		v, ok := vals[k]
+		if !ok {
+			continue
+		}
+		a, err := decisions.Get(k).FromCty(v)
+		if err != nil {
+			skipped = append(skipped, err.Error())
+			continue
+		}
+		found[k] = a
+	}
+	for _, k := range nonConst {
+		if decisions.Get(k) != nil {
+			skipped = append(skipped, k+": not a constant value")
+		}
+	}
+	return found, skipped, nil
+}

@@ -134,3 +134,23 @@ func TestCiliumAfterClusterInstall(t *testing.T) {
 		t.Fatalf("Apply = %v", err)
 	}
 }
+
+func TestFromTfvars(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "terraform.tfvars")
+	os.WriteFile(path, []byte(`service_mesh = "linkerd"
+storage_backend = "nfs"
+domain = var.x
+unrelated = 1
+nodes = [{ name = "a", address = "10.0.0.1", arch = "arm64", role = "server" }]
+`), 0o644)
+	found, skipped, err := FromTfvars(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found.Str("service_mesh") != "linkerd" || len(found.Nodes()) != 1 || len(found) != 2 {
+		t.Fatalf("found = %v", found)
+	}
+	if len(skipped) != 2 || !strings.Contains(strings.Join(skipped, ";"), "storage_backend") {
+		t.Fatalf("skipped = %v", skipped)
+	}
+}
