@@ -129,7 +129,7 @@ fetch_sources() {
   for m in "sigs.k8s.io/kwok@$KWOK_VERSION" "k8s.io/autoscaler/vertical-pod-autoscaler@$VPA_VERSION" \
     "github.com/external-secrets/external-secrets@$EXTERNAL_SECRETS_VERSION" \
     "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" "github.com/cilium/cilium@$CILIUM_VERSION" \
-    "github.com/k3s-io/helm-controller@$K3S_HELM_CONTROLLER_VERSION"; do
+    "github.com/k3s-io/helm-controller@$K3S_HELM_CONTROLLER_VERSION" "istio.io/api@$ISTIO_API_VERSION"; do
     (cd "$SRC" && moddir "$m" >/dev/null) || { echo "bootstrap: could not fetch $m from the Go module proxy" >&2; exit 1; }
   done
 }
