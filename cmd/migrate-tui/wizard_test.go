@@ -193,3 +193,21 @@ func TestWizardFactories(t *testing.T) {
 		t.Fatalf("verify screen without a cluster:\n%s", v)
 	}
 }
+
+func TestWizardNeedsATerminal(t *testing.T) {
+	repo := t.TempDir()
+	_, errOut, code := runCmd(t, "", "--dir", repo)
+	if code != 2 || !strings.Contains(errOut, "--accessible") {
+		t.Fatalf("wizard without a terminal: %d %s", code, errOut)
+	}
+	// The lock was released on the way out.
+	if h, _ := state.ReadLock(repo); h != nil {
+		t.Fatalf("lock left behind: %+v", h)
+	}
+	// An unparsable terraform.tfvars stops it before any screen, with the position.
+	os.WriteFile(filepath.Join(repo, "terraform.tfvars"), []byte("a = [\n"), 0o644)
+	_, errOut, code = runCmd(t, "", "--dir", repo)
+	if code == 0 || !strings.Contains(errOut, "terraform.tfvars:") {
+		t.Fatalf("wizard with a broken tfvars: %d %s", code, errOut)
+	}
+}

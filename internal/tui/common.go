@@ -160,15 +160,3 @@ func Mark(s steps.Status) string {
 	}
 	return "·"
 }
-
-// paneSizeMsg tells a screen its pane size.
-type paneSizeMsg struct{ Width, Height int }
-
-// PaneSize extracts the pane size a screen was given (for factories'
-// screens that want it): the root sends a tea.WindowSizeMsg of the pane.
-func PaneSize(msg tea.Msg) (int, int, bool) {
-	if m, ok := msg.(tea.WindowSizeMsg); ok {
-		return m.Width, m.Height, true
-	}
-	return 0, 0, false
-}

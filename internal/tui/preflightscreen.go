@@ -43,9 +43,6 @@ func (p *preflightScreen) run() tea.Cmd {
 		r := preflight.Run(c.Context(), id, env)
 		return c.Update(func(st *state.State, now time.Time) (string, error) {
 			preflight.Record(st, r, now)
-			if r.Status == steps.Done {
-				return "", nil
-			}
 			return "", nil
 		})()
 	}
