@@ -217,7 +217,9 @@ func TestApplyCombos(t *testing.T) {
 					_, _, _ = tf.run(context.Background(), append([]string{"destroy", "-auto-approve", "-no-color"}, varArgs...)...)
 				}
 			})
+			start := time.Now()
 			tf.must(t, ctx, append([]string{"apply", "-auto-approve", "-no-color"}, varArgs...)...)
+			t.Logf("apply: %s", time.Since(start).Round(time.Second))
 
 			objs := stateObjects(t, ctx, tf)
 			if len(objs) == 0 {
@@ -235,7 +237,9 @@ func TestApplyCombos(t *testing.T) {
 				c.check(t, ctx, objs)
 			}
 
+			start = time.Now()
 			code, out, err := tf.run(ctx, append([]string{"plan", "-detailed-exitcode", "-no-color"}, varArgs...)...)
+			t.Logf("plan: %s", time.Since(start).Round(time.Second))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,15 +247,21 @@ func TestApplyCombos(t *testing.T) {
 				t.Errorf("second plan after apply is not empty (exit %d, want 0):\n%s", code, tail(out, 6000))
 			}
 
+			start = time.Now()
 			tf.must(t, ctx, append([]string{"destroy", "-auto-approve", "-no-color"}, varArgs...)...)
+			t.Logf("destroy: %s", time.Since(start).Round(time.Second))
 			destroyed = true
 			mapper.Reset()
+			// Objects with finalizers (a PV's pv-protection) go a moment after
+			// the delete returns; give the controllers a bounded while.
 			for _, o := range objs {
-				_, err := getObject(ctx, mapper, o)
-				if err == nil {
-					t.Errorf("%s still exists after destroy", o.key)
-				} else if !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
-					t.Errorf("%s after destroy: %v", o.key, err)
+				var last error
+				err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+					_, last = getObject(ctx, mapper, o)
+					return apierrors.IsNotFound(last) || meta.IsNoMatchError(last), nil
+				})
+				if err != nil {
+					t.Errorf("%s still there after destroy (last read: %v)", o.key, last)
 				}
 			}
 			nss, err := world.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/part-of=migrate-tui-poc"})
@@ -451,7 +461,7 @@ var multiArchImages = map[string]bool{
 }
 
 // checkEchoOnlyFromWhoami: the replacement of the Consul intention.
-func checkEchoOnlyFromWhoami(t *testing.T, objs []object, mesh, ns string) {
+func checkEchoOnlyFromWhoami(t reporter, objs []object, mesh, ns string) {
 	t.Helper()
 	var clients []string
 	switch mesh {

@@ -155,3 +155,25 @@ func TestIstioPinInStep(t *testing.T) {
 		t.Fatalf("k8s/core/service-mesh pins Istio %q; the test installs CRDs of istio.io/api %s: keep them equal", m, istioAPIVersion)
 	}
 }
+
+// TestEchoCheckCatchesExtraClient keeps checkEchoOnlyFromWhoami honest.
+func TestEchoCheckCatchesExtraClient(t *testing.T) {
+	rule := func(name string) any {
+		return map[string]any{"fromEndpoints": []any{map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": name}}}}
+	}
+	objs := []object{
+		{key: "CiliumNetworkPolicy/poc/default-deny", yaml: "x", obj: map[string]any{}},
+		{key: "CiliumNetworkPolicy/poc/echo", yaml: "x", obj: map[string]any{"spec": map[string]any{"ingress": []any{rule("whoami"), rule("overseerr")}}}},
+	}
+	var rec recorder
+	checkEchoOnlyFromWhoami(&rec, objs, "cilium", "poc")
+	if len(rec.errs) == 0 {
+		t.Fatal("checkEchoOnlyFromWhoami accepted echo admitting overseerr")
+	}
+	objs[1].obj["spec"] = map[string]any{"ingress": []any{rule("whoami")}}
+	rec = recorder{}
+	checkEchoOnlyFromWhoami(&rec, objs, "cilium", "poc")
+	if len(rec.errs) != 0 {
+		t.Fatalf("checkEchoOnlyFromWhoami refused a correct policy: %v", rec.errs)
+	}
+}
