@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	migratetui "migrate-tui"
 )
 
 // BootstrapHint is what to run when a tool is missing.
@@ -73,22 +75,12 @@ var (
 	versionsErr  error
 )
 
-// Versions reads hack/versions.env, the one place the pins are recorded.
+// Versions parses hack/versions.env (embedded at build time), the one place
+// the pins are recorded.
 func Versions() (map[string]string, error) {
 	versionsOnce.Do(func() {
-		root, err := RepoRoot()
-		if err != nil {
-			versionsErr = err
-			return
-		}
-		f, err := os.Open(filepath.Join(root, "hack", "versions.env"))
-		if err != nil {
-			versionsErr = err
-			return
-		}
-		defer f.Close()
 		versions = map[string]string{}
-		sc := bufio.NewScanner(f)
+		sc := bufio.NewScanner(strings.NewReader(migratetui.VersionsEnv))
 		for sc.Scan() {
 			line := strings.TrimSpace(sc.Text())
 			if line == "" || strings.HasPrefix(line, "#") {
