@@ -81,6 +81,7 @@ every step has a non-interactive twin below for scripts and CI.`,
 	root.PersistentFlags().StringVar(&g.Dir, "dir", ".", "the repository migrate-tui works on (holds main.tf and terraform.tfvars)")
 	root.RunE = wizardRunE(g, root)
 	root.AddCommand(
+		newPreflightCmd(g),
 		newStatusCmd(g),
 		newDecideCmd(g),
 		newApplyCmd(g),
