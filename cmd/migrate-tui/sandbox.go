@@ -88,7 +88,6 @@ func (o *sandboxUpOptions) Run(ctx context.Context) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	fmt.Fprintf(o.g.Err, "sandbox: starting (state in %s; the first start takes a minute)\n", o.StateDir)
 	env, already, err := sandbox.Up(ctx, sandbox.UpOptions{
 		StateDir: o.StateDir,
 		Command:  []string{exe, "sandbox", "serve", "--state-dir", o.StateDir},

@@ -108,6 +108,9 @@ func Up(ctx context.Context, o UpOptions) (env Env, alreadyRunning bool, err err
 	}
 	// Leftovers of a sandbox that died: start clean.
 	removeFiles(o.StateDir)
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "sandbox: starting (state in %s; this takes about a minute)\n", o.StateDir)
+	}
 
 	logf, err := os.OpenFile(filepath.Join(o.StateDir, logFile), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {

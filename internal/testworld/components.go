@@ -110,7 +110,6 @@ func (w *World) startKWOK(ctx context.Context, bins map[string]string) error {
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--node-ip=127.0.0.1",
-		"--node-lease-duration-seconds=40",
 	}
 	if w.Options.Metrics {
 		ports, err := freePorts(1)
