@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
@@ -37,20 +38,36 @@ type applyOptions struct {
 	Yes      bool
 	JSON     bool
 	TFBinary string
+	// The cluster stage: adopt the cluster of Kubeconfig, or install K3s over SSH.
+	Kubeconfig   string
+	SSHUser      string
+	SSHKeys      []string
+	KnownHosts   []string
+	InstallerURL string
 
 	stage stages.Stage
 	dir   string
 	in    *bufio.Reader // one reader, so no answer is lost to buffering
 	// newRunner builds the stage runner; tests replace it.
 	newRunner func(ctx context.Context, o *applyOptions) (*stages.Runner, error)
+	// newCluster builds the cluster stage; tests replace it.
+	newCluster func(ctx context.Context, o *applyOptions) (*stages.Cluster, error)
 }
 
 func newApplyCmd(g *globalOptions) *cobra.Command {
-	o := &applyOptions{g: g, newRunner: applyStageRunner}
+	o := &applyOptions{g: g, newRunner: applyStageRunner, newCluster: applyClusterStage}
 	cmd := &cobra.Command{
 		Use:   "apply --stage NAME",
-		Short: "Plan, confirm, apply and verify one platform stage, with the Nomad guard",
-		Long: `Plan one platform stage (` + strings.Join(stages.Names(), ", ") + `) with
+		Short: "Install the cluster, or plan, confirm, apply and verify one platform stage, with the Nomad guard",
+		Long: `The cluster stage installs K3s on the decided nodes over SSH (preflight on
+every node, confirmation, install, kubeconfig fetched to kubeconfig_path), or
+with --kubeconfig PATH adopts a running cluster instead (the sandbox's, or a
+K3s you already have): the API must answer and every node be Ready, node
+names and architectures are compared with the nodes decision (a mismatch is
+a warning), and nothing is installed. Either way kubeconfig_path is written
+to terraform.tfvars.
+
+Plan one platform stage (` + strings.Join(stages.Names(), ", ") + `) with
 Terraform/OpenTofu, show what it would add, change and destroy, apply the
 saved plan after confirmation with live progress, then verify the stage.
 Nomad is compared with the preflight baseline before and after.
@@ -58,8 +75,10 @@ Nomad is compared with the preflight baseline before and after.
 A plan that would destroy anything outside the stage is refused. Ctrl+C stops
 Terraform gracefully; run the command again to re-plan and continue.
 
-Exit codes: 0 applied and verified, 1 failed, 2 refused or not confirmed,
-4 state locked, 5 interrupted, 6 checks failed, 7 Nomad regressed.`,
+Exit codes: 0 applied and verified, 1 failed, 2 refused or not confirmed
+(for the cluster: an SSH preflight check failed, nothing installed), 4 state
+locked, 5 interrupted, 6 checks failed (for an adopted cluster: the API or a
+node not Ready), 7 Nomad regressed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {
 				return withExit(exitApplyError, err)
@@ -72,7 +91,12 @@ Exit codes: 0 applied and verified, 1 failed, 2 refused or not confirmed,
 			return o.Run(ctx)
 		},
 	}
-	cmd.Flags().StringVar(&o.Stage, "stage", "", "the stage to apply: "+strings.Join(stages.Names(), ", "))
+	cmd.Flags().StringVar(&o.Stage, "stage", "", "the stage to apply: cluster, "+strings.Join(stages.Names(), ", "))
+	cmd.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "cluster stage: adopt the running cluster of this kubeconfig instead of installing K3s (nothing is installed)")
+	cmd.Flags().StringVar(&o.SSHUser, "ssh-user", "", "cluster stage install: the SSH user on the nodes (default $USER; sudo is used for root)")
+	cmd.Flags().StringArrayVar(&o.SSHKeys, "ssh-key", nil, "cluster stage install: a private key file (repeatable; default the ssh-agent)")
+	cmd.Flags().StringArrayVar(&o.KnownHosts, "known-hosts", nil, "cluster stage install: known_hosts file (repeatable; default ~/.ssh/known_hosts)")
+	cmd.Flags().StringVar(&o.InstallerURL, "k3s-installer-url", "", "cluster stage install: the K3s install script URL (a mirror; default get.k3s.io)")
 	cmd.Flags().BoolVar(&o.Yes, "yes", false, "apply without asking for confirmation")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print progress as JSON lines (requires --yes)")
 	cmd.Flags().StringVar(&o.TFBinary, "tf-binary", "", "tofu or terraform executable (default $"+tfrunner.BinaryEnv+", else tofu, else terraform on PATH)")
@@ -89,15 +113,27 @@ func (o *applyOptions) Complete() error {
 }
 
 func (o *applyOptions) Validate() error {
+	all := "cluster, " + strings.Join(stages.Names(), ", ")
 	if o.Stage == "" {
-		return fmt.Errorf("--stage is required: one of %s", strings.Join(stages.Names(), ", "))
+		return fmt.Errorf("--stage is required: one of %s", all)
 	}
 	st, ok := stages.ByName(o.Stage)
+	if o.Stage == stages.ClusterStage.Name {
+		st, ok = stages.ClusterStage, true
+	}
 	if !ok {
-		return fmt.Errorf("unknown stage %q: choose one of %s (the cluster stage runs from the wizard over SSH)", o.Stage, strings.Join(stages.Names(), ", "))
+		return fmt.Errorf("unknown stage %q: choose one of %s", o.Stage, all)
 	}
 	o.stage = st
-	if o.JSON && !o.Yes {
+	isCluster := o.Stage == stages.ClusterStage.Name
+	if !isCluster && (o.Kubeconfig != "" || o.SSHUser != "" || len(o.SSHKeys) > 0 || len(o.KnownHosts) > 0 || o.InstallerURL != "") {
+		return fmt.Errorf("--kubeconfig, --ssh-user, --ssh-key, --known-hosts and --k3s-installer-url belong to --stage cluster, not %s", o.Stage)
+	}
+	if isCluster && o.Kubeconfig != "" && (o.SSHUser != "" || len(o.SSHKeys) > 0 || len(o.KnownHosts) > 0 || o.InstallerURL != "") {
+		return errors.New("--kubeconfig adopts a running cluster and installs nothing: drop the SSH flags, or drop --kubeconfig to install K3s over SSH")
+	}
+	adopting := isCluster && o.Kubeconfig != ""
+	if o.JSON && !o.Yes && !adopting {
 		return errors.New("--json cannot ask for confirmation: add --yes")
 	}
 	if _, err := os.Stat(filepath.Join(o.dir, "variables.tf")); err != nil {
@@ -136,21 +172,27 @@ func (o *applyOptions) finish(p *tfrunner.Plan, checks []stages.CheckResult, err
 	}
 	code := 0
 	var (
-		de *tfrunner.DestroyOutsideError
-		le *tfrunner.LockError
-		re *stages.RegressionError
-		ve *stages.VerifyError
+		de  *tfrunner.DestroyOutsideError
+		le  *tfrunner.LockError
+		re  *stages.RegressionError
+		ve  *stages.VerifyError
+		pe  *sshinstall.PreflightError
+		sle *state.LockedError
 	)
 	switch {
 	case err == nil:
 		line.Outcome = stages.Applied
 	case errors.As(err, &de):
 		code, line.Outcome, line.Refused = exitApplyRefused, stages.Refused, de.Addresses
-	case errors.Is(err, errNotConfirmed):
+	case errors.Is(err, errNotConfirmed), errors.Is(err, stages.ErrNotConfirmed):
+		code, line.Outcome = exitApplyRefused, stages.Refused
+	case errors.As(err, &pe):
 		code, line.Outcome = exitApplyRefused, stages.Refused
 	case errors.As(err, &le):
 		code, line.Lock, line.Holder = exitApplyLocked, &le.Info, &le.Holder
 		line.Outcome = stages.Failed
+	case errors.As(err, &sle):
+		code, line.Outcome = exitApplyLocked, stages.Failed
 	case errors.Is(err, tfrunner.ErrInterrupted):
 		code, line.Outcome = exitApplyInterrupted, stages.Interrupted
 	case errors.As(err, &ve):
@@ -186,6 +228,9 @@ func (o *applyOptions) Run(ctx context.Context) error {
 		return o.finish(nil, nil, err)
 	}
 	defer lock.Release()
+	if o.Stage == stages.ClusterStage.Name {
+		return o.runCluster(ctx)
+	}
 	r, err := o.newRunner(ctx, o)
 	if err != nil {
 		return o.finish(nil, nil, err)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/zclconf/go-cty/cty"
+
 	"migrate-tui/internal/k3sconfig"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/tfvars"
@@ -26,6 +28,9 @@ type ClusterOptions struct {
 	Progress                      func(Step)
 	// Uninstall removes K3s instead (the cluster stage's roll back).
 	Uninstall bool
+	// Confirm, when set, is asked after the preflight passed and before
+	// anything is installed; an error stops the stage with nothing done.
+	Confirm func(results []CheckResult) error
 }
 
 // PreflightError lists the checks that stopped the install.
@@ -89,13 +94,25 @@ func RunCluster(ctx context.Context, o ClusterOptions) ([]CheckResult, error) {
 	if failed := Failed(results); len(failed) > 0 {
 		return results, &PreflightError{Failed: failed}
 	}
-	io.KubeconfigPath = "~/.kube/k3s-poc.yaml"
-	vals, _, err := tfvars.Read(path)
-	if err != nil {
-		return results, err
+	if o.Confirm != nil {
+		if err := o.Confirm(results); err != nil {
+			return results, err
+		}
 	}
-	if v, ok := vals["kubeconfig_path"]; ok && !v.IsNull() {
-		io.KubeconfigPath = v.AsString()
-	}
+	io.KubeconfigPath = KubeconfigPathIn(path)
 	return results, Install(ctx, io)
+}
+
+// KubeconfigPathIn is kubeconfig_path from a terraform.tfvars, or the
+// variables.tf default when the file or key is absent or unreadable.
+func KubeconfigPathIn(tfvarsPath string) string {
+	p := "~/.kube/k3s-poc.yaml"
+	vals, _, err := tfvars.Read(tfvarsPath)
+	if err != nil {
+		return p
+	}
+	if v, ok := vals["kubeconfig_path"]; ok && !v.IsNull() && v.Type() == cty.String {
+		p = v.AsString()
+	}
+	return p
 }

@@ -53,6 +53,9 @@ func (r StateRecorder) RecordStage(res Result) error {
 	for _, g := range res.Regressions {
 		evidence = append(evidence, fmt.Sprintf("Nomad: %s: %s", g.Job, g.What))
 	}
+	if res.Mode != "" {
+		evidence = append(evidence, "cluster "+res.Mode+"ed; kubeconfig: "+res.Kubeconfig)
+	}
 	if res.LogPath != "" {
 		evidence = append(evidence, "log: "+res.LogPath)
 	}

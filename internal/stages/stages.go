@@ -120,6 +120,11 @@ type Result struct {
 	LogPath     string           `json:"log,omitempty"`
 	Reason      string           `json:"reason,omitempty"`
 	At          time.Time        `json:"at"`
+	// The cluster stage's own facts: how the cluster came to be (install
+	// or adopt), its kubeconfig and the mesh K3s was set up for.
+	Mode        string `json:"mode,omitempty"`
+	Kubeconfig  string `json:"kubeconfig,omitempty"`
+	ServiceMesh string `json:"service_mesh,omitempty"`
 }
 
 // Recorder stores stage results (internal/state).

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"migrate-tui/internal/sshinstall"
+	"migrate-tui/internal/stages"
+)
+
+// applyClusterStage builds the cluster stage for `apply`; tests replace it.
+var applyClusterStage = func(ctx context.Context, o *applyOptions) (*stages.Cluster, error) {
+	return stages.ClusterForRepo(ctx, o.dir)
+}
+
+// clusterLine is a JSON line of the cluster stage before its result.
+type clusterLine struct {
+	Kind       string                   `json:"kind"` // "node_preflight" or "progress"
+	Stage      string                   `json:"stage"`
+	NodeChecks []sshinstall.CheckResult `json:"node_checks,omitempty"`
+	Step       *sshinstall.Step         `json:"step,omitempty"`
+}
+
+// runCluster adopts the cluster of --kubeconfig, or installs K3s over SSH.
+func (o *applyOptions) runCluster(ctx context.Context) error {
+	c, err := o.newCluster(ctx, o)
+	if err != nil {
+		return o.finish(nil, nil, err)
+	}
+	if o.Kubeconfig != "" {
+		checks, err := c.Adopt(ctx, o.Kubeconfig)
+		o.showChecks(checks)
+		return o.finish(nil, checks, err)
+	}
+	auth := sshinstall.Auth{User: o.SSHUser, KeyFiles: o.SSHKeys, KnownHosts: o.KnownHosts}
+	if auth.User == "" {
+		auth.User = os.Getenv("USER")
+	}
+	io := stages.InstallOptions{Auth: auth, InstallerURL: o.InstallerURL,
+		Progress: func(s sshinstall.Step) {
+			if o.JSON {
+				o.emit(clusterLine{Kind: "progress", Stage: o.Stage, Step: &s})
+				return
+			}
+			mark := "…"
+			if s.Done {
+				mark = "✓"
+			}
+			fmt.Fprintf(o.g.Out, "%s %s: %s\n", mark, s.Node, s.What)
+		},
+		Confirm: func(results []sshinstall.CheckResult) error {
+			o.showNodeChecks(results)
+			if o.Yes {
+				return nil
+			}
+			fmt.Fprintf(o.g.Out, "Install K3s on these nodes now? Nomad keeps running beside it. Only 'yes' is accepted: ")
+			if o.answer() != "yes" {
+				return stages.ErrNotConfirmed
+			}
+			return nil
+		},
+	}
+	results, err := c.Install(ctx, io)
+	var pe *sshinstall.PreflightError
+	if errors.As(err, &pe) {
+		o.showNodeChecks(results) // Confirm was not reached: show why
+	}
+	if err == nil && !o.JSON {
+		fmt.Fprintf(o.g.Out, "K3s is installed; kubeconfig_path is now in terraform.tfvars.\n")
+	}
+	return o.finish(nil, nil, err)
+}
+
+func (o *applyOptions) showChecks(checks []stages.CheckResult) {
+	if o.JSON {
+		return
+	}
+	for _, c := range checks {
+		mark := "✓"
+		switch {
+		case c.NotObserved:
+			mark = "?"
+		case !c.Passed:
+			mark = "✗"
+		}
+		fmt.Fprintf(o.g.Out, "%s %s: %s\n", mark, c.Title, c.Evidence)
+		if !c.Passed && c.Hint != "" {
+			fmt.Fprintf(o.g.Out, "    hint: %s\n", c.Hint)
+		}
+	}
+}
+
+func (o *applyOptions) showNodeChecks(results []sshinstall.CheckResult) {
+	if o.JSON {
+		o.emit(clusterLine{Kind: "node_preflight", Stage: o.Stage, NodeChecks: results})
+		return
+	}
+	for _, r := range results {
+		mark := map[sshinstall.Status]string{sshinstall.Pass: "✓", sshinstall.Fail: "✗", sshinstall.Warn: "!", sshinstall.Skip: "-"}[r.Status]
+		fmt.Fprintf(o.g.Out, "%s %s: %s: %s\n", mark, r.Node, r.Title, r.Evidence)
+	}
+}
