@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -137,18 +138,26 @@ func Start(ctx context.Context, o Options) (*World, error) {
 	if base == "" {
 		base = os.TempDir()
 	}
-	dir, err := os.MkdirTemp(base, "testworld-")
-	if err != nil {
-		return nil, fmt.Errorf("test world directory: %w", err)
-	}
-	w := &World{Dir: dir, Options: o}
-	if err := w.start(ctx, bins); err != nil {
+	for attempt := 1; ; attempt++ {
+		dir, err := os.MkdirTemp(base, "testworld-")
+		if err != nil {
+			return nil, fmt.Errorf("test world directory: %w", err)
+		}
+		w := &World{Dir: dir, Options: o}
+		err = w.start(ctx, bins)
+		if err == nil {
+			return w, nil
+		}
 		if stopErr := w.Stop(); stopErr != nil {
 			err = errors.Join(err, stopErr)
 		}
+		// A free port found here can be taken by another process before the
+		// server binds it; start again on new ports.
+		if attempt < 3 && ctx.Err() == nil && strings.Contains(err.Error(), "address already in use") {
+			continue
+		}
 		return nil, err
 	}
-	return w, nil
 }
 
 func (w *World) start(ctx context.Context, bins map[string]string) error {

@@ -462,3 +462,17 @@ func TestOpenTofuKubectlProvider(t *testing.T) {
 		return false, err
 	})
 }
+
+// BenchmarkStartStop measures a bare world (etcd and kube-apiserver): the
+// cost every test package pays once in TestMain.
+func BenchmarkStartStop(b *testing.B) {
+	for b.Loop() {
+		w, err := testworld.Start(context.Background(), testworld.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Stop(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
