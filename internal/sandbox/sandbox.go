@@ -130,7 +130,9 @@ func Up(ctx context.Context, o UpOptions) (env Env, alreadyRunning bool, err err
 		return Env{}, false, fmt.Errorf("start the sandbox server %s: %w", o.Command[0], err)
 	}
 	pid := cmd.Process.Pid
-	if err := writeFileAtomic(filepath.Join(o.StateDir, pidFile), []byte(strconv.Itoa(pid)+"\n"), 0o600); err != nil {
+	// The start time guards against a recycled pid belonging to someone else.
+	record := fmt.Sprintf("%d %s\n", pid, startTime(pid))
+	if err := writeFileAtomic(filepath.Join(o.StateDir, pidFile), []byte(record), 0o600); err != nil {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		return Env{}, false, err
 	}
@@ -198,12 +200,13 @@ func Down(stateDir string, grace time.Duration) error {
 		if alive(pid) {
 			return fmt.Errorf("sandbox server (pid %d) is still running after SIGTERM and SIGKILL; stop it by hand (kill -9 -%d)", pid, pid)
 		}
-	}
-	// The world's processes die with the server; make sure of it.
-	for _, p := range env.PIDs {
-		if alive(p) {
-			_ = syscall.Kill(-p, syscall.SIGKILL)
-			_ = syscall.Kill(p, syscall.SIGKILL)
+		// The world's processes die with the server (it stops them, and the
+		// kernel kills them if it was killed); make sure of it. Only for a
+		// server just seen alive: stale pids may belong to others by now.
+		for _, p := range env.PIDs {
+			if alive(p) {
+				_ = syscall.Kill(-p, syscall.SIGKILL)
+			}
 		}
 	}
 	removeFiles(stateDir)
@@ -283,17 +286,41 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	return nil
 }
 
-// runningPID returns the recorded server pid when that process is alive.
+// runningPID returns the recorded server pid when that process is alive and
+// is still the one Up started (same start time).
 func runningPID(stateDir string) (int, bool) {
 	b, err := os.ReadFile(filepath.Join(stateDir, pidFile))
 	if err != nil {
 		return 0, false
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(fields[0])
 	if err != nil || pid <= 0 {
 		return 0, false
 	}
-	return pid, alive(pid)
+	return pid, alive(pid) && startTime(pid) == fields[1]
+}
+
+// startTime is the process's start time in clock ticks since boot (field 22
+// of /proc/PID/stat), or "" when it cannot be read.
+func startTime(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return ""
+	}
+	// Fields after the command: state is field 3, starttime field 22.
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return ""
+	}
+	return f[19]
 }
 
 func readEnv(stateDir string) (Env, error) {

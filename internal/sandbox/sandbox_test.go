@@ -164,3 +164,21 @@ func processExists(pid int) bool {
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
+
+func TestARecycledPIDIsNotTheSandbox(t *testing.T) {
+	stateDir := t.TempDir()
+	// This test process is alive, but it is not what the record says.
+	record := fmt.Sprintf("%d 1\n", os.Getpid())
+	if err := os.WriteFile(filepath.Join(stateDir, "serve.pid"), []byte(record), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stateDir, "env.json"), []byte(`{"pid": 1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sandbox.ReadEnv(stateDir); !errors.Is(err, sandbox.ErrNotRunning) {
+		t.Errorf("ReadEnv with a pid record of another process: %v, want ErrNotRunning", err)
+	}
+	if err := sandbox.Down(stateDir, time.Second); !errors.Is(err, sandbox.ErrNotRunning) {
+		t.Errorf("Down with a pid record of another process: %v, want ErrNotRunning (and no signal sent)", err)
+	}
+}
