@@ -87,9 +87,12 @@ func (o *wizardOptions) Run() error {
 }
 
 // stageScreen mounts a platform stage's screen (plan, confirm, apply,
-// verify) from internal/stages/stageui; the cluster stage (K3s over SSH) is
-// not driven from the wizard in this build.
+// verify) from internal/stages/stageui, or the cluster stage's (install
+// over SSH or adopt).
 func stageScreen(c *tui.Common, step steps.Step) tea.Model {
+	if step.Ref == stages.ClusterStage.Name {
+		return clusterScreen(c, step)
+	}
 	s, ok := stages.ByName(step.Ref)
 	if !ok {
 		return tui.Placeholder(c, step)

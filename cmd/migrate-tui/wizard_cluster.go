@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"migrate-tui/internal/sshinstall"
+	"migrate-tui/internal/stages"
+	"migrate-tui/internal/steps"
+	"migrate-tui/internal/tui"
+)
+
+// clusterScreen is the wizard's cluster stage: install K3s over SSH
+// (preflight on every node, confirmation, install) or adopt a running
+// cluster from its kubeconfig; the same code as `apply --stage cluster`.
+func clusterScreen(c *tui.Common, step steps.Step) tea.Model {
+	build := func(c *tui.Common) (tea.Model, error) {
+		cl, err := stages.ClusterForRepo(c.Context(), c.Opts.RepoDir)
+		if err != nil {
+			return nil, err
+		}
+		in := textinput.New()
+		in.Placeholder = "path to a kubeconfig"
+		in.SetValue(os.Getenv("KUBECONFIG"))
+		in.Width = 60
+		return &clusterModel{c: c, step: step, cl: cl, input: in}, nil
+	}
+	return tui.Deferred(c, step, build, nil)
+}
+
+type clusterPhase int
+
+const (
+	clusterChoose clusterPhase = iota
+	clusterAskPath
+	clusterRunning
+	clusterConfirm
+	clusterFinished
+)
+
+type clusterModel struct {
+	c     *tui.Common
+	step  steps.Step
+	cl    *stages.Cluster
+	input textinput.Model
+	phase clusterPhase
+	mode  string
+
+	events  chan tea.Msg // from the running install or adoption
+	answer  chan bool    // to the install's confirmation
+	asked   []sshinstall.CheckResult
+	lines   []string
+	checks  []stages.CheckResult
+	err     error
+	width   int
+	success bool
+}
+
+// Messages from the running stage.
+type (
+	clusterProgressMsg sshinstall.Step
+	clusterAskMsg      []sshinstall.CheckResult
+	clusterDoneMsg     struct {
+		checks []stages.CheckResult
+		nodes  []sshinstall.CheckResult
+		err    error
+	}
+)
+
+func (m *clusterModel) Init() tea.Cmd { return nil }
+
+func (m *clusterModel) CapturesEsc() bool { return m.phase == clusterAskPath }
+
+// CapturesCtrlC: an install in progress is not abandoned half way by the wizard quitting.
+func (m *clusterModel) CapturesCtrlC() bool { return m.phase == clusterRunning }
+
+func (m *clusterModel) Help() string {
+	switch m.phase {
+	case clusterChoose:
+		return "i install over SSH · a adopt a running cluster"
+	case clusterAskPath:
+		return "enter adopt · esc back"
+	case clusterConfirm:
+		return "y install · n cancel"
+	case clusterFinished:
+		if m.success {
+			return "enter next"
+		}
+		return "r try again"
+	}
+	return "working…"
+}
+
+// next waits for the running stage's next message.
+func (m *clusterModel) next() tea.Cmd {
+	ch := m.events
+	return func() tea.Msg { return <-ch }
+}
+
+func (m *clusterModel) start(run func(ctx context.Context, events chan<- tea.Msg) tea.Msg) tea.Cmd {
+	m.phase, m.lines, m.checks, m.err, m.asked = clusterRunning, nil, nil, nil, nil
+	m.events = make(chan tea.Msg, 16)
+	ch, ctx := m.events, m.c.Context()
+	go func() { ch <- run(ctx, ch) }()
+	return m.next()
+}
+
+func (m *clusterModel) adopt(path string) tea.Cmd {
+	m.mode = stages.ModeAdopt
+	cl := m.cl
+	return m.start(func(ctx context.Context, _ chan<- tea.Msg) tea.Msg {
+		checks, err := cl.Adopt(ctx, path)
+		return clusterDoneMsg{checks: checks, err: err}
+	})
+}
+
+func (m *clusterModel) install() tea.Cmd {
+	m.mode = stages.ModeInstall
+	m.answer = make(chan bool, 1)
+	cl, answer := m.cl, m.answer
+	return m.start(func(ctx context.Context, events chan<- tea.Msg) tea.Msg {
+		o := stages.InstallOptions{Auth: sshinstall.Auth{User: os.Getenv("USER")},
+			Progress: func(s sshinstall.Step) { events <- clusterProgressMsg(s) },
+			Confirm: func(rs []sshinstall.CheckResult) error {
+				events <- clusterAskMsg(rs)
+				if !<-answer {
+					return stages.ErrNotConfirmed
+				}
+				return nil
+			}}
+		nodes, err := cl.Install(ctx, o)
+		return clusterDoneMsg{nodes: nodes, err: err}
+	})
+}
+
+func (m *clusterModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width = msg.Width
+	case clusterProgressMsg:
+		mark := "…"
+		if msg.Done {
+			mark = "✓"
+		}
+		m.lines = append(m.lines, fmt.Sprintf("%s %s: %s", mark, msg.Node, msg.What))
+		return m, m.next()
+	case clusterAskMsg:
+		m.phase, m.asked = clusterConfirm, msg
+		return m, nil
+	case clusterDoneMsg:
+		m.phase, m.checks, m.err = clusterFinished, msg.checks, msg.err
+		if len(msg.nodes) > 0 && m.asked == nil {
+			m.asked = msg.nodes
+		}
+		m.success = msg.err == nil
+		return m, nil
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	if m.phase == clusterAskPath {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m *clusterModel) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	k := msg.String()
+	switch m.phase {
+	case clusterChoose:
+		switch k {
+		case "a":
+			m.phase = clusterAskPath
+			return m, m.input.Focus()
+		case "i":
+			return m, m.install()
+		}
+	case clusterAskPath:
+		switch k {
+		case "esc":
+			m.phase = clusterChoose
+			m.input.Blur()
+			return m, nil
+		case "enter":
+			if p := strings.TrimSpace(m.input.Value()); p != "" {
+				return m, m.adopt(p)
+			}
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	case clusterConfirm:
+		switch k {
+		case "y":
+			m.phase = clusterRunning
+			m.answer <- true
+			return m, m.next()
+		case "n", "esc":
+			m.phase = clusterRunning
+			m.answer <- false
+			return m, m.next()
+		}
+	case clusterFinished:
+		switch {
+		case k == "enter" && m.success:
+			id := m.step.ID
+			return m, func() tea.Msg { return tui.StepDoneMsg{StepID: id} }
+		case k == "r" && !m.success:
+			m.phase = clusterChoose
+			return m, nil
+		}
+	}
+	return m, nil
+}
+
+func (m *clusterModel) View() string {
+	s := m.c.Styles
+	w := max(m.width, 40)
+	var b strings.Builder
+	b.WriteString(s.Heading.Render("Stages: "+m.step.Title) + "\n")
+	b.WriteString(wrapText(m.step.Why, w) + "\n\n")
+	switch m.phase {
+	case clusterChoose:
+		b.WriteString("i  Install K3s on the decided nodes over SSH (as $USER with the ssh-agent and\n   ~/.ssh/known_hosts; preflight on every node first, then you confirm).\n")
+		b.WriteString("a  Adopt a running cluster (the sandbox's, or a K3s you already have) from its\n   kubeconfig: nothing is installed.\n")
+		b.WriteString("\nEither way Nomad is compared with the preflight baseline before and after.\n")
+	case clusterAskPath:
+		b.WriteString("Kubeconfig of the cluster to adopt:\n" + m.input.View() + "\n")
+	case clusterRunning:
+		if m.mode == stages.ModeAdopt {
+			b.WriteString("Checking the cluster…\n")
+		} else {
+			b.WriteString("Installing…\n")
+		}
+		for _, l := range m.lines {
+			b.WriteString("  " + l + "\n")
+		}
+	case clusterConfirm:
+		b.WriteString(nodeChecksView(m.asked))
+		b.WriteString("\n" + s.Warn.Render("Install K3s on these nodes now? Nomad keeps running beside it. (y/n)") + "\n")
+	case clusterFinished:
+		for _, l := range m.lines {
+			b.WriteString("  " + l + "\n")
+		}
+		for _, c := range m.checks {
+			mark := "✓"
+			switch {
+			case c.NotObserved:
+				mark = "?"
+			case !c.Passed:
+				mark = "✗"
+			}
+			b.WriteString(wrapText(fmt.Sprintf("%s %s: %s", mark, c.Title, c.Evidence), w) + "\n")
+		}
+		var pe *sshinstall.PreflightError
+		if errors.As(m.err, &pe) {
+			b.WriteString(nodeChecksView(m.asked))
+		}
+		if m.success {
+			b.WriteString("\n" + s.OK.Render("✓ the cluster is ready; kubeconfig_path is in terraform.tfvars") + "\n")
+		} else {
+			b.WriteString("\n" + s.Bad.Render("✗ the cluster stage did not finish") + "\n" + wrapText(m.err.Error(), w) + "\n\nPress r to choose again.\n")
+		}
+	}
+	return b.String()
+}
+
+func nodeChecksView(rs []sshinstall.CheckResult) string {
+	var b strings.Builder
+	for _, r := range rs {
+		mark := map[sshinstall.Status]string{sshinstall.Pass: "✓", sshinstall.Fail: "✗", sshinstall.Warn: "!", sshinstall.Skip: "-"}[r.Status]
+		fmt.Fprintf(&b, "%s %s: %s: %s\n", mark, r.Node, r.Title, r.Evidence)
+	}
+	return b.String()
+}
+
+// wrapText wraps s at width on spaces, keeping its newlines.
+func wrapText(s string, width int) string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for _, word := range strings.Fields(para) {
+			if line != "" && len(line)+1+len(word) > width {
+				out = append(out, line)
+				line = word
+				continue
+			}
+			if line != "" {
+				line += " "
+			}
+			line += word
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
