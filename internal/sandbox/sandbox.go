@@ -1,6 +1,6 @@
 // Package sandbox runs the test world and the Nomad simulator as a detached
 // "homelab in a box": Up starts a background server process (a re-exec of
-// the migrate-tui binary), Serve is what that process runs, Env reads what
+// the migrate-tui binary), Serve is what that process runs, ReadEnv reads what
 // it published, Down stops it and removes its files.
 package sandbox
 
