@@ -151,8 +151,8 @@ func TestIstioPinInStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`istio\s*=\s*"([^"]+)"`).FindSubmatch(b)
-	if m == nil || "v"+string(m[1]) != istioAPIVersion {
-		t.Fatalf("k8s/core/service-mesh pins Istio %q; the test installs CRDs of istio.io/api %s: keep them equal", m, istioAPIVersion)
+	if m == nil || "v"+string(m[1]) != istioAPIVersion() {
+		t.Fatalf("k8s/core/service-mesh pins Istio %q; the test installs CRDs of istio.io/api %s: keep them equal", m, istioAPIVersion())
 	}
 }
 

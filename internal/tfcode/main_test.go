@@ -21,9 +21,16 @@ import (
 // world is the one test world of this package.
 var world *testworld.World
 
-// istioAPIVersion is the istio.io/api module whose CRDs match the Istio
-// charts k8s/core/service-mesh pins (TestIstioPinInStep keeps them equal).
-const istioAPIVersion = "v1.27.1"
+// istioAPIVersion is the istio.io/api module (hack/versions.env) whose CRDs
+// match the Istio charts k8s/core/service-mesh pins (TestIstioPinInStep keeps
+// them equal).
+func istioAPIVersion() string {
+	v, err := testtools.Version("ISTIO_API_VERSION")
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -67,7 +74,7 @@ func run(m *testing.M) int {
 //     their content is checked against Linkerd's documented schema by
 //     checkLinkerdObjects instead.
 func installExtraCRDs(ctx context.Context, w *testworld.World) error {
-	dir, err := testtools.ModuleDir("istio.io/api", istioAPIVersion)
+	dir, err := testtools.ModuleDir("istio.io/api", istioAPIVersion())
 	if err != nil {
 		return fmt.Errorf("istio CRDs: %w", err)
 	}
