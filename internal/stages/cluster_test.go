@@ -1,0 +1,86 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"migrate-tui/internal/sshinstall"
+)
+
+func fakeNode(name, arch string, ready bool) *corev1.Node {
+	st := corev1.ConditionFalse
+	if ready {
+		st = corev1.ConditionTrue
+	}
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelArchStable: arch}},
+		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: st}}}}
+}
+
+type recorded []Result
+
+func (r *recorded) RecordStage(res Result) error { *r = append(*r, res); return nil }
+
+// A unit test of the adopt rules (the API itself is exercised end to end
+// against the test world in internal/e2e).
+func TestAdoptWarnsOnMismatchAndFailsOnNotReady(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "terraform.tfvars"), []byte("service_mesh = \"linkerd\"\n"), 0o644)
+	kc := filepath.Join(dir, "kubeconfig")
+	var rec recorded
+	var regs []Regression
+	c := &Cluster{RepoDir: dir, Record: &rec, Guard: GuardFunc(func(context.Context) ([]Regression, error) { return regs, nil })}
+	nodes := []*corev1.Node{fakeNode("hestia", "amd64", true), fakeNode("heracles", "amd64", true), fakeNode("athena", "arm64", true)}
+	c.NewClient = func(string) (kubernetes.Interface, string, error) {
+		cs := fake.NewClientset()
+		for _, n := range nodes {
+			cs.CoreV1().Nodes().Create(context.Background(), n, metav1.CreateOptions{})
+		}
+		return cs, "https://127.0.0.1:6443", nil
+	}
+	checks, err := c.Adopt(context.Background(), kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	match := checks[len(checks)-1]
+	for _, want := range []string{"heracles is amd64 in the cluster but arm64 in the nodes decision", "nyx is decided but not in the cluster", "athena is in the cluster but not in the nodes decision"} {
+		if !match.Passed || !strings.Contains(match.Evidence, want) {
+			t.Errorf("match check %+v lacks the warning %q", match, want)
+		}
+	}
+	tfv, _ := os.ReadFile(filepath.Join(dir, "terraform.tfvars"))
+	if !strings.Contains(string(tfv), "kubeconfig_path = \""+kc+"\"") || !strings.Contains(string(tfv), `service_mesh = "linkerd"`) {
+		t.Fatalf("terraform.tfvars:\n%s", tfv)
+	}
+	if last := rec[len(rec)-1]; last.Outcome != Applied || last.Mode != ModeAdopt || last.ServiceMesh != "linkerd" {
+		t.Fatalf("recorded %+v", last)
+	}
+
+	nodes = append(nodes, fakeNode("nyx", "arm64", false))
+	var ve *VerifyError
+	if _, err := c.Adopt(context.Background(), kc); !errors.As(err, &ve) || !strings.Contains(err.Error(), "1 of 4 nodes are not Ready: nyx") {
+		t.Fatalf("with nyx not Ready: %v", err)
+	}
+
+	regs = []Regression{{Job: "whoami", What: "allocation failed"}}
+	var re *RegressionError
+	if _, err := c.Adopt(context.Background(), kc); !errors.As(err, &re) || rec[len(rec)-1].Outcome != NomadHurt {
+		t.Fatalf("with a Nomad regression: %v", err)
+	}
+	called := false
+	c.RunSSH = func(context.Context, sshinstall.ClusterOptions) ([]sshinstall.CheckResult, error) {
+		called = true
+		return nil, nil
+	}
+	if _, err := c.Install(context.Background(), InstallOptions{}); !errors.As(err, &re) || called {
+		t.Fatalf("install with a Nomad regression: %v (ssh called %v)", err, called)
+	}
+}
