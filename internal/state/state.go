@@ -68,7 +68,7 @@ type Preflight struct {
 // take one.
 func (st *State) Baseline() (nomadwatch.Baseline, error) {
 	if st == nil || st.Preflight == nil || st.Preflight.Baseline == nil {
-		return nomadwatch.Baseline{}, errors.New("no Nomad baseline in the state yet: run the wizard's preflight (migrate-tui, step Nomad baseline) first")
+		return nomadwatch.Baseline{}, errors.New("no Nomad baseline in the state yet: run migrate-tui preflight (or the wizard's preflight steps) first; it records every Nomad job's health for the guard")
 	}
 	return *st.Preflight.Baseline, nil
 }
