@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
@@ -17,6 +19,7 @@ import (
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/preflight"
+	"migrate-tui/internal/stages"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
 	"migrate-tui/internal/tui"
@@ -176,7 +179,7 @@ overseerr_litestream_bucket: overseerr-k8s-litestream
 	}
 }
 
-// The wizard's factories: the cluster stage stays an honest placeholder;
+// The wizard's factories: the cluster stage needs the baseline, then adopts or installs;
 // the verify step mounts the checks dashboard and says why it cannot when
 // there is no cluster yet.
 func TestWizardFactories(t *testing.T) {
@@ -184,8 +187,19 @@ func TestWizardFactories(t *testing.T) {
 	t.Setenv("KUBECONFIG", filepath.Join(repo, "no-such-kubeconfig"))
 	c := tui.NewCommon(tui.Options{RepoDir: repo})
 	cluster := stageScreen(c, *c.Plan.Get("stage.cluster"))
-	if v := cluster.View(); !strings.Contains(v, "Not available in the wizard yet") {
-		t.Fatalf("cluster stage screen:\n%s", v)
+	cluster, _ = cluster.Update(cluster.Init()())
+	if v := cluster.View(); !strings.Contains(v, "no Nomad baseline") || !strings.Contains(v, "Press r to try again") {
+		t.Fatalf("cluster stage screen without a baseline:\n%s", v)
+	}
+	// Adopt from the screen: the kubeconfig is checked, nothing installed.
+	cm := &clusterModel{c: c, step: *c.Plan.Get("stage.cluster"), input: textinput.New(),
+		cl: &stages.Cluster{RepoDir: repo, Guard: stages.GuardFunc(func(context.Context) ([]stages.Regression, error) { return nil, nil })}}
+	cm.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")})
+	cm.input.SetValue(filepath.Join(repo, "missing.yaml"))
+	_, cmd := cm.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	cm.Update(cmd())
+	if v := cm.View(); !strings.Contains(v, "✗ Kubernetes API") || !strings.Contains(v, "missing.yaml") || !strings.Contains(v, "Press r to choose again") {
+		t.Fatalf("adopting a missing kubeconfig:\n%s", v)
 	}
 	m := verifyScreen(c, *c.Plan.Get("verify.criteria"))
 	m, _ = m.Update(m.Init()())
