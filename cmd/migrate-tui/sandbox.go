@@ -116,7 +116,7 @@ func newSandboxEnvCmd(g *globalOptions) *cobra.Command {
 	o := &sandboxEnvOptions{g: g}
 	cmd := &cobra.Command{
 		Use:   "env",
-		Short: "Print the running sandbox's KUBECONFIG, NOMAD_ADDR and NOMAD_TOKEN",
+		Short: "Print the running sandbox's KUBECONFIG, NOMAD_ADDR, NOMAD_TOKEN, TF_CLI_CONFIG_FILE and PATH",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error

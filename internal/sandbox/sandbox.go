@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"migrate-tui/internal/nomadsim"
+	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
 )
 
@@ -35,6 +36,9 @@ const (
 	logFile   = "serve.log"  // the server process's output
 	kubeFile  = "kubeconfig" // admin kubeconfig of the sandbox's API server
 	worldDir  = "world"      // the test world's directories and logs
+	// tofu.rc, the OpenTofu/Terraform CLI config testtools.WriteCLIConfig
+	// writes: providers come from the tools mirror, never the network.
+	cliConfigFile = "tofu.rc"
 )
 
 // ErrNotRunning is returned when no sandbox runs in the state directory.
@@ -56,18 +60,32 @@ func DefaultStateDir() string {
 
 // Env is what a running sandbox publishes.
 type Env struct {
-	Kubeconfig string    `json:"kubeconfig"`
-	NomadAddr  string    `json:"nomadAddr"`
-	NomadToken string    `json:"nomadToken"`
-	PID        int       `json:"pid"`  // the server process
-	PIDs       []int     `json:"pids"` // the world's processes (each its own process group)
-	StartedAt  time.Time `json:"startedAt"`
+	Kubeconfig string `json:"kubeconfig"`
+	NomadAddr  string `json:"nomadAddr"`
+	NomadToken string `json:"nomadToken"`
+	// TFCLIConfigFile installs providers from the tools' local mirror, so
+	// `migrate-tui apply` works offline (exported as TF_CLI_CONFIG_FILE).
+	TFCLIConfigFile string `json:"tfCliConfigFile"`
+	// ToolsBin holds the built tofu; the exports put it first on PATH.
+	ToolsBin  string    `json:"toolsBin"`
+	PID       int       `json:"pid"`  // the server process
+	PIDs      []int     `json:"pids"` // the world's processes (each its own process group)
+	StartedAt time.Time `json:"startedAt"`
 }
 
-// Exports renders the environment as one shell line.
+// Exports renders the environment as one shell line: KUBECONFIG,
+// NOMAD_ADDR, NOMAD_TOKEN, TF_CLI_CONFIG_FILE and PATH with the tools' bin
+// directory first (the caller's $PATH is expanded by the shell that evals it).
 func (e Env) Exports() string {
-	return fmt.Sprintf("export KUBECONFIG=%s NOMAD_ADDR=%s NOMAD_TOKEN=%s",
+	line := fmt.Sprintf("export KUBECONFIG=%s NOMAD_ADDR=%s NOMAD_TOKEN=%s",
 		shellQuote(e.Kubeconfig), shellQuote(e.NomadAddr), shellQuote(e.NomadToken))
+	if e.TFCLIConfigFile != "" {
+		line += " TF_CLI_CONFIG_FILE=" + shellQuote(e.TFCLIConfigFile)
+	}
+	if e.ToolsBin != "" {
+		line += " PATH=" + shellQuote(e.ToolsBin) + `:"$PATH"`
+	}
+	return line
 }
 
 func shellQuote(s string) string {
@@ -142,7 +160,7 @@ func Up(ctx context.Context, o UpOptions) (env Env, alreadyRunning bool, err err
 	fail := func(err error) (Env, bool, error) {
 		stopGroup(pid, 30*time.Second, exited)
 		// Keep serve.log for the post-mortem; the next up truncates it.
-		for _, f := range []string{envFile, shellFile, kubeFile, pidFile} {
+		for _, f := range []string{envFile, shellFile, kubeFile, pidFile, cliConfigFile} {
 			_ = os.Remove(filepath.Join(o.StateDir, f))
 		}
 		return Env{}, false, err
@@ -260,13 +278,23 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	if err := writeFileAtomic(kubePath, kube, 0o600); err != nil {
 		return err
 	}
+	cliConfig, err := testtools.WriteCLIConfig(stateDir)
+	if err != nil {
+		return fmt.Errorf("sandbox: write the OpenTofu CLI config (providers from the tools mirror): %w", err)
+	}
+	tofu, err := testtools.Bin("tofu")
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
 	env := Env{
-		Kubeconfig: kubePath,
-		NomadAddr:  nomad.URL(),
-		NomadToken: nomad.Token(),
-		PID:        os.Getpid(),
-		PIDs:       w.PIDs(),
-		StartedAt:  time.Now().UTC(),
+		Kubeconfig:      kubePath,
+		NomadAddr:       nomad.URL(),
+		NomadToken:      nomad.Token(),
+		TFCLIConfigFile: cliConfig,
+		ToolsBin:        filepath.Dir(tofu),
+		PID:             os.Getpid(),
+		PIDs:            w.PIDs(),
+		StartedAt:       time.Now().UTC(),
 	}
 	b, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
@@ -384,7 +412,7 @@ func stopGroup(pid int, grace time.Duration, exited chan error) {
 // removeFiles removes the sandbox's own files; anything else kept in the
 // state directory stays.
 func removeFiles(stateDir string) {
-	for _, f := range []string{envFile, shellFile, kubeFile, pidFile, logFile} {
+	for _, f := range []string{envFile, shellFile, kubeFile, pidFile, logFile, cliConfigFile} {
 		_ = os.Remove(filepath.Join(stateDir, f))
 	}
 	_ = os.RemoveAll(filepath.Join(stateDir, worldDir))

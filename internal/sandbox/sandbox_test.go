@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/sandbox"
+	"migrate-tui/internal/testtools"
 )
 
 // serveEnv makes the re-executed test binary act as the sandbox server, as
@@ -58,6 +60,34 @@ func TestUpEnvDownRoundTrip(t *testing.T) {
 		if !strings.Contains(exports, want) {
 			t.Errorf("exports %q lack %q", exports, want)
 		}
+	}
+
+	// Evaluated by a shell, the exports put the built tofu first on PATH and
+	// point OpenTofu at a CLI config that installs from the tools mirror.
+	sh := exec.Command("/bin/sh", "-c", `eval "$EXPORTS"; command -v tofu; echo "$TF_CLI_CONFIG_FILE"; echo "$PATH"`)
+	sh.Env = append(os.Environ(), "EXPORTS="+exports, "PATH=/usr/bin:/bin", "TF_CLI_CONFIG_FILE=/root/.terraformrc")
+	out, err := sh.Output()
+	if err != nil {
+		t.Fatalf("eval %q: %v", exports, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	wantTofu, err := testtools.Bin("tofu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 3 || lines[0] != wantTofu || lines[1] != env.TFCLIConfigFile || lines[2] != filepath.Dir(wantTofu)+":/usr/bin:/bin" {
+		t.Fatalf("after eval: tofu, TF_CLI_CONFIG_FILE, PATH = %q; want %s, %s, %s:/usr/bin:/bin", lines, wantTofu, env.TFCLIConfigFile, filepath.Dir(wantTofu))
+	}
+	if filepath.Dir(env.TFCLIConfigFile) != stateDir {
+		t.Errorf("TF_CLI_CONFIG_FILE %s is not in the state directory %s", env.TFCLIConfigFile, stateDir)
+	}
+	mirror, err := testtools.ProviderMirror()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := os.ReadFile(env.TFCLIConfigFile)
+	if err != nil || !strings.Contains(string(rc), "filesystem_mirror") || !strings.Contains(string(rc), mirror) {
+		t.Errorf("CLI config %s = %q, %v; want a filesystem_mirror at %s", env.TFCLIConfigFile, rc, err, mirror)
 	}
 
 	// The kubeconfig reaches a cluster with the three homelab nodes Ready.
@@ -104,7 +134,7 @@ func TestUpEnvDownRoundTrip(t *testing.T) {
 		t.Fatalf("second Up: env pid %d, already %v, err %v; want the running pid %d, already true", env2.PID, already, err, env.PID)
 	}
 	got, err := sandbox.ReadEnv(stateDir)
-	if err != nil || got.Kubeconfig != env.Kubeconfig || got.NomadAddr != env.NomadAddr {
+	if err != nil || got.Kubeconfig != env.Kubeconfig || got.NomadAddr != env.NomadAddr || got.TFCLIConfigFile != env.TFCLIConfigFile || got.ToolsBin != env.ToolsBin {
 		t.Fatalf("ReadEnv: %+v, %v; want %+v", got, err, env)
 	}
 
@@ -144,8 +174,10 @@ func TestUpReportsAServerThatDies(t *testing.T) {
 }
 
 func TestExportsQuoting(t *testing.T) {
-	e := sandbox.Env{Kubeconfig: "/home/o'brien/kube config", NomadAddr: "http://127.0.0.1:4646", NomadToken: "abc-123"}
-	want := `export KUBECONFIG='/home/o'\''brien/kube config' NOMAD_ADDR=http://127.0.0.1:4646 NOMAD_TOKEN=abc-123`
+	e := sandbox.Env{Kubeconfig: "/home/o'brien/kube config", NomadAddr: "http://127.0.0.1:4646", NomadToken: "abc-123",
+		TFCLIConfigFile: "/s/tofu.rc", ToolsBin: "/home/x y/bin"}
+	want := `export KUBECONFIG='/home/o'\''brien/kube config' NOMAD_ADDR=http://127.0.0.1:4646 NOMAD_TOKEN=abc-123` +
+		` TF_CLI_CONFIG_FILE=/s/tofu.rc PATH='/home/x y/bin':"$PATH"`
 	if got := e.Exports(); got != want {
 		t.Errorf("Exports() = %s, want %s", got, want)
 	}
