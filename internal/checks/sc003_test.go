@@ -127,6 +127,7 @@ func TestSC003(t *testing.T) {
 	t.Parallel()
 	const bucket = "overseerr-k8s-litestream"
 	t.Run("no exec in KWOK: warn, never pass", func(t *testing.T) {
+		t.Parallel()
 		ns := world.Namespace(t)
 		overseerr(t, ns, bucket, "", true)
 		waitRolledOut(t, ns, "overseerr")
@@ -134,16 +135,19 @@ func TestSC003(t *testing.T) {
 		expect(t, r, checks.Warn, "cannot be observed here", "Litestream container litestream present", "bucket "+bucket+" referenced in ConfigMap overseerr-litestream")
 	})
 	t.Run("no litestream", func(t *testing.T) {
+		t.Parallel()
 		ns := world.Namespace(t)
 		overseerr(t, ns, bucket, "", false)
 		expect(t, runOne(t, "SC-003", deps(ns, "overseerr"), checks.RunOptions{}), checks.Fail, "has no Litestream container")
 	})
 	t.Run("wrong bucket", func(t *testing.T) {
+		t.Parallel()
 		ns := world.Namespace(t)
 		overseerr(t, ns, "overseerr-litestream", "", true)
 		expect(t, runOne(t, "SC-003", deps(ns, "overseerr"), checks.RunOptions{}), checks.Fail, "Litestream bucket "+bucket+" is not referenced")
 	})
 	t.Run("restart proof on a claim", func(t *testing.T) {
+		t.Parallel()
 		ns := world.Namespace(t)
 		boundClaim(t, ns, "overseerr-config")
 		overseerr(t, ns, bucket, "overseerr-config", true)
@@ -154,6 +158,7 @@ func TestSC003(t *testing.T) {
 		expect(t, runOne(t, "SC-003", d, checks.RunOptions{}), checks.Pass, "read back from", "Litestream lists 1 snapshot(s)")
 	})
 	t.Run("restart proof on an emptyDir loses the marker", func(t *testing.T) {
+		t.Parallel()
 		ns := world.Namespace(t)
 		overseerr(t, ns, bucket, "", true)
 		waitRolledOut(t, ns, "overseerr")
@@ -163,6 +168,7 @@ func TestSC003(t *testing.T) {
 		expect(t, runOne(t, "SC-003", d, checks.RunOptions{}), checks.Fail, "was not read back from")
 	})
 	t.Run("exec but no restart allowed", func(t *testing.T) {
+		t.Parallel()
 		ns := world.Namespace(t)
 		overseerr(t, ns, bucket, "", true)
 		waitRolledOut(t, ns, "overseerr")
