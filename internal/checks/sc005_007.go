@@ -49,7 +49,7 @@ func runSC006(ctx context.Context, d *Deps) Result {
 	}
 	mods, err := d.Terraform.StateModules(ctx)
 	if err != nil {
-		return fail(fmt.Sprintf("reading the Terraform state: %v", err), "Run tofu init in the repository (migrate-tui apply does it), then run the check again.")
+		return fail("reading the Terraform state: "+tfErrorSummary(err), "Run tofu init in the repository (migrate-tui apply does it), then run the check again.")
 	}
 	var missing []string
 	for _, svc := range d.Decisions.PoCServices {
@@ -59,7 +59,7 @@ func runSC006(ctx context.Context, d *Deps) Result {
 	}
 	changes, err := d.Terraform.Plan(ctx)
 	if err != nil {
-		return fail(fmt.Sprintf("terraform plan failed: %v", err), "Fix the error above (tofu plan shows it in full), then run the check again.")
+		return fail("terraform plan failed: "+tfErrorSummary(err), "Fix the error above (tofu plan shows it in full); \"Module not installed\" means tofu init has not run here (migrate-tui apply runs it). Then run the check again.")
 	}
 	sort.Strings(mods)
 	evidence := fmt.Sprintf("state modules: %s", orNone(mods))
@@ -118,4 +118,25 @@ func runSC007(ctx context.Context, d *Deps) Result {
 	default:
 		return fail(ev, "Note what was missing in the decision record (specs/003-nomad-to-kubernetes/decision.md); it weighs on the go/no-go.")
 	}
+}
+
+// tfErrorSummary keeps the distinct "Error: ..." lines of Terraform's output
+// (at most three), or the first line.
+func tfErrorSummary(err error) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(err.Error(), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "Error: ") && !seen[l] {
+			seen[l] = true
+			out = append(out, strings.TrimPrefix(l, "Error: "))
+		}
+	}
+	if len(out) == 0 {
+		return strings.SplitN(err.Error(), "\n", 2)[0]
+	}
+	if len(out) > 3 {
+		out = append(out[:3], "…")
+	}
+	return strings.Join(out, "; ")
 }
