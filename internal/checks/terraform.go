@@ -105,19 +105,14 @@ func (t TerraformExec) StateModules(ctx context.Context) ([]string, error) {
 	return StateModules(st), nil
 }
 
-// StateModules lists every module address in a state.
+// StateModules lists the root module's module calls in a state.
 func StateModules(st *tfjson.State) []string {
 	if st == nil || st.Values == nil || st.Values.RootModule == nil {
 		return nil
 	}
 	var out []string
-	var walk func(m *tfjson.StateModule)
-	walk = func(m *tfjson.StateModule) {
-		for _, c := range m.ChildModules {
-			out = append(out, c.Address)
-			walk(c)
-		}
+	for _, c := range st.Values.RootModule.ChildModules {
+		out = append(out, c.Address)
 	}
-	walk(st.Values.RootModule)
 	return out
 }
