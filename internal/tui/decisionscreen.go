@@ -191,9 +191,15 @@ func details(d *decisions.Decision, fv fieldValues, st *state.State) huh.Field {
 			lines := preflight.MemoryLines(st.Preflight.Inventory, preflight.SuggestedNodes(st.Preflight.Inventory, *v))
 			text = strings.Join(lines, "\n") + "\n" + text
 		}
-		return text
+		return escapeNote(text)
 	}, v)
 }
+
+// noteEscaper keeps huh's note markup (_italic_, *bold*, `code`) from eating
+// the underscores in names such as cgroup_memory=1 or glusterfs_<service>.
+var noteEscaper = strings.NewReplacer(`\`, `\\`, "_", `\_`, "*", `\*`, "`", "\\`")
+
+func escapeNote(s string) string { return noteEscaper.Replace(s) }
 
 // buildForm lays a screen's decisions out as huh groups: a choice with its
 // details alone, conditional questions alone (hidden when they do not
