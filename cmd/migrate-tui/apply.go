@@ -178,6 +178,7 @@ func (o *applyOptions) finish(p *tfrunner.Plan, checks []stages.CheckResult, err
 		ve  *stages.VerifyError
 		pe  *sshinstall.PreflightError
 		sle *state.LockedError
+		pce *stages.PreCheckError
 	)
 	switch {
 	case err == nil:
@@ -186,7 +187,7 @@ func (o *applyOptions) finish(p *tfrunner.Plan, checks []stages.CheckResult, err
 		code, line.Outcome, line.Refused = exitApplyRefused, stages.Refused, de.Addresses
 	case errors.Is(err, errNotConfirmed), errors.Is(err, stages.ErrNotConfirmed):
 		code, line.Outcome = exitApplyRefused, stages.Refused
-	case errors.As(err, &pe):
+	case errors.As(err, &pe), errors.As(err, &pce):
 		code, line.Outcome = exitApplyRefused, stages.Refused
 	case errors.As(err, &le):
 		code, line.Lock, line.Holder = exitApplyLocked, &le.Info, &le.Holder

@@ -88,6 +88,7 @@ every step has a non-interactive twin below for scripts and CI.`,
 		newCheckCmd(g),
 		newCutoverCmd(g),
 		newSandboxCmd(g),
+		newTLSSecretCmd(g),
 	)
 	return root
 }

@@ -21,6 +21,7 @@ import (
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
 	"migrate-tui/internal/tfvars"
+	"migrate-tui/internal/tlssecret"
 	"migrate-tui/internal/vaultsetup"
 )
 
@@ -47,9 +48,27 @@ func ForRepo(ctx context.Context, dir, tfBinary string) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &Runner{TF: tf, Vars: TfvarsFile{Path: tfvarsPath}, Guard: guard, Checks: verifier,
 		Record: StateRecorder{RepoDir: dir},
+		Pre:    map[string]PreApply{"ingress": IngressTLS(kube, tfvarsPath)},
 		Post:   map[string]PostApply{"vault": vaultSide(tf, cfg)}}, nil
+}
+
+// IngressTLS refuses the ingress stage while the Secret its default
+// TLSStore names is missing: Terraform only refers to it (the key must not
+// enter the state) and `migrate-tui tls-secret` creates it.
+func IngressTLS(kube kubernetes.Interface, tfvarsPath string) PreApply {
+	return PreApplyFunc(func(ctx context.Context) error {
+		t, err := tlssecret.TargetFromTfvars(tfvarsPath)
+		if err != nil {
+			return err
+		}
+		return tlssecret.Check(ctx, kube, t)
+	})
 }
 
 // kubeconfigPath is kubeconfig_path from terraform.tfvars (or its default).

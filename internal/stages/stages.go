@@ -184,6 +184,30 @@ type PostApplyFunc func(ctx context.Context) ([]string, error)
 // Run calls f.
 func (f PostApplyFunc) Run(ctx context.Context) ([]string, error) { return f(ctx) }
 
+// PreApply is a stage's check before its plan, for what Terraform only
+// refers to and cannot create (the ingress stage's TLS Secret).
+type PreApply interface {
+	Run(ctx context.Context) error
+}
+
+// PreApplyFunc adapts a function to PreApply.
+type PreApplyFunc func(ctx context.Context) error
+
+// Run calls f.
+func (f PreApplyFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// PreCheckError is a stage refused before its plan: nothing was changed.
+type PreCheckError struct {
+	Stage string
+	Err   error
+}
+
+func (e *PreCheckError) Error() string {
+	return fmt.Sprintf("stage %s not planned: %v", e.Stage, e.Err)
+}
+
+func (e *PreCheckError) Unwrap() error { return e.Err }
+
 // Runner carries one stage through its steps.
 type Runner struct {
 	TF     Terraform
@@ -191,6 +215,8 @@ type Runner struct {
 	Guard  Guard
 	Checks Verifier
 	Record Recorder // optional
+	// Pre holds each stage's check before its plan, by stage name.
+	Pre map[string]PreApply
 	// Post holds each stage's work after its Terraform apply, by stage name.
 	Post map[string]PostApply
 	Now  func() time.Time
@@ -242,8 +268,10 @@ func withStage(enabled []string, s string, add bool) []string {
 	return out
 }
 
-// Plan checks Nomad, enables the stage in terraform.tfvars, inits and plans.
-// A plan that destroys outside the stage comes back with the refusal.
+// Plan checks Nomad and the stage's pre-check, enables the stage in
+// terraform.tfvars, inits and plans. A failed pre-check is a
+// *PreCheckError; a plan that destroys outside the stage comes back with
+// the refusal.
 func (r *Runner) Plan(ctx context.Context, s Stage) (*tfrunner.Plan, error) {
 	if err := r.guard(ctx, "before", s.Name); err != nil {
 		var re *RegressionError
@@ -251,6 +279,13 @@ func (r *Runner) Plan(ctx context.Context, s Stage) (*tfrunner.Plan, error) {
 			_ = r.record(Result{Stage: s.Name, Outcome: NomadHurt, Regressions: re.Regressions, Reason: "before the stage"})
 		}
 		return nil, err
+	}
+	if pre := r.Pre[s.Name]; pre != nil {
+		if err := pre.Run(ctx); err != nil {
+			pe := &PreCheckError{Stage: s.Name, Err: err}
+			_ = r.record(Result{Stage: s.Name, Outcome: Refused, Reason: pe.Error()})
+			return nil, pe
+		}
 	}
 	enabled, err := r.Vars.EnabledStages()
 	if err != nil {
