@@ -12,7 +12,7 @@ func sc001() Check {
 		ID:         "SC-001",
 		Title:      "PoC workloads available",
 		Proves:     "Every PoC service runs on Kubernetes at its desired replicas, its pods Ready and behind ready endpoints, on the homelab's architectures.",
-		Hint:       "See specs/003-nomad-to-kubernetes (SC-001): kubectl -n <ns> describe the workload named above and its pods; re-apply the services stage with migrate-tui apply services.",
+		Hint:       "See specs/003-nomad-to-kubernetes (SC-001): kubectl -n <ns> describe the workload named above and its pods; re-apply the services stage with migrate-tui apply --stage services.",
 		Eventually: true,
 		Run:        runSC001,
 	}
@@ -115,7 +115,7 @@ func runSC001(ctx context.Context, d *Deps) Result {
 		} else {
 			evidence = strings.Join(problems, "\n")
 		}
-		return fail(evidence, fmt.Sprintf("kubectl -n %s describe the workload and pods named above (events say why); then migrate-tui apply services. See specs/003-nomad-to-kubernetes SC-001.", s.Namespace()))
+		return fail(evidence, fmt.Sprintf("kubectl -n %s describe the workload and pods named above (events say why); then migrate-tui apply --stage services. See specs/003-nomad-to-kubernetes SC-001.", s.Namespace()))
 	}
 	return pass(evidence)
 }

@@ -102,9 +102,9 @@ func runSC002(ctx context.Context, d *Deps) Result {
 	body := strings.Join(lines, "\n")
 	switch {
 	case len(failures) > 0 && len(missing) == len(failures):
-		return fail(join(failures, body), "Deploy the PoC services first (migrate-tui apply services); each gets its VPA from the vpa stage.")
+		return fail(join(failures, body), "Deploy the PoC services first (migrate-tui apply --stage services); each gets its VPA from the vpa stage.")
 	case len(failures) > 0:
-		return fail(join(failures, body), fmt.Sprintf("A VPA with no recommendation after %s means the recommender sees no metrics: check metrics-server (kubectl top pods -n %s) and the recommender's logs; a missing VPA comes back with migrate-tui apply vpa. See specs/003-nomad-to-kubernetes SC-002.", VPAWarmup, s.Namespace()))
+		return fail(join(failures, body), fmt.Sprintf("A VPA with no recommendation after %s means the recommender sees no metrics: check metrics-server (kubectl top pods -n %s) and the recommender's logs; a missing VPA comes back with migrate-tui apply --stage vpa. See specs/003-nomad-to-kubernetes SC-002.", VPAWarmup, s.Namespace()))
 	case len(warmups) > 0:
 		return warn(join(warmups, body), "The recommender is still warming up (it needs a few samples per container); run the check again later. It fails after 24 h without a recommendation.")
 	}

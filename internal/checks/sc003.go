@@ -43,7 +43,7 @@ func runSC003(ctx context.Context, d *Deps) Result {
 	}
 	w := wls[statefulService]
 	if w == nil {
-		return fail(fmt.Sprintf("%s: no Deployment or StatefulSet in namespace %s", statefulService, s.Namespace()), "Apply the services stage (migrate-tui apply services).")
+		return fail(fmt.Sprintf("%s: no Deployment or StatefulSet in namespace %s", statefulService, s.Namespace()), "Apply the services stage (migrate-tui apply --stage services).")
 	}
 	pods, err := s.PoCPods(ctx)
 	if err != nil {
@@ -57,7 +57,7 @@ func runSC003(ctx context.Context, d *Deps) Result {
 	// Litestream must run beside the app and point at the K3s copy's bucket.
 	ls := litestreamContainer(w.Template.Spec)
 	if ls == "" {
-		return fail(fmt.Sprintf("%s %s has no Litestream container (sidecar or init)", w.Kind, w.Name), "The overseerr module must run Litestream beside the app; re-apply migrate-tui apply services.")
+		return fail(fmt.Sprintf("%s %s has no Litestream container (sidecar or init)", w.Kind, w.Name), "The overseerr module must run Litestream beside the app; re-apply migrate-tui apply --stage services.")
 	}
 	checked = append(checked, "Litestream container "+ls+" present")
 	bucket := d.Decisions.LitestreamBucket

@@ -21,7 +21,7 @@ func sc004() Check {
 		ID:     "SC-004",
 		Title:  "PoC services answer over HTTPS",
 		Proves: "Each PoC ingress host completes a TLS handshake with a certificate that names it, chains to a trusted root and is not near expiry.",
-		Hint:   "See specs/003-nomad-to-kubernetes SC-004: the wildcard certificate lives in the tls_secret_name Secret (migrate-tui apply ingress renews it from the certificate file).",
+		Hint:   "See specs/003-nomad-to-kubernetes SC-004: the wildcard certificate lives in the tls_secret_name Secret (migrate-tui tls-secret creates it from the certificate file or Traefik's acme.json).",
 		Run:    runSC004,
 	}
 }
@@ -84,7 +84,7 @@ func runSC004(ctx context.Context, d *Deps) Result {
 	}
 	if len(hosts) == 0 {
 		return fail(fmt.Sprintf("no ingress host found: no Ingress rule or IngressRoute Host() in namespace %s", d.Decisions.Namespace()),
-			"Apply the ingress and services stages (migrate-tui apply ingress services); each PoC service gets <service>."+d.Decisions.Domain+".")
+			"Apply the ingress and services stages (migrate-tui apply --stage ingress, then --stage services); each PoC service gets <service>."+d.Decisions.Domain+".")
 	}
 	minValid := d.TLS.MinValidity
 	if minValid <= 0 {

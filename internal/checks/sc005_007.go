@@ -38,7 +38,7 @@ func sc006() Check {
 		ID:     "SC-006",
 		Title:  "Terraform deploys the PoC, no drift",
 		Proves: "A plan of this repository finds nothing to change and its state holds a module for every PoC service.",
-		Hint:   "See specs/003-nomad-to-kubernetes SC-006: run migrate-tui apply to bring the cluster back to the repository.",
+		Hint:   "See specs/003-nomad-to-kubernetes SC-006: run migrate-tui apply --stage <stage> to bring the cluster back to the repository.",
 		Run:    runSC006,
 	}
 }
@@ -69,7 +69,7 @@ func runSC006(ctx context.Context, d *Deps) Result {
 			"Something changed behind Terraform's back (or the repository changed): review the changes, then run migrate-tui apply to put the cluster back, or bring the change into the repository.")
 	case len(missing) > 0:
 		return fail(fmt.Sprintf("no module in the Terraform state for: %s; %s", strings.Join(missing, ", "), evidence),
-			"Apply the services stage (migrate-tui apply services) so Terraform, not kubectl, deploys them.")
+			"Apply the services stage (migrate-tui apply --stage services) so Terraform, not kubectl, deploys them.")
 	}
 	return pass("plan: no changes; " + evidence)
 }

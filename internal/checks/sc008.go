@@ -16,7 +16,7 @@ func sc008() Check {
 		ID:     "SC-008",
 		Title:  "mTLS between PoC services",
 		Proves: "The chosen mesh encrypts and authenticates traffic between at least two PoC services, and a call its policy forbids is refused.",
-		Hint:   "See specs/003-nomad-to-kubernetes SC-008: the mesh stage (migrate-tui apply mesh) installs the mesh and the echo policy (only whoami may call echo).",
+		Hint:   "See specs/003-nomad-to-kubernetes SC-008: the mesh stage (migrate-tui apply --stage mesh) installs the mesh and the echo policy (only whoami may call echo).",
 		Run:    runSC008,
 	}
 }
@@ -30,7 +30,7 @@ const (
 func runSC008(ctx context.Context, d *Deps) Result {
 	mesh := d.Decisions.ServiceMesh
 	if mesh == "none" || mesh == "" {
-		return fail("service_mesh = none: nothing gives mTLS between services", "Choose a mesh (cilium, linkerd or istio-ambient) with migrate-tui decide, then migrate-tui apply mesh.")
+		return fail("service_mesh = none: nothing gives mTLS between services", "Choose a mesh (cilium, linkerd or istio-ambient) with migrate-tui decide, then migrate-tui apply --stage mesh.")
 	}
 	if !d.Decisions.Has(meshCaller) || !d.Decisions.Has(meshCallee) {
 		return skip(fmt.Sprintf("SC-008 needs both %s and %s among the PoC services", meshCaller, meshCallee), "Add whoami and echo to poc_services with migrate-tui decide.")
@@ -126,7 +126,7 @@ func runSC008(ctx context.Context, d *Deps) Result {
 	}
 	if !denied {
 		return fail(fmt.Sprintf("a call to %s from a pod that is not %s was answered: the policy does not refuse it. Checked: %s", meshCallee, meshCaller, strings.Join(checked, "; ")),
-			"The policy for "+meshCallee+" must allow only "+meshCaller+"; re-apply migrate-tui apply mesh.")
+			"The policy for "+meshCallee+" must allow only "+meshCaller+"; re-apply migrate-tui apply --stage mesh.")
 	}
 	if !allowed {
 		return fail(fmt.Sprintf("%s could not call %s either: the policy refuses everything. Checked: %s", meshCaller, meshCallee, strings.Join(checked, "; ")), "")

@@ -14,7 +14,7 @@ func sc009() Check {
 		ID:         "SC-009",
 		Title:      "A PoC service uses Vault secrets",
 		Proves:     "The secret store reaches Vault, every ExternalSecret is synced (or the Vault agent runs) and a Ready PoC pod consumes the secret.",
-		Hint:       "See specs/003-nomad-to-kubernetes SC-009: kubectl describe clustersecretstore / externalsecret shows Vault's answer; the vault stage (migrate-tui apply vault) sets up Kubernetes auth.",
+		Hint:       "See specs/003-nomad-to-kubernetes SC-009: kubectl describe clustersecretstore / externalsecret shows Vault's answer; the vault stage (migrate-tui apply --stage vault) sets up Kubernetes auth.",
 		Eventually: true,
 		Run:        runSC009,
 	}
@@ -88,7 +88,7 @@ func runSC009(ctx context.Context, d *Deps) Result {
 	}
 	if len(problems) > 0 {
 		return fail(join(problems, strings.Join(checked, "\n")),
-			"kubectl -n "+s.Namespace()+" describe externalsecret shows Vault's answer: \"permission denied\" means the Kubernetes auth role or token reviewer (migrate-tui apply vault); a secret unused means the pod spec does not reference it.")
+			"kubectl -n "+s.Namespace()+" describe externalsecret shows Vault's answer: \"permission denied\" means the Kubernetes auth role or token reviewer (migrate-tui apply --stage vault); a secret unused means the pod spec does not reference it.")
 	}
 	return pass(strings.Join(checked, "\n"))
 }
@@ -112,10 +112,10 @@ func sc009Injector(pods []corev1.Pod, ns string) Result {
 		}
 	}
 	if len(checked)+len(problems) == 0 {
-		return fail("no PoC pod in "+ns+" is annotated vault.hashicorp.com/agent-inject=true", "The services stage annotates pods for the Vault injector (migrate-tui apply services vault).")
+		return fail("no PoC pod in "+ns+" is annotated vault.hashicorp.com/agent-inject=true", "The services stage annotates pods for the Vault injector (migrate-tui apply --stage services).")
 	}
 	if len(problems) > 0 {
-		return fail(join(problems, strings.Join(checked, "\n")), "kubectl logs <pod> -c vault-agent-init says why Vault refused; check the Kubernetes auth role (migrate-tui apply vault).")
+		return fail(join(problems, strings.Join(checked, "\n")), "kubectl logs <pod> -c vault-agent-init says why Vault refused; check the Kubernetes auth role (migrate-tui apply --stage vault).")
 	}
 	return pass(strings.Join(checked, "\n"))
 }
