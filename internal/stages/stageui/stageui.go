@@ -479,8 +479,14 @@ func (m Model) viewFailure(b *strings.Builder) {
 		re *stages.RegressionError
 		de *tfrunner.DestroyOutsideError
 		le *tfrunner.LockError
+		pe *stages.PreCheckError
 	)
 	switch {
+	case errors.As(m.err, &pe):
+		// Nothing was planned: say what is missing and how to make it.
+		b.WriteString(m.st.Bad.Render("Not planned: ") + pe.Err.Error() + "\n")
+		b.WriteString("\n" + m.help(m.keys.Retry, m.keys.Skip))
+		return
 	case errors.As(m.err, &ve):
 		m.viewPlanLine(b)
 		for _, c := range ve.Failed {

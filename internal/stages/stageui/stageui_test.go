@@ -17,6 +17,7 @@ import (
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/stages/stageui"
 	"migrate-tui/internal/tfrunner"
+	"migrate-tui/internal/tlssecret"
 )
 
 // fakeDriver replays a fixed apply; the real runner is proven in tfrunner
@@ -210,4 +211,30 @@ func TestStaleLockOffersForceUnlockAfterConfirmation(t *testing.T) {
 	}
 	tm.Type("n")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// preCheckDriver refuses the plan the way stages.Runner does when the
+// ingress stage's TLS Secret is missing.
+type preCheckDriver struct{ fakeDriver }
+
+func (d *preCheckDriver) Plan(context.Context, stages.Stage) (*tfrunner.Plan, error) {
+	return nil, &stages.PreCheckError{Stage: "ingress", Err: &tlssecret.MissingError{Namespace: "traefik", Name: "wildcard-tls", Problem: "does not exist"}}
+}
+
+func TestIngressWithoutTLSSecretShowsTheHint(t *testing.T) {
+	ingress, _ := stages.ByName("ingress")
+	m := stageui.New(ingress, &preCheckDriver{})
+	m, _ = m.Update(m.Init()())
+	v := ansi.Strip(m.View())
+	if m.Phase() != stageui.Failed {
+		t.Fatalf("phase %v, want Failed", m.Phase())
+	}
+	for _, want := range []string{"Not planned:", "traefik/wildcard-tls", "does not exist", "migrate-tui tls-secret --acme-json PATH"} {
+		if !strings.Contains(v, want) {
+			t.Fatalf("view does not say %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "rollback") || strings.Contains(v, "roll back") {
+		t.Fatalf("nothing was applied, yet the view offers a rollback:\n%s", v)
+	}
 }
