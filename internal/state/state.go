@@ -42,6 +42,56 @@ type State struct {
 	// Stages holds each installation stage's results, keyed by stage name;
 	// the stage runner owns their shape.
 	Stages map[string]json.RawMessage `json:"stages,omitempty"`
+	// Cutovers records each service moved from Nomad to Kubernetes (or put
+	// back), keyed by service name. Optional: files without it read as
+	// "nothing cut over" (schema 1 unchanged).
+	Cutovers map[string]Cutover `json:"cutovers,omitempty"`
+}
+
+// Cutover phases.
+const (
+	// CutoverStopping: the Nomad job spec is saved and the job is being stopped.
+	CutoverStopping = "stopping"
+	// CutoverOnKubernetes: the Nomad job is stopped on purpose; the service runs on Kubernetes.
+	CutoverOnKubernetes = "on-kubernetes"
+	// CutoverRollingBack: the saved job is being registered again.
+	CutoverRollingBack = "rolling-back"
+	// CutoverOnNomad: rolled back; the Nomad job runs again.
+	CutoverOnNomad = "on-nomad"
+)
+
+// Cutover is one service's move off Nomad.
+type Cutover struct {
+	Service   string `json:"service"`
+	NomadJob  string `json:"nomad_job"`
+	Namespace string `json:"nomad_namespace,omitempty"`
+	Phase     string `json:"phase"`
+	// JobSpec is the Nomad job exactly as Nomad returned it (api.Job JSON)
+	// before the stop, so a rollback registers what Nomad had. It may hold
+	// template text (never rendered secrets); migrate-tui never prints it.
+	JobSpec            json.RawMessage `json:"job_spec,omitempty"`
+	StoppedAt          *time.Time      `json:"stopped_at,omitempty"`
+	RoutingConfirmedAt *time.Time      `json:"routing_confirmed_at,omitempty"`
+	// RoutingSource says how the routing change was confirmed: "interactive"
+	// or "--routing-done".
+	RoutingSource string     `json:"routing_source,omitempty"`
+	RolledBackAt  *time.Time `json:"rolled_back_at,omitempty"`
+	Evidence      []string   `json:"evidence,omitempty"`
+	Error         string     `json:"error,omitempty"`
+}
+
+// IntentionallyStopped reports whether Nomad job id (namespace ns; "" is
+// any) was stopped by a cutover and has not been rolled back.
+func (st *State) IntentionallyStopped(ns, id string) bool {
+	if st == nil {
+		return false
+	}
+	for _, c := range st.Cutovers {
+		if c.NomadJob == id && (ns == "" || c.Namespace == "" || c.Namespace == ns) && c.Phase != CutoverOnNomad {
+			return true
+		}
+	}
+	return false
 }
 
 // Decision is one decided value.
@@ -69,6 +119,27 @@ type Preflight struct {
 func (st *State) Baseline() (nomadwatch.Baseline, error) {
 	if st == nil || st.Preflight == nil || st.Preflight.Baseline == nil {
 		return nomadwatch.Baseline{}, errors.New("no Nomad baseline in the state yet: run migrate-tui preflight (or the wizard's preflight steps) first; it records every Nomad job's health for the guard")
+	}
+	b := *st.Preflight.Baseline
+	if len(st.Cutovers) == 0 {
+		return b, nil
+	}
+	// A job stopped by a cutover left Nomad on purpose: the guard and SC-005
+	// compare the others only.
+	b.Jobs = nil
+	for _, j := range st.Preflight.Baseline.Jobs {
+		if !st.IntentionallyStopped(j.Namespace, j.ID) {
+			b.Jobs = append(b.Jobs, j)
+		}
+	}
+	return b, nil
+}
+
+// FullBaseline is the preflight baseline with every job, including those
+// cut over.
+func (st *State) FullBaseline() (nomadwatch.Baseline, error) {
+	if st == nil || st.Preflight == nil || st.Preflight.Baseline == nil {
+		return st.Baseline()
 	}
 	return *st.Preflight.Baseline, nil
 }
@@ -159,6 +230,13 @@ func Decode(data []byte, path string) (*State, error) {
 	for id, r := range st.Steps {
 		if !r.Status.Valid() {
 			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("step %s has status %q (want pending, running, done, failed or skipped)", id, r.Status)}
+		}
+	}
+	for svc, c := range st.Cutovers {
+		switch c.Phase {
+		case CutoverStopping, CutoverOnKubernetes, CutoverRollingBack, CutoverOnNomad:
+		default:
+			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("cutover of %s has phase %q (want stopping, on-kubernetes, rolling-back or on-nomad)", svc, c.Phase)}
 		}
 	}
 	for k, d := range st.Decisions {

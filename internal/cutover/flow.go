@@ -1,0 +1,272 @@
+package cutover
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/state"
+)
+
+// Step is one reported step of a cutover or rollback.
+type Step struct {
+	Name   string `json:"name"`
+	Status Status `json:"status"` // pass, block (failed) or warn
+	Detail string `json:"detail"`
+}
+
+// Outcome is what a cutover or rollback did.
+type Outcome struct {
+	Service     string                  `json:"service"`
+	NomadJob    string                  `json:"nomad_job"`
+	Action      string                  `json:"action"` // cutover or rollback
+	Gate        *Gate                   `json:"gate,omitempty"`
+	Steps       []Step                  `json:"steps"`
+	Regressions []nomadwatch.Regression `json:"regressions,omitempty"`
+	Routing     string                  `json:"routing_change,omitempty"`
+	Phase       string                  `json:"phase"`
+}
+
+// Prompts asks the operator; the CLI answers from --yes/--routing-done or
+// stdin, the TUI from its screen. A nil func means "no".
+type Prompts struct {
+	// ConfirmStop: stop the Nomad job now?
+	ConfirmStop func(gate Gate) bool
+	// ConfirmRouting shows the routing change and asks whether it is made;
+	// the answer's source ("interactive", "--routing-done") is recorded.
+	ConfirmRouting func(change string) (bool, string)
+}
+
+// Flow is one cutover or rollback against a repository's state.
+type Flow struct {
+	Repo    string // holds .migrate-tui/state.json; the caller holds the lock
+	Gate    GateInput
+	Routing Routing
+	Prompts Prompts
+	Now     func() time.Time
+	// Wait bounds the waits for Nomad (stop, run again).
+	Wait time.Duration
+}
+
+// Typed outcomes the CLI maps to exit codes.
+var (
+	ErrNotReady    = errors.New("cutover: readiness gate blocks")
+	ErrDeclined    = errors.New("cutover: not confirmed")
+	ErrRegressions = errors.New("cutover: other Nomad jobs regressed")
+	ErrRouting     = errors.New("cutover: routing change not confirmed")
+)
+
+func (f Flow) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+func (f Flow) record(mut func(c *state.Cutover)) error {
+	st, err := state.LoadOrNew(f.Repo, f.now())
+	if err != nil {
+		return err
+	}
+	if st.Cutovers == nil {
+		st.Cutovers = map[string]state.Cutover{}
+	}
+	t := f.Gate.Target
+	c, ok := st.Cutovers[t.Service]
+	if !ok {
+		c = state.Cutover{Service: t.Service, NomadJob: t.job(), Namespace: t.ns(), Phase: state.CutoverOnNomad}
+	}
+	mut(&c)
+	st.Cutovers[t.Service] = c
+	return state.Save(f.Repo, st, f.now())
+}
+
+func (f Flow) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	w := f.Wait
+	if w <= 0 {
+		w = 5 * time.Minute
+	}
+	return context.WithTimeout(ctx, w)
+}
+
+// Cutover runs the gate, then (confirmed) saves the job spec, stops the
+// job, guards the other jobs and records the routing change.
+func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
+	t := f.Gate.Target
+	out := Outcome{Service: t.Service, NomadJob: t.job(), Action: "cutover", Phase: state.CutoverOnNomad}
+	st, err := state.Load(f.Repo)
+	if err != nil {
+		return out, err
+	}
+	if c, ok := lookup(st, t.Service); ok && c.Phase == state.CutoverOnKubernetes {
+		out.Phase = c.Phase
+		return out, fmt.Errorf("%s is already cut over (Nomad job %s stopped %s); migrate-tui cutover --rollback --service %s puts it back", t.Service, c.NomadJob, c.StoppedAt.Local().Format(time.RFC3339), t.Service)
+	}
+	base, err := st.FullBaseline()
+	if err != nil {
+		return out, err
+	}
+	g := Readiness(ctx, f.Gate)
+	out.Gate = &g
+	if !g.Ready() {
+		return out, ErrNotReady
+	}
+	if f.Prompts.ConfirmStop == nil || !f.Prompts.ConfirmStop(g) {
+		return out, ErrDeclined
+	}
+	spec, err := SaveSpec(ctx, f.Gate.Nomad, t)
+	if err != nil {
+		return out, err
+	}
+	if err := f.record(func(c *state.Cutover) {
+		c.Phase, c.JobSpec, c.Error, c.Evidence = state.CutoverStopping, spec, "", nil
+		c.RolledBackAt, c.RoutingConfirmedAt, c.RoutingSource = nil, nil, ""
+	}); err != nil {
+		return out, fmt.Errorf("saving the Nomad job spec in the state before stopping it: %w (nothing was stopped)", err)
+	}
+	out.Steps = append(out.Steps, Step{Name: "save-spec", Status: Pass, Detail: fmt.Sprintf("Nomad job %s spec saved in .migrate-tui/state.json (%d bytes, not shown)", t.job(), len(spec))})
+	out.Phase = state.CutoverStopping
+
+	wctx, cancel := f.waitCtx(ctx)
+	defer cancel()
+	msg, err := StopJob(wctx, f.Gate.Nomad, t)
+	if err != nil {
+		_ = f.record(func(c *state.Cutover) { c.Error = err.Error() })
+		out.Steps = append(out.Steps, Step{Name: "stop-job", Status: Block, Detail: err.Error()})
+		return out, err
+	}
+	stopped := f.now().UTC()
+	out.Steps = append(out.Steps, Step{Name: "stop-job", Status: Pass, Detail: msg})
+	if err := f.record(func(c *state.Cutover) {
+		c.Phase, c.StoppedAt = state.CutoverOnKubernetes, &stopped
+		c.Evidence = append(c.Evidence, msg)
+	}); err != nil {
+		return out, err
+	}
+	out.Phase = state.CutoverOnKubernetes
+
+	excl := []Target{t}
+	for _, c := range st.Cutovers {
+		if c.Phase != state.CutoverOnNomad {
+			excl = append(excl, Target{Service: c.Service, NomadJob: c.NomadJob, Namespace: c.Namespace})
+		}
+	}
+	regs, err := Guard(ctx, f.Gate.Nomad, base, excl...)
+	switch {
+	case err != nil:
+		out.Steps = append(out.Steps, Step{Name: "nomad-guard", Status: Block, Detail: "comparing the other Nomad jobs with the baseline: " + err.Error()})
+		return out, err
+	case len(regs) > 0:
+		out.Regressions = regs
+		out.Steps = append(out.Steps, Step{Name: "nomad-guard", Status: Block,
+			Detail: fmt.Sprintf("%d regression(s) in other Nomad jobs since the baseline; the cutover of %s did not cause them by design, but look before going on (migrate-tui cutover --rollback --service %s puts it back)", len(regs), t.Service, t.Service)})
+	default:
+		jobs, _ := base.Running()
+		out.Steps = append(out.Steps, Step{Name: "nomad-guard", Status: Pass, Detail: fmt.Sprintf("every other Nomad job of the baseline (%d running then) is as healthy as it was", jobs-len(excl))})
+	}
+
+	change := f.Routing.ToKubernetes()
+	out.Routing = change
+	ok, source := false, ""
+	if f.Prompts.ConfirmRouting != nil {
+		ok, source = f.Prompts.ConfirmRouting(change)
+	}
+	if ok {
+		at := f.now().UTC()
+		if err := f.record(func(c *state.Cutover) { c.RoutingConfirmedAt, c.RoutingSource = &at, source }); err != nil {
+			return out, err
+		}
+		out.Steps = append(out.Steps, Step{Name: "routing", Status: Pass, Detail: "external Traefik routing to Kubernetes confirmed (" + source + ")"})
+	} else {
+		out.Steps = append(out.Steps, Step{Name: "routing", Status: Warn, Detail: "external Traefik routing not confirmed: " + f.Routing.Host + " is unreachable until the change above is made"})
+	}
+	if len(regs) > 0 {
+		return out, ErrRegressions
+	}
+	if !ok {
+		return out, ErrRouting
+	}
+	return out, nil
+}
+
+// Rollback registers the saved spec again, waits for it to run and marks
+// the service back on Nomad.
+func (f Flow) Rollback(ctx context.Context) (Outcome, error) {
+	t := f.Gate.Target
+	out := Outcome{Service: t.Service, Action: "rollback"}
+	st, err := state.Load(f.Repo)
+	if err != nil {
+		return out, err
+	}
+	c, ok := lookup(st, t.Service)
+	if !ok || c.Phase == state.CutoverOnNomad {
+		out.Phase = state.CutoverOnNomad
+		return out, fmt.Errorf("%s was not cut over by migrate-tui (the state has no cutover of it in progress): nothing to roll back", t.Service)
+	}
+	if len(c.JobSpec) == 0 {
+		return out, fmt.Errorf("the state holds no saved Nomad job spec for %s; register the job from its module (modules/%s) with terraform apply", t.Service, t.Service)
+	}
+	out.NomadJob, out.Phase = c.NomadJob, c.Phase
+	if err := f.record(func(c *state.Cutover) { c.Phase, c.Error = state.CutoverRollingBack, "" }); err != nil {
+		return out, err
+	}
+	wctx, cancel := f.waitCtx(ctx)
+	defer cancel()
+	msg, err := Reregister(wctx, f.Gate.Nomad, c.JobSpec)
+	if err != nil {
+		_ = f.record(func(c *state.Cutover) { c.Error = err.Error() })
+		out.Steps = append(out.Steps, Step{Name: "register-job", Status: Block, Detail: err.Error()})
+		out.Phase = state.CutoverRollingBack
+		return out, err
+	}
+	at := f.now().UTC()
+	out.Steps = append(out.Steps, Step{Name: "register-job", Status: Pass, Detail: msg})
+	if err := f.record(func(c *state.Cutover) {
+		c.Phase, c.RolledBackAt = state.CutoverOnNomad, &at
+		c.Evidence = append(c.Evidence, msg)
+	}); err != nil {
+		return out, err
+	}
+	out.Phase = state.CutoverOnNomad
+	out.Routing = f.Routing.BackToNomad()
+	return out, nil
+}
+
+// Entry is one service in the cutover list.
+type Entry struct {
+	Service   string     `json:"service"`
+	NomadJob  string     `json:"nomad_job"`
+	Phase     string     `json:"phase"`
+	StoppedAt *time.Time `json:"stopped_at,omitempty"`
+	Routing   bool       `json:"routing_confirmed"`
+	Error     string     `json:"error,omitempty"`
+}
+
+// List returns the services (the PoC services, then any other recorded
+// cutover) with their phase.
+func List(st *state.State, services []string) []Entry {
+	var out []Entry
+	seen := map[string]bool{}
+	add := func(svc string) {
+		if seen[svc] {
+			return
+		}
+		seen[svc] = true
+		e := Entry{Service: svc, NomadJob: svc, Phase: state.CutoverOnNomad}
+		if c, ok := lookup(st, svc); ok {
+			e.NomadJob, e.Phase, e.StoppedAt, e.Routing, e.Error = c.NomadJob, c.Phase, c.StoppedAt, c.RoutingConfirmedAt != nil, c.Error
+		}
+		out = append(out, e)
+	}
+	for _, s := range services {
+		add(s)
+	}
+	if st != nil {
+		for _, s := range sortedKeysCut(st.Cutovers) {
+			add(s)
+		}
+	}
+	return out
+}
