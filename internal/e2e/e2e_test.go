@@ -24,6 +24,7 @@ import (
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
+	"migrate-tui/internal/tlssecret/tlstest"
 	"migrate-tui/internal/vaultsim"
 )
 
@@ -285,9 +286,31 @@ func TestOperatorGoesEndToEndWithoutTheTUI(t *testing.T) {
 		t.Fatalf("terraform.tfvars has no kubeconfig_path = %q:\n%s", world.Kubeconfig, tfv)
 	}
 
-	for _, stage := range []string{"storage", "mesh", "vault", "vpa", "ingress"} {
+	for _, stage := range []string{"storage", "mesh", "vault", "vpa"} {
 		applyStage(t, c, stage, 0)
 	}
+
+	// The ingress stage's TLSStore names the wildcard Secret, which only
+	// tls-secret creates (the key stays out of Terraform): refused until then.
+	out, errOut, code = c.run("apply", "--stage", "ingress", "--yes", "--json")
+	if last := jsonLines(t, out); code != 2 || last[len(last)-1]["outcome"] != "refused" || !strings.Contains(out, "migrate-tui tls-secret") {
+		t.Fatalf("ingress without the TLS Secret: exit %d, want 2 naming tls-secret\n%s%s", code, out, errOut)
+	}
+	pair := tlstest.Valid(t, "brmartin.co.uk") // decide --defaults: domain brmartin.co.uk
+	cert, key := pair.Files(t, t.TempDir())
+	out, errOut, code = c.run("tls-secret", "--cert", cert, "--key", key)
+	if code != 0 || !strings.Contains(out, "Secret traefik/wildcard-tls created") {
+		t.Fatalf("tls-secret --cert --key: exit %d\n%s%s", code, out, errOut)
+	}
+	acme := tlstest.ACMEJSON(t, t.TempDir(), map[string][]tlstest.ACMECert{"letsencrypt": {{Main: "*.brmartin.co.uk", SANs: []string{"brmartin.co.uk"}, Pair: pair}}})
+	out, errOut, code = c.run("tls-secret", "--acme-json", acme, "--json")
+	if code != 0 || !strings.Contains(out, `"result": "unchanged"`) {
+		t.Fatalf("tls-secret --acme-json with the same certificate: exit %d\n%s%s", code, out, errOut)
+	}
+	if body := tlstest.KeyBody(t, pair.KeyPEM); strings.Contains(out+errOut, body) {
+		t.Fatal("tls-secret printed the key")
+	}
+	applyStage(t, c, "ingress", 0)
 
 	// services: verify runs right after the apply, before KWOK has started
 	// the pods, so the first run may report them not Ready (exit 6); the
