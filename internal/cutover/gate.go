@@ -338,7 +338,6 @@ func kubeBuckets(ctx context.Context, d *checks.Deps, service string) ([]string,
 	return nil, "", nil
 }
 
-
 func litestreamChecks(ctx context.Context, in GateInput, job *api.Job) []GateCheck {
 	nb, ok := NomadBuckets(job)
 	if !ok {
