@@ -152,6 +152,8 @@ build_tofu
 build_provider
 go_install kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
 go_install metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
+# K3s's local-path provisioner, run natively by the test world (Options.LocalPath).
+go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
 build_vpa
 fetch_sources
 log "done in $(( $(date +%s) - start ))s; tools in $TOOLS"

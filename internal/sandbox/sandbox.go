@@ -243,10 +243,10 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(stateDir, worldDir), 0o700); err != nil {
 		return err
 	}
-	fmt.Fprintln(log, "sandbox: starting the test world (etcd, kube-apiserver, controllers, KWOK, metrics-server, VPA recommender, CRDs)")
+	fmt.Fprintln(log, "sandbox: starting the test world (etcd, kube-apiserver, controllers, KWOK, metrics-server, VPA recommender, CRDs, local-path provisioner)")
 	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	w, err := testworld.Start(startCtx, testworld.Options{
-		Controllers: true, KWOK: true, Metrics: true, VPARecommender: true, CRDs: true,
+		Controllers: true, KWOK: true, Metrics: true, VPARecommender: true, CRDs: true, LocalPath: true,
 		Dir: filepath.Join(stateDir, worldDir),
 	})
 	cancel()

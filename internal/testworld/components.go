@@ -95,6 +95,9 @@ func (w *World) startKWOK(ctx context.Context, bins map[string]string) error {
 		cfg.Write(b)
 		cfg.WriteString("\n")
 	}
+	if w.Options.LocalPath {
+		cfg.WriteString("---\n" + kwokLocalPathHelperStage)
+	}
 	cfgPath := filepath.Join(w.Dir, "kwok.yaml")
 	if err := os.WriteFile(cfgPath, cfg.Bytes(), 0o644); err != nil {
 		return err

@@ -37,13 +37,17 @@ import (
 // Options chooses what runs beside etcd and kube-apiserver. Each option
 // turns on what it needs: KWOK needs the controllers (pods must be
 // scheduled), Metrics needs KWOK (it simulates the kubelets metrics-server
-// scrapes), VPARecommender needs Metrics and the CRDs.
+// scrapes), VPARecommender needs Metrics and the CRDs, LocalPath needs KWOK.
 type Options struct {
 	Controllers    bool // kube-controller-manager and kube-scheduler
 	KWOK           bool // KWOK with the nodes hestia (amd64), heracles and nyx (arm64)
 	Metrics        bool // KWOK resource metrics, metrics-server and the metrics.k8s.io APIService
 	VPARecommender bool // the real vpa-recommender (--recommender-interval=10s)
 	CRDs           bool // VPA, External Secrets, Traefik, Cilium, K3s HelmChart CRDs
+	// LocalPath runs K3s's local-path-provisioner (rancher.io/local-path)
+	// with the default StorageClass local-path; its helper pods run on the
+	// KWOK nodes, so it implies KWOK.
+	LocalPath bool
 
 	// Dir is where the world's own directory is made (default os.TempDir()).
 	Dir string
@@ -53,7 +57,7 @@ func (o Options) complete() Options {
 	if o.VPARecommender {
 		o.Metrics, o.CRDs = true, true
 	}
-	if o.Metrics {
+	if o.Metrics || o.LocalPath {
 		o.KWOK = true
 	}
 	if o.KWOK {
@@ -112,6 +116,9 @@ func (o Options) tools() []string {
 	}
 	if o.VPARecommender {
 		t = append(t, "vpa-recommender")
+	}
+	if o.LocalPath {
+		t = append(t, "local-path-provisioner")
 	}
 	return t
 }
@@ -253,7 +260,7 @@ func (w *World) start(ctx context.Context, bins map[string]string) error {
 
 	// Everything after the API server is independent: run it side by side.
 	var wg sync.WaitGroup
-	errs := make([]error, 4)
+	errs := make([]error, 5)
 	step := func(i int, f func(context.Context) error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = f(ctx) }()
@@ -269,6 +276,9 @@ func (w *World) start(ctx context.Context, bins map[string]string) error {
 	}
 	if o.Metrics {
 		step(3, func(ctx context.Context) error { return w.startMetricsServer(ctx, bins) })
+	}
+	if o.LocalPath {
+		step(4, func(ctx context.Context) error { return w.startLocalPath(ctx, bins) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {

@@ -27,12 +27,12 @@ import (
 )
 
 // world is the one full world of this package: KWOK, controllers, metrics,
-// the VPA recommender and the CRDs.
+// the VPA recommender, the CRDs and the local-path provisioner.
 var world *testworld.World
 
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	w, err := testworld.Start(ctx, testworld.Options{VPARecommender: true})
+	w, err := testworld.Start(ctx, testworld.Options{VPARecommender: true, LocalPath: true})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testworld:", err)
@@ -475,4 +475,93 @@ func BenchmarkStartStop(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A claim on the default StorageClass (local-path, as in K3s) is provisioned
+// by the real local-path-provisioner for the node its pod is scheduled on:
+// the helper pod runs (KWOK completes it), the claim binds, the pod runs;
+// deleting the claim tears the volume down again.
+func TestLocalPathVolumeBindsAndPodRuns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ns := world.Namespace(t)
+	c := world.Client
+
+	sc, err := c.StorageV1().StorageClasses().Get(ctx, testworld.LocalPathStorageClass, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Provisioner != "rancher.io/local-path" || sc.VolumeBindingMode == nil || *sc.VolumeBindingMode != "WaitForFirstConsumer" ||
+		sc.Annotations["storageclass.kubernetes.io/is-default-class"] != "true" {
+		t.Fatalf("StorageClass local-path: provisioner %s, binding mode %v, annotations %v; want K3s's", sc.Provisioner, sc.VolumeBindingMode, sc.Annotations)
+	}
+
+	// No storageClassName: the default class must be local-path.
+	pvc, err := c.CoreV1().PersistentVolumeClaims(ns).Create(ctx, &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "data"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pvc.Spec.StorageClassName == nil || *pvc.Spec.StorageClassName != testworld.LocalPathStorageClass {
+		t.Fatalf("claim without a class got class %v, want the default local-path", pvc.Spec.StorageClassName)
+	}
+	_, err = c.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "user"},
+		Spec: corev1.PodSpec{
+			NodeSelector: map[string]string{"kubernetes.io/hostname": "heracles"},
+			Containers: []corev1.Container{{
+				Name: "app", Image: "busybox",
+				VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}},
+			}},
+			Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
+				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"},
+			}}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 8*time.Minute, "pod user Running with claim data Bound", func(ctx context.Context) (bool, error) {
+		pod, err := c.CoreV1().Pods(ns).Get(ctx, "user", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		claim, err := c.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		return pod.Status.Phase == corev1.PodRunning && claim.Status.Phase == corev1.ClaimBound, nil
+	})
+	claim, err := c.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := c.CoreV1().PersistentVolumes().Get(ctx, claim.Spec.VolumeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Spec.HostPath == nil || !strings.HasPrefix(pv.Spec.HostPath.Path, "/var/lib/rancher/k3s/storage/") {
+		t.Errorf("volume %s: source %+v, want a hostPath under K3s's /var/lib/rancher/k3s/storage", pv.Name, pv.Spec.PersistentVolumeSource)
+	}
+	if got := fmt.Sprint(pv.Spec.NodeAffinity); !strings.Contains(got, "heracles") {
+		t.Errorf("volume %s node affinity %s, want it pinned to heracles", pv.Name, got)
+	}
+
+	// Reclaim policy Delete: the teardown helper pod completes and the
+	// volume goes away.
+	if err := c.CoreV1().Pods(ns).Delete(ctx, "user", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CoreV1().PersistentVolumeClaims(ns).Delete(ctx, "data", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 8*time.Minute, "volume "+pv.Name+" deleted after its claim", func(ctx context.Context) (bool, error) {
+		_, err := c.CoreV1().PersistentVolumes().Get(ctx, pv.Name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
 }
