@@ -100,6 +100,11 @@ func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
+	if c, ok := lookup(st, t.Service); ok && c.Phase == state.CutoverOnKubernetes && c.RoutingConfirmedAt == nil {
+		// Stopped earlier; only the routing confirmation is missing.
+		out.NomadJob, out.Phase = c.NomadJob, c.Phase
+		return out, f.routing(&out)
+	}
 	if c, ok := lookup(st, t.Service); ok && c.Phase == state.CutoverOnKubernetes {
 		out.Phase = c.Phase
 		return out, fmt.Errorf("%s is already cut over (Nomad job %s stopped %s); migrate-tui cutover --rollback --service %s puts it back", t.Service, c.NomadJob, c.StoppedAt.Local().Format(time.RFC3339), t.Service)
@@ -167,6 +172,15 @@ func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
 		out.Steps = append(out.Steps, Step{Name: "nomad-guard", Status: Pass, Detail: fmt.Sprintf("every other Nomad job of the baseline (%d running then) is as healthy as it was", jobs-len(excl))})
 	}
 
+	rerr := f.routing(&out)
+	if len(regs) > 0 {
+		return out, ErrRegressions
+	}
+	return out, rerr
+}
+
+// routing shows the external Traefik change and records its confirmation.
+func (f Flow) routing(out *Outcome) error {
 	change := f.Routing.ToKubernetes()
 	out.Routing = change
 	ok, source := false, ""
@@ -176,19 +190,14 @@ func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
 	if ok {
 		at := f.now().UTC()
 		if err := f.record(func(c *state.Cutover) { c.RoutingConfirmedAt, c.RoutingSource = &at, source }); err != nil {
-			return out, err
+			return err
 		}
 		out.Steps = append(out.Steps, Step{Name: "routing", Status: Pass, Detail: "external Traefik routing to Kubernetes confirmed (" + source + ")"})
 	} else {
 		out.Steps = append(out.Steps, Step{Name: "routing", Status: Warn, Detail: "external Traefik routing not confirmed: " + f.Routing.Host + " is unreachable until the change above is made"})
+		return ErrRouting
 	}
-	if len(regs) > 0 {
-		return out, ErrRegressions
-	}
-	if !ok {
-		return out, ErrRouting
-	}
-	return out, nil
+	return nil
 }
 
 // Rollback registers the saved spec again, waits for it to run and marks
