@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"migrate-tui/internal/cutover"
+	"migrate-tui/internal/nomadsim"
+	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/state"
+)
+
+func runCutoverCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRootCmd(strings.NewReader(""), &out, &errOut)
+	root.SetArgs(append([]string{"cutover"}, args...))
+	err := root.Execute()
+	code := 0
+	if err != nil {
+		var ec exitCoder
+		if !errors.As(err, &ec) {
+			t.Fatalf("error without an exit code: %v", err)
+		}
+		code = ec.ExitCode()
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), code
+}
+
+// A state where overseerr (a job with a Vault template) was cut over: the
+// rollback's and the list's JSON parse, and the saved spec never reaches stdout.
+func TestCutoverRollbackJSONNeverPrintsTheSpec(t *testing.T) {
+	sim := nomadsim.New(nomadsim.Options{Token: "cli-token"})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	t.Setenv("NOMAD_ADDR", sim.URL())
+	t.Setenv("NOMAD_TOKEN", sim.Token())
+	nc, err := nomadwatch.NewClient(sim.URL(), sim.Token())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	base, err := nomadwatch.TakeBaseline(ctx, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := cutover.FromClient(nc)
+	tgt := cutover.Target{Service: "overseerr"}
+	spec, err := cutover.SaveSpec(ctx, n, tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(spec, []byte("with secret")) {
+		t.Fatal("the seeded overseerr job has no template text; the test could not fail")
+	}
+	if _, err := cutover.StopJob(ctx, n, tgt); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	st := state.New(time.Now())
+	st.Preflight = &state.Preflight{NomadAddr: sim.URL(), Baseline: &base}
+	now := time.Now().UTC()
+	st.Cutovers = map[string]state.Cutover{"overseerr": {Service: "overseerr", NomadJob: "overseerr", Namespace: "default",
+		Phase: state.CutoverOnKubernetes, JobSpec: spec, StoppedAt: &now}}
+	if err := state.Save(dir, st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errOut, code := runCutoverCmd(t, "--dir", dir, "--list", "--json")
+	var list struct{ Services []cutover.Entry }
+	if code != 0 || json.Unmarshal([]byte(out), &list) != nil {
+		t.Fatalf("list: exit %d, %s %s", code, out, errOut)
+	}
+	found := false
+	for _, e := range list.Services {
+		if e.Service == "overseerr" {
+			found = e.Phase == state.CutoverOnKubernetes && !e.Routing
+		}
+	}
+	if !found {
+		t.Errorf("list does not show overseerr on kubernetes: %s", out)
+	}
+
+	out, errOut, code = runCutoverCmd(t, "--dir", dir, "--rollback", "--service", "overseerr", "--json", "--wait", "1m")
+	if code != 0 {
+		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var res struct {
+		Outcome cutover.Outcome
+		Error   string
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("--json output does not parse: %v\n%s", err, out)
+	}
+	if res.Outcome.Phase != state.CutoverOnNomad || res.Error != "" {
+		t.Errorf("outcome %+v", res)
+	}
+	for _, leak := range []string{"with secret", "EmbeddedTmpl", "TaskGroups"} {
+		if strings.Contains(out, leak) || strings.Contains(errOut, leak) {
+			t.Errorf("output shows the job spec (%q)", leak)
+		}
+	}
+	j, err := n.ReadJob(ctx, "default", "overseerr")
+	if err != nil || *j.Stop || *j.Status != "running" {
+		t.Errorf("overseerr after rollback: %v", err)
+	}
+}
+
+func TestCutoverFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{}, "--service is required"},
+		{[]string{"--list", "--service", "x"}, "--list takes no --service"},
+	} {
+		_, errOut, code := runCutoverCmd(t, append([]string{"--dir", t.TempDir()}, tc.args...)...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, %q", tc.args, code, errOut)
+		}
+	}
+}
