@@ -22,8 +22,9 @@ func newSandboxCmd(g *globalOptions) *cobra.Command {
 		Short: "Run a local homelab in a box: a real Kubernetes API with three simulated nodes and a simulated Nomad",
 		Long: `sandbox starts, in the background, a real kube-apiserver with controllers,
 three KWOK nodes shaped like the homelab (hestia amd64, heracles and nyx arm64),
-metrics-server, the VPA recommender, the CRDs migrate-tui applies, and a Nomad
-API simulator seeded with homelab-like jobs. Try migrate-tui against it:
+metrics-server, the VPA recommender, K3s's local-path provisioner (the default
+StorageClass local-path), the CRDs migrate-tui applies, and a Nomad API
+simulator seeded with homelab-like jobs. Try migrate-tui against it:
 
   eval "$(migrate-tui sandbox up)"
   migrate-tui
