@@ -78,7 +78,10 @@ Terraform gracefully; run the command again to re-plan and continue.
 Exit codes: 0 applied and verified, 1 failed, 2 refused or not confirmed
 (for the cluster: an SSH preflight check failed, nothing installed), 4 state
 locked, 5 interrupted, 6 checks failed (for an adopted cluster: the API or a
-node not Ready), 7 Nomad regressed.`,
+node not Ready), 7 Nomad regressed.
+
+After an apply, objects still rolling out get up to 3m to become ready
+($MIGRATE_TUI_VERIFY_WAIT, e.g. 30s or 10m) before the stage counts as failed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {
 				return withExit(exitApplyError, err)

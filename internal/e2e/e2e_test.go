@@ -248,8 +248,11 @@ func TestOperatorGoesEndToEndWithoutTheTUI(t *testing.T) {
 		"VAULT_ADDR":            vault.URL(),
 		"VAULT_TOKEN":           "e2e-vault-token",
 		"CHECKPOINT_DISABLE":    "1",
-		"NO_COLOR":              "1",
-		"TF_LOG":                "",
+		// overseerr's claims never bind here (no provisioner in this world):
+		// a short rollout wait keeps the expected services failure quick.
+		"MIGRATE_TUI_VERIFY_WAIT": "20s",
+		"NO_COLOR":                "1",
+		"TF_LOG":                  "",
 	})}
 
 	// Preflight: tools, Nomad, inventory and baseline, saved to the state.

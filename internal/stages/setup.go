@@ -117,7 +117,11 @@ func objectsVerifier(tf *tfrunner.Runner, tfvarsPath string) (Verifier, *rest.Co
 		}
 		return &checks.Deps{Kube: kube, Dynamic: dyn, Decisions: dec}, nil
 	}}
-	return Verifiers{ObjectsVerifier{State: tf, Dynamic: dyn, Mapper: mapper}, criteria}, cfg, nil
+	wait, err := VerifyWait()
+	if err != nil {
+		return nil, nil, err
+	}
+	return Verifiers{ObjectsVerifier{State: tf, Dynamic: dyn, Mapper: mapper, Wait: wait}, criteria}, cfg, nil
 }
 
 // vaultSide is the vault stage's work in Vault itself (VAULT_ADDR and

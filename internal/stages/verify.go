@@ -3,7 +3,9 @@ package stages
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
+	"time"
 
 	tfjson "github.com/hashicorp/terraform-json"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -11,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
@@ -37,6 +40,29 @@ type ObjectsVerifier struct {
 	State   StateReader
 	Dynamic dynamic.Interface
 	Mapper  meta.RESTMapper
+	// Wait is how long objects still rolling out (kstatus InProgress) are
+	// given to become Current before the stage counts as failed; zero looks once.
+	Wait time.Duration
+}
+
+// VerifyWaitEnv overrides DefaultVerifyWait (a Go duration such as 30s).
+const VerifyWaitEnv = "MIGRATE_TUI_VERIFY_WAIT"
+
+// DefaultVerifyWait is how long a stage's objects get to roll out after an
+// apply: pods are pulled and started on the nodes after Terraform returns.
+const DefaultVerifyWait = 3 * time.Minute
+
+// VerifyWait is DefaultVerifyWait or the duration in $MIGRATE_TUI_VERIFY_WAIT.
+func VerifyWait() (time.Duration, error) {
+	v := os.Getenv(VerifyWaitEnv)
+	if v == "" {
+		return DefaultVerifyWait, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s=%q is not a duration such as 30s or 5m", VerifyWaitEnv, v)
+	}
+	return d, nil
 }
 
 // manifest is one kubectl_manifest from the state.
@@ -74,8 +100,23 @@ func (v ObjectsVerifier) Verify(ctx context.Context, s Stage) ([]CheckResult, er
 		return nil, err
 	}
 	var out []CheckResult
-	for _, m := range stageManifests(st, s.Name) {
-		out = append(out, v.one(ctx, m))
+	pending := false
+	look := func() {
+		out, pending = out[:0], false
+		for _, m := range stageManifests(st, s.Name) {
+			cr, inProgress := v.one(ctx, m)
+			out = append(out, cr)
+			pending = pending || inProgress
+		}
+	}
+	look()
+	if pending && v.Wait > 0 {
+		// Poll until nothing is still rolling out or the wait is over; the
+		// last look is what is reported.
+		_ = wait.PollUntilContextTimeout(ctx, 5*time.Second, v.Wait, false, func(ctx context.Context) (bool, error) {
+			look()
+			return !pending, nil
+		})
 	}
 	if len(out) == 0 {
 		out = append(out, CheckResult{ID: s.Name + "/objects", Title: s.Title + ": objects", Passed: true,
@@ -84,7 +125,7 @@ func (v ObjectsVerifier) Verify(ctx context.Context, s Stage) ([]CheckResult, er
 	return out, nil
 }
 
-func (v ObjectsVerifier) one(ctx context.Context, m manifest) CheckResult {
+func (v ObjectsVerifier) one(ctx context.Context, m manifest) (CheckResult, bool) {
 	ref := m.Kind + " " + m.Name
 	if m.NSName != "" {
 		ref = m.Kind + " " + m.NSName + "/" + m.Name
@@ -93,13 +134,13 @@ func (v ObjectsVerifier) one(ctx context.Context, m manifest) CheckResult {
 	gv, err := schema.ParseGroupVersion(m.APIVersion)
 	if err != nil {
 		cr.Evidence = fmt.Sprintf("apiVersion %q in the state: %v", m.APIVersion, err)
-		return cr
+		return cr, false
 	}
 	mapping, err := v.Mapper.RESTMapping(gv.WithKind(m.Kind).GroupKind(), gv.Version)
 	if err != nil {
 		cr.Evidence = fmt.Sprintf("the API server does not serve %s %s: %v", m.APIVersion, m.Kind, err)
 		cr.Hint = "the CRD that defines it is missing; check the stage that installs it"
-		return cr
+		return cr, false
 	}
 	var ri dynamic.ResourceInterface = v.Dynamic.Resource(mapping.Resource)
 	if m.NSName != "" && mapping.Scope.Name() == meta.RESTScopeNameNamespace {
@@ -109,19 +150,19 @@ func (v ObjectsVerifier) one(ctx context.Context, m manifest) CheckResult {
 	if apierrors.IsNotFound(err) {
 		cr.Evidence = ref + " does not exist although Terraform created it"
 		cr.Hint = "something deleted it; run the stage again"
-		return cr
+		return cr, false
 	}
 	if err != nil {
 		cr.Evidence = fmt.Sprintf("reading %s: %v", ref, err)
-		return cr
+		return cr, false
 	}
 	if m.Kind == "HelmChart" && strings.HasPrefix(m.APIVersion, "helm.cattle.io/") {
-		return v.helmChart(ctx, cr, u)
+		return v.helmChart(ctx, cr, u), false
 	}
 	res, err := status.Compute(u)
 	if err != nil {
 		cr.Evidence = fmt.Sprintf("computing the status of %s: %v", ref, err)
-		return cr
+		return cr, false
 	}
 	cr.Passed = res.Status == status.CurrentStatus
 	cr.Evidence = fmt.Sprintf("%s is %s", ref, res.Status)
@@ -131,7 +172,7 @@ func (v ObjectsVerifier) one(ctx context.Context, m manifest) CheckResult {
 	if !cr.Passed {
 		cr.Hint = "wait and retry the verification, or look at kubectl describe " + strings.ToLower(m.Kind) + " " + m.Name
 	}
-	return cr
+	return cr, res.Status == status.InProgressStatus
 }
 
 // helmChart judges a HelmChart by the install Job K3s's Helm controller runs
