@@ -26,6 +26,7 @@ import (
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
+	"migrate-tui/internal/vaultsim"
 )
 
 // Files in the state directory.
@@ -63,6 +64,10 @@ type Env struct {
 	Kubeconfig string `json:"kubeconfig"`
 	NomadAddr  string `json:"nomadAddr"`
 	NomadToken string `json:"nomadToken"`
+	// VaultAddr and VaultToken reach the Vault API simulator, so the vault
+	// stage's Vault side (Kubernetes auth, policies, roles) runs here too.
+	VaultAddr  string `json:"vaultAddr"`
+	VaultToken string `json:"vaultToken"`
 	// TFCLIConfigFile installs providers from the tools' local mirror, so
 	// `migrate-tui apply` works offline (exported as TF_CLI_CONFIG_FILE).
 	TFCLIConfigFile string `json:"tfCliConfigFile"`
@@ -79,6 +84,9 @@ type Env struct {
 func (e Env) Exports() string {
 	line := fmt.Sprintf("export KUBECONFIG=%s NOMAD_ADDR=%s NOMAD_TOKEN=%s",
 		shellQuote(e.Kubeconfig), shellQuote(e.NomadAddr), shellQuote(e.NomadToken))
+	if e.VaultAddr != "" {
+		line += " VAULT_ADDR=" + shellQuote(e.VaultAddr) + " VAULT_TOKEN=" + shellQuote(e.VaultToken)
+	}
 	if e.TFCLIConfigFile != "" {
 		line += " TF_CLI_CONFIG_FILE=" + shellQuote(e.TFCLIConfigFile)
 	}
@@ -270,6 +278,19 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	}
 	defer nomad.Close()
 
+	vaultToken, err := randomToken()
+	if err != nil {
+		return err
+	}
+	vault := vaultsim.New(vaultToken)
+	if err := vault.Start("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("sandbox: start the Vault simulator: %w", err)
+	}
+	defer vault.Close()
+	// What Nomad's template blocks read today (nomad/default/<service>); a
+	// made-up value, not a secret.
+	vault.PutKV("nomad", "default/overseerr", map[string]any{"api_key": "sandbox-value"})
+
 	kube, err := os.ReadFile(w.Kubeconfig)
 	if err != nil {
 		return err
@@ -290,6 +311,8 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 		Kubeconfig:      kubePath,
 		NomadAddr:       nomad.URL(),
 		NomadToken:      nomad.Token(),
+		VaultAddr:       vault.URL(),
+		VaultToken:      vaultToken,
 		TFCLIConfigFile: cliConfig,
 		ToolsBin:        filepath.Dir(tofu),
 		PID:             os.Getpid(),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	nomad "github.com/hashicorp/nomad/api"
+	vault "github.com/hashicorp/vault/api"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -126,6 +127,21 @@ func TestUpEnvDownRoundTrip(t *testing.T) {
 	}
 	if len(jobs) == 0 {
 		t.Error("the sandbox's Nomad has no jobs")
+	}
+
+	// The Vault address serves the simulator to a real vault/api client, with
+	// the KV v2 secret Nomad's template blocks read.
+	if !strings.Contains(exports, "VAULT_ADDR="+env.VaultAddr) || env.VaultToken == "" {
+		t.Errorf("exports %q lack VAULT_ADDR=%s and a token", exports, env.VaultAddr)
+	}
+	vc, err := vault.NewClient(&vault.Config{Address: env.VaultAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc.SetToken(env.VaultToken)
+	sec, err := vc.KVv2("nomad").Get(ctx, "default/overseerr")
+	if err != nil || sec == nil || sec.Data["api_key"] == nil {
+		t.Errorf("Vault KV nomad/default/overseerr through the sandbox: %v %v", sec, err)
 	}
 
 	// A second up finds the running one.
