@@ -23,6 +23,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"migrate-tui/internal/atomicfile"
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
@@ -158,7 +159,7 @@ func Up(ctx context.Context, o UpOptions) (env Env, alreadyRunning bool, err err
 	pid := cmd.Process.Pid
 	// The start time guards against a recycled pid belonging to someone else.
 	record := fmt.Sprintf("%d %s\n", pid, startTime(pid))
-	if err := writeFileAtomic(filepath.Join(o.StateDir, pidFile), []byte(record), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(o.StateDir, pidFile), []byte(record), 0o600); err != nil {
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		return Env{}, false, err
 	}
@@ -296,7 +297,7 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 		return err
 	}
 	kubePath := filepath.Join(stateDir, kubeFile)
-	if err := writeFileAtomic(kubePath, kube, 0o600); err != nil {
+	if err := atomicfile.WriteFile(kubePath, kube, 0o600); err != nil {
 		return err
 	}
 	cliConfig, err := testtools.WriteCLIConfig(stateDir)
@@ -323,11 +324,11 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(stateDir, shellFile), []byte(env.Exports()+"\n"), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(stateDir, shellFile), []byte(env.Exports()+"\n"), 0o600); err != nil {
 		return err
 	}
 	// env.json last: its presence means ready.
-	if err := writeFileAtomic(filepath.Join(stateDir, envFile), b, 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(stateDir, envFile), b, 0o600); err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "sandbox: ready; KUBECONFIG=%s NOMAD_ADDR=%s\n", kubePath, nomad.URL())
@@ -450,28 +451,6 @@ func randomToken() (string, error) {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func tail(path string, n int) string {
