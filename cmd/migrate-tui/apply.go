@@ -218,6 +218,16 @@ func (o *applyOptions) finish(p *tfrunner.Plan, checks []stages.CheckResult, err
 		return withExit(code, errors.New("")) // the JSON line carries the message
 	}
 	if code == 0 {
+		unobserved := 0
+		for _, c := range checks {
+			if c.NotObserved {
+				unobserved++
+			}
+		}
+		if unobserved > 0 {
+			fmt.Fprintf(o.g.Out, "✓ stage %s applied and verified, except %d object(s) marked ? that cannot be observed here\n", o.Stage, unobserved)
+			return nil
+		}
 		fmt.Fprintf(o.g.Out, "✓ stage %s applied and verified\n", o.Stage)
 		return nil
 	}
@@ -271,7 +281,10 @@ func (o *applyOptions) Run(ctx context.Context) error {
 	if !o.JSON {
 		for _, c := range checks {
 			mark := "✓"
-			if !c.Passed {
+			switch {
+			case c.NotObserved:
+				mark = "?" // neither a pass nor a failure: said as such
+			case !c.Passed:
 				mark = "✗"
 			}
 			fmt.Fprintf(o.g.Out, "%s %s: %s\n", mark, c.Title, c.Evidence)
