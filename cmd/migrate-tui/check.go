@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -143,16 +142,8 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 	}
 
 	d.TLS.DialAddr = o.DialAddr
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return fmt.Errorf("--ca-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("--ca-file %s holds no PEM certificate", o.CAFile)
-		}
-		d.TLS.Roots = pool
+	if d.TLS.Roots, err = checks.LoadCAFile(o.CAFile); err != nil {
+		return err
 	}
 
 	addr := o.NomadAddr

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -191,16 +190,8 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 	}
 	d := &checks.Deps{Decisions: dec}
 	d.TLS.DialAddr = o.DialAddr
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return fmt.Errorf("--ca-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("--ca-file %s holds no PEM certificate", o.CAFile)
-		}
-		d.TLS.Roots = pool
+	if d.TLS.Roots, err = checks.LoadCAFile(o.CAFile); err != nil {
+		return err
 	}
 	if !o.Rollback {
 		kc := o.Kubeconfig

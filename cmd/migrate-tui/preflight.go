@@ -16,6 +16,7 @@ import (
 	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
+	"migrate-tui/internal/tui"
 )
 
 // Exit codes of `migrate-tui preflight`.
@@ -176,7 +177,7 @@ func (o *preflightOptions) Run(ctx context.Context) error {
 }
 
 func (o *preflightOptions) print(ps preflightStep) {
-	mark := statusMark(ps.Status)
+	mark := tui.Mark(ps.Status)
 	fmt.Fprintf(o.g.Out, "%s %s (%s)\n", mark, ps.Title, ps.ID)
 	if ps.Error != "" {
 		fmt.Fprintf(o.g.Out, "    %s\n", strings.ReplaceAll(ps.Error, "\n", "\n    "))

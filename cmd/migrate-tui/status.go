@@ -12,6 +12,7 @@ import (
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
+	"migrate-tui/internal/tui"
 )
 
 type statusOptions struct {
@@ -118,21 +119,6 @@ func (o *statusOptions) Run() error {
 	return nil
 }
 
-// statusMark is the one-character status used in plain output and the TUI.
-func statusMark(s steps.Status) string {
-	switch s {
-	case steps.Done:
-		return "✓"
-	case steps.Failed:
-		return "✗"
-	case steps.Running:
-		return "…"
-	case steps.Skipped:
-		return "-"
-	}
-	return "·"
-}
-
 func printStatus(w io.Writer, r *statusReport) {
 	if !r.Started {
 		fmt.Fprintf(w, "No migration started in %s yet: run migrate-tui to begin with preflight.\n\n", r.Repository)
@@ -143,7 +129,7 @@ func printStatus(w io.Writer, r *statusReport) {
 			phase = s.Phase
 			fmt.Fprintf(w, "%s\n", phase)
 		}
-		line := fmt.Sprintf("  %s %-22s %-8s", statusMark(s.Status), s.ID, s.Status)
+		line := fmt.Sprintf("  %s %-22s %-8s", tui.Mark(s.Status), s.ID, s.Status)
 		switch {
 		case s.Error != "":
 			line += "  " + firstLine(s.Error)

@@ -3,6 +3,8 @@ package checks
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
+	"os"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -148,4 +150,21 @@ type DecisionDraft interface {
 	// Write stores the draft unless the operator already finalised the
 	// record; it returns where it wrote and whether it did.
 	Write(ctx context.Context, body string) (path string, written bool, err error)
+}
+
+// LoadCAFile reads a PEM bundle for SC-004 (--ca-file); "" means the
+// system roots (nil).
+func LoadCAFile(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-file %s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
