@@ -123,6 +123,20 @@ print(" ".join(e["Path"]+"@"+e["Version"] for e in d.get("Exclude") or []))'); d
   stamp vpa-recommender "$v"
 }
 
+# Litestream at VERSION installed as litestream-SUFFIX, so both versions sit
+# side by side (go install would name both "litestream"). 0.3 needs cgo
+# (mattn/go-sqlite3); 0.5 uses modernc.org/sqlite.
+build_litestream() { # SUFFIX VERSION
+  local name=litestream-$1 v=$2
+  if done_already "$name" "$v" && [ -x "$BIN/$name" ]; then log "$name $v: cached"; return; fi
+  log "building $name $v"
+  local d=$SRC/$name
+  rm -rf "$d"; mkdir -p "$d"
+  GOBIN=$d go install "github.com/benbjohnson/litestream/cmd/litestream@$v"
+  mv "$d/litestream" "$BIN/$name"
+  stamp "$name" "$v"
+}
+
 # Module sources the test world reads CRDs and KWOK stages from.
 fetch_sources() {
   log "fetching CRD and stage sources into the module cache"
@@ -155,5 +169,8 @@ go_install metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/c
 # K3s's local-path provisioner, run natively by the test world (Options.LocalPath).
 go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
 build_vpa
+build_litestream 0.5 "$LITESTREAM_VERSION"
+build_litestream 0.3 "$LITESTREAM_03_VERSION"
+go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
 fetch_sources
 log "done in $(( $(date +%s) - start ))s; tools in $TOOLS"
