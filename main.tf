@@ -72,7 +72,7 @@ locals {
 
   poc_services = ["whoami", "echo", "overseerr"]
   vault_policies = {
-    for s in local.poc_services : "poc-${s}" => templatefile("${path.module}/k8s/core/vault-integration/policies/${s}.hcl", { kv_mount = var.vault_kv_mount })
+    for s in local.poc_services : "poc-${s}" => templatefile("${path.module}/k8s/core/vault-integration/policies/${s}.hcl", { kv_mount = var.vault_kv_mount, overseerr_vault_key = var.overseerr_litestream_vault_key })
     if contains(var.poc_services, s)
   }
   vault_roles = merge(
@@ -274,4 +274,6 @@ module "overseerr" {
   glusterfs_mount_root = var.glusterfs_mount_root
   minio_endpoint       = var.minio_endpoint
   litestream_bucket    = var.overseerr_litestream_bucket
+  litestream_version   = var.overseerr_litestream_version
+  litestream_vault_key = var.overseerr_litestream_vault_key
 }

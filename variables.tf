@@ -356,9 +356,9 @@ variable "poc_namespace" {
 }
 
 variable "minio_endpoint" {
-  description = "MinIO S3 endpoint Litestream replicates to (reached through Consul DNS)."
+  description = "MinIO S3 endpoint Litestream replicates to, reached through Consul DNS: <service>.service.consul (a *.virtual.consul address is a transparent-proxy virtual IP only Envoy sidecars route)."
   type        = string
-  default     = "http://minio-minio.virtual.consul:9000"
+  default     = "http://minio-minio.service.consul:9000"
   validation {
     condition     = can(regex("^https?://", var.minio_endpoint))
     error_message = "minio_endpoint must start with http:// or https://."
@@ -372,5 +372,25 @@ variable "overseerr_litestream_bucket" {
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.overseerr_litestream_bucket)) && var.overseerr_litestream_bucket != "overseerr-litestream"
     error_message = "overseerr_litestream_bucket must be a valid bucket name and not overseerr-litestream (the Nomad copy's bucket)."
+  }
+}
+
+variable "overseerr_litestream_version" {
+  description = "Litestream image tag of the K3s copy of Overseerr; must match the Nomad job's (0.3 cannot restore 0.5's on-bucket format). The services stage refuses a mismatch."
+  type        = string
+  default     = "0.5"
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", var.overseerr_litestream_version))
+    error_message = "overseerr_litestream_version must be a version such as 0.5 or 0.5.18."
+  }
+}
+
+variable "overseerr_litestream_vault_key" {
+  description = "Key in vault_kv_mount of the K3s copy's own S3 credentials (MINIO_ACCESS_KEY, MINIO_SECRET_KEY) for overseerr_litestream_bucket; never default/overseerr, the Nomad job's."
+  type        = string
+  default     = "default/overseerr-k8s"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.overseerr_litestream_vault_key)) && var.overseerr_litestream_vault_key != "default/overseerr"
+    error_message = "overseerr_litestream_vault_key must be a KV path other than default/overseerr (the Nomad job's credentials)."
   }
 }

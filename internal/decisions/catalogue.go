@@ -721,9 +721,9 @@ func build() []*Decision {
 		{
 			Key: "minio_endpoint", Type: String, Screen: "services",
 			Title: "MinIO endpoint", Question: "At which S3 endpoint does Litestream reach MinIO?",
-			Why:           "MinIO stays on Nomad; pods reach it through CoreDNS's .consul forwarding.",
-			Default:       "http://minio-minio.virtual.consul:9000",
-			DefaultReason: "How the Nomad services reach MinIO today.",
+			Why:           "MinIO stays on Nomad; pods reach it through CoreDNS's .consul forwarding. A *.virtual.consul name is a Consul transparent-proxy virtual IP that only Envoy sidecars route, so K3s pods use <service>.service.consul.",
+			Default:       "http://minio-minio.service.consul:9000",
+			DefaultReason: "The address the operator's PoC used from K3s (the Nomad jobs use minio-minio.virtual.consul through their sidecars).",
 			Validate:      matches(httpURL, "http(s)://host:port"),
 			AskWhen:       func(a Answers) bool { return contains(Effective(a).List("poc_services"), "overseerr") },
 		},
@@ -740,6 +740,33 @@ func build() []*Decision {
 				}
 				if s == "overseerr-litestream" {
 					return fmt.Errorf("overseerr-litestream is the Nomad copy's bucket; two Litestream writers would corrupt it. Use overseerr-k8s-litestream")
+				}
+				return nil
+			},
+			AskWhen: func(a Answers) bool { return contains(Effective(a).List("poc_services"), "overseerr") },
+		},
+		{
+			Key: "overseerr_litestream_version", Type: String, Screen: "services",
+			Title: "Overseerr Litestream version", Question: "Which Litestream image tag does the K3s copy of Overseerr run?",
+			Why:           "Litestream 0.5 writes a new on-bucket format (LTX files) that 0.3 cannot restore; the K3s copy seeds its database from the Nomad job's replica, so it must run the Nomad job's version. The services stage reads the Nomad job's image tag and refuses a mismatch.",
+			Default:       "0.5",
+			DefaultReason: "The Nomad jobs run litestream/litestream:0.5.",
+			Validate:      matches(litestreamVersion, "a version such as 0.5 or 0.5.18"),
+			AskWhen:       func(a Answers) bool { return contains(Effective(a).List("poc_services"), "overseerr") },
+		},
+		{
+			Key: "overseerr_litestream_vault_key", Type: String, Screen: "services",
+			Title: "Overseerr Litestream credentials", Question: "Which Vault KV key holds the K3s copy's own S3 credentials (MINIO_ACCESS_KEY, MINIO_SECRET_KEY)?",
+			Why:           "The K3s copy replicates to its own bucket with its own credentials; the Nomad job's default/overseerr keys are only read for the first start's read-only restore.",
+			Default:       "default/overseerr-k8s",
+			DefaultReason: "The separate Vault secret the operator's PoC used.",
+			Validate: func(v any) error {
+				s := v.(string)
+				if !vaultKVKey.MatchString(s) {
+					return fmt.Errorf("%q is not a KV path such as default/overseerr-k8s", s)
+				}
+				if s == "default/overseerr" {
+					return fmt.Errorf("default/overseerr holds the Nomad job's credentials; the K3s copy needs its own (e.g. default/overseerr-k8s)")
 				}
 				return nil
 			},

@@ -355,6 +355,12 @@ func Equal(a, b any) bool {
 	return string(ja) == string(jb)
 }
 
+// litestreamVersion and vaultKVKey follow variables.tf's validations.
+var (
+	litestreamVersion = regexp.MustCompile(`^[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+	vaultKVKey        = regexp.MustCompile(`^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+)
+
 // ---- validators shared by several decisions ----
 
 var (

@@ -1,32 +1,51 @@
 # overseerr: the stateful PoC service. A StatefulSet whose SQLite database is
-# restored from MinIO by a Litestream init container and replicated back by a
-# Litestream sidecar, into its own bucket so it never fights the Nomad copy.
+# restored by a Litestream init container and replicated back by a Litestream
+# sidecar into this copy's own bucket (its own credentials), so it never
+# fights the Nomad copy. On the first start, while its own bucket holds no
+# replica, the init container seeds the database from the Nomad copy's
+# replica (seed_bucket): a restore only reads that bucket.
 # The database lives on local or block storage only (WAL does not work over
 # NFS or FUSE); the rest of /app/config may live on the GlusterFS volume.
 locals {
-  name       = "overseerr"
-  version    = "1.34.0"
-  litestream = "0.3.13"
-  port       = 5055
-  instance   = "${local.name}-${var.namespace}"
-  labels = {
+  name     = "overseerr"
+  version  = "1.34.0"
+  port     = 5055
+  instance = "${local.name}-${var.namespace}"
+  # Labels that never change between versions: a StatefulSet's
+  # volumeClaimTemplates are immutable (k8s.io/kubernetes
+  # pkg/apis/apps/validation ValidateStatefulSetUpdate allows only replicas,
+  # template, updateStrategy, ordinals, minReadySeconds and the PVC retention
+  # policy to change), so they must not carry the version label.
+  stable_labels = {
     "app.kubernetes.io/name"       = local.name
     "app.kubernetes.io/instance"   = local.instance
-    "app.kubernetes.io/version"    = local.version
     "app.kubernetes.io/component"  = "web"
     "app.kubernetes.io/part-of"    = "migrate-tui-poc"
     "app.kubernetes.io/managed-by" = "terraform"
   }
+  labels            = merge(local.stable_labels, { "app.kubernetes.io/version" = local.version })
   config_on_gluster = contains(["glusterfs-hostpath", "glusterfs-nfs"], var.storage_backend)
   config_class      = var.storage_backend == "longhorn" ? "longhorn" : "local-path"
 
+  # The init container's script: the agent injector's env file first, then a
+  # restore from this copy's own bucket, then (only while the database is
+  # still missing) from the Nomad copy's replica.
+  db = "/app/config/db/db.sqlite3"
+  restore_script = join("\n", compact([
+    var.vault_method == "agent-injector" ? ". /vault/secrets/litestream.env" : "",
+    "litestream restore -config /etc/litestream/litestream.yml -if-db-not-exists -if-replica-exists ${local.db}",
+    var.seed_bucket != "" ? "[ -e ${local.db} ] || litestream restore -config /etc/litestream/seed.yml -if-db-not-exists -if-replica-exists ${local.db}" : "",
+  ]))
+
   vars = {
     name              = local.name
+    restore_script    = local.restore_script
     namespace         = var.namespace
     instance          = local.instance
     labels            = trimspace(yamlencode(local.labels))
+    stable_labels     = trimspace(yamlencode(local.stable_labels))
     image             = "sctx/overseerr:${local.version}"
-    litestream_image  = "litestream/litestream:${local.litestream}"
+    litestream_image  = "litestream/litestream:${var.litestream_version}"
     port              = local.port
     domain            = var.domain
     ingress_mode      = var.ingress_mode
@@ -47,6 +66,10 @@ locals {
     gluster_path      = "${trimsuffix(var.glusterfs_mount_root, "/")}/glusterfs_overseerr_config"
     minio_endpoint    = var.minio_endpoint
     bucket            = var.litestream_bucket
+    vault_key         = var.litestream_vault_key
+    nomad_vault_key   = "default/${local.name}"
+    seed_bucket       = var.seed_bucket
+    seed_path         = var.seed_path
   }
 
   own = {

@@ -164,3 +164,43 @@ variable "litestream_bucket" {
     error_message = "litestream_bucket must be a bucket name other than overseerr-litestream (the Nomad copy's)."
   }
 }
+
+variable "litestream_version" {
+  description = "Tag of the litestream/litestream image. Must match the Nomad job's Litestream: 0.3 cannot restore the on-bucket format 0.5 writes."
+  type        = string
+  default     = "0.5"
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+(\\.[0-9]+)?$", var.litestream_version))
+    error_message = "litestream_version must be a version such as 0.5 or 0.5.18."
+  }
+}
+
+variable "litestream_vault_key" {
+  description = "Key (in vault_kv_mount) of this copy's own S3 credentials, MINIO_ACCESS_KEY and MINIO_SECRET_KEY, for litestream_bucket; never the Nomad job's default/overseerr."
+  type        = string
+  default     = "default/overseerr-k8s"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.litestream_vault_key)) && var.litestream_vault_key != "default/overseerr"
+    error_message = "litestream_vault_key must be a KV path other than default/overseerr (the Nomad copy's credentials)."
+  }
+}
+
+variable "seed_bucket" {
+  description = "The Nomad copy's Litestream bucket, read (restore only) on the first start while litestream_bucket holds no replica; empty: start with an empty database."
+  type        = string
+  default     = "overseerr-litestream"
+  validation {
+    condition     = var.seed_bucket == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.seed_bucket))
+    error_message = "seed_bucket must be empty or a bucket name."
+  }
+}
+
+variable "seed_path" {
+  description = "Path of the Nomad copy's replica inside seed_bucket (the Nomad job's litestream.yml path)."
+  type        = string
+  default     = "db"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.seed_path))
+    error_message = "seed_path must be a relative object path such as db."
+  }
+}
