@@ -1,13 +1,16 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // LockFileName is the lock inside DirName.
@@ -29,6 +32,7 @@ func (h Holder) String() string {
 type Lock struct {
 	path string
 	me   Holder
+	f    *os.File // holds the flock while open
 	// Replaced is the stale holder this lock took over from, if any:
 	// callers show StaleNotice to the operator.
 	Replaced *Holder
@@ -73,78 +77,116 @@ func (l *Lock) StaleNotice() string {
 // LockPath returns the lock file of a repository.
 func LockPath(repoDir string) string { return filepath.Join(repoDir, DirName, LockFileName) }
 
-// Acquire takes the repository's lock for this process. A lock left by a
-// dead process on this host (stale) is taken over and reported in
-// Lock.Replaced; a live holder, or one on another host, gives *LockedError.
+// Acquire takes the repository's lock for this process. The lock is an
+// flock(2) on the lock file, held for as long as this process keeps the file
+// open: the kernel drops it when the process dies, so "is the holder still
+// alive?" is answered by the kernel, atomically, and two processes can never
+// both take over one stale lock. The file's content (the holder) only
+// serves messages. A holder left by a dead process is reported in
+// Lock.Replaced; a live holder gives *LockedError; a holder recorded by
+// another host gives *LockedError with Unknown (its flock is not visible
+// here on every filesystem).
 func Acquire(repoDir, command string) (*Lock, error) {
 	host, _ := os.Hostname()
 	me := Holder{PID: os.Getpid(), Hostname: host, StartedAt: time.Now().UTC(), Command: command}
-	return acquire(repoDir, me, processAlive)
+	return acquire(repoDir, me)
 }
 
-func acquire(repoDir string, me Holder, alive func(int) bool) (*Lock, error) {
+func acquire(repoDir string, me Holder) (*Lock, error) {
 	dir := filepath.Join(repoDir, DirName)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
 	path := LockPath(repoDir)
 	data, _ := json.Marshal(me)
-	var replaced *Holder
-	for attempt := 0; attempt < 3; attempt++ {
-		// Write the whole lock to a temp file, then link it into place:
-		// link fails if the lock exists, and the lock is never half written.
-		tmp, err := os.CreateTemp(dir, ".lock.tmp-*")
+	for attempt := 0; attempt < 10; attempt++ {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("opening lock %s: %w", path, err)
 		}
-		_, werr := tmp.Write(data)
-		if werr == nil {
-			werr = tmp.Sync()
-		}
-		tmp.Close()
-		if werr != nil {
-			os.Remove(tmp.Name())
-			return nil, werr
-		}
-		err = os.Link(tmp.Name(), path)
-		os.Remove(tmp.Name())
-		if err == nil {
-			return &Lock{path: path, me: me, Replaced: replaced}, nil
-		}
-		if !errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("creating lock %s: %w", path, err)
-		}
-		h, rerr := readHolder(path)
-		if errors.Is(rerr, os.ErrNotExist) {
-			continue // released meanwhile
-		}
-		if rerr != nil {
-			return nil, &UnreadableLockError{Path: path, Err: rerr}
-		}
-		if h.Hostname != me.Hostname {
-			return nil, &LockedError{Path: path, Holder: h, Unknown: true}
-		}
-		if h.PID == me.PID || alive(h.PID) {
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			f.Close()
+			if !errors.Is(err, unix.EWOULDBLOCK) {
+				return nil, fmt.Errorf("locking %s: %w", path, err)
+			}
+			h, rerr := readHolder(path)
+			if rerr != nil {
+				// Held, but the holder has not written itself yet (or the
+				// file is garbled while someone holds it).
+				h = Holder{Command: "unknown (its lock file is being written)"}
+			}
 			return nil, &LockedError{Path: path, Holder: h}
 		}
-		// Stale: remove it only if it is still the same stale lock.
-		if cur, err := readHolder(path); err == nil && cur == h {
-			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("removing stale lock %s: %w", path, err)
+		// A holder that released unlinks the file after we opened it: our
+		// flock is then on a file nobody else will see. Start again.
+		if !samePath(f, path) {
+			f.Close()
+			continue
+		}
+		var replaced *Holder
+		if old, err := readAll(f); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("reading lock %s: %w", path, err)
+		} else if len(bytes.TrimSpace(old)) > 0 {
+			h, herr := parseHolder(old)
+			if herr != nil {
+				f.Close()
+				return nil, &UnreadableLockError{Path: path, Err: herr}
 			}
+			if h.Hostname != me.Hostname {
+				f.Close()
+				return nil, &LockedError{Path: path, Holder: h, Unknown: true}
+			}
+			// We hold the flock, so the recorded holder is gone.
 			hh := h
 			replaced = &hh
 		}
+		if err := rewrite(f, data); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("writing lock %s: %w", path, err)
+		}
+		return &Lock{path: path, me: me, f: f, Replaced: replaced}, nil
 	}
 	return nil, fmt.Errorf("lock %s keeps changing hands; is another migrate-tui starting right now?", path)
 }
 
+// samePath: the open file is still the one path names.
+func samePath(f *os.File, path string) bool {
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
+}
+
+func readAll(f *os.File) ([]byte, error) {
+	if _, err := f.Seek(0, 0); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.LimitReader(f, 1<<16))
+}
+
+func rewrite(f *os.File, data []byte) error {
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(data, 0); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
 func readHolder(path string) (Holder, error) {
-	var h Holder
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return h, err
+		return Holder{}, err
 	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return Holder{}, os.ErrNotExist // released: the file is kept empty or removed
+	}
+	return parseHolder(data)
+}
+
+func parseHolder(data []byte) (Holder, error) {
+	var h Holder
 	if err := json.Unmarshal(data, &h); err != nil {
 		return h, fmt.Errorf("not JSON: %w", err)
 	}
@@ -154,39 +196,57 @@ func readHolder(path string) (Holder, error) {
 	return h, nil
 }
 
-// ReadLock returns the current holder of a repository's lock, if any.
+// ReadLock returns the current holder of a repository's lock, if any: a
+// holder whose flock is gone (it died) is not a holder.
 func ReadLock(repoDir string) (*Holder, error) {
-	h, err := readHolder(LockPath(repoDir))
+	path := LockPath(repoDir)
+	h, err := readHolder(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	if f, err := os.Open(path); err == nil {
+		defer f.Close()
+		if unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == nil && h.Hostname == hostname() {
+			return nil, nil // nobody holds it: left by a process that died
+		}
+	}
 	return &h, nil
 }
 
-// Release removes the lock if this process still holds it.
+func hostname() string { h, _ := os.Hostname(); return h }
+
+// Release removes the lock if this process still holds it. The holder is
+// cleared and the file removed while the flock is still held; anyone who
+// opened the old file meanwhile notices it was unlinked (samePath) and
+// starts again on a fresh one.
 func (l *Lock) Release() error {
-	if l == nil {
+	if l == nil || l.f == nil {
 		return nil
 	}
-	h, err := readHolder(l.path)
+	defer func() { l.f.Close(); l.f = nil }()
+	data, err := readAll(l.f)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
 		return err
 	}
-	if h.PID != l.me.PID || h.Hostname != l.me.Hostname || !h.StartedAt.Equal(l.me.StartedAt) {
-		return fmt.Errorf("lock %s is now held by %s; left it alone", l.path, h)
+	h, err := parseHolder(data)
+	if err != nil || h.PID != l.me.PID || h.Hostname != l.me.Hostname || !h.StartedAt.Equal(l.me.StartedAt) {
+		return fmt.Errorf("lock %s was rewritten by someone else (%s); left it alone", l.path, bytes.TrimSpace(data))
 	}
-	return os.Remove(l.path)
+	if !samePath(l.f, l.path) {
+		return nil // already removed by hand
+	}
+	if err := os.Remove(l.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
-// processAlive: signal 0 checks existence; EPERM means it exists but
-// belongs to someone else.
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+// abandon lets go of the flock as a killed process would: the holder stays
+// in the file. Tests use it.
+func (l *Lock) abandon() {
+	l.f.Close()
+	l.f = nil
 }
