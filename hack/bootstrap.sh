@@ -137,6 +137,36 @@ build_litestream() { # SUFFIX VERSION
   stamp "$name" "$v"
 }
 
+# Traefik: `go install` refuses it (its go.mod has replace directives), so a
+# tools module repeats the module's own replace and exclude blocks. Every
+# replacement must be a published module version; a local path (v3.7's
+# ./pkg/config/dynamic/ext) cannot be served by the proxy, hence the 3.6 pin.
+build_traefik() {
+  local v=$TRAEFIK_VERSION
+  if done_already traefik "$v" && [ -x "$BIN/traefik" ]; then log "traefik $v: cached"; return; fi
+  log "building Traefik $v (first time: about 11 minutes)"
+  local d=$SRC/traefik mod="github.com/traefik/traefik/v3"
+  rm -rf "$d"; mkdir -p "$d"; cd "$d"
+  go mod init migrate-tui-tools/traefik >/dev/null 2>&1
+  go mod edit -go=1.26 -require="$mod@$v"
+  local e
+  for e in $(go mod edit -json "$(modfile "$mod@$v")" | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+for r in d.get("Replace") or []:
+    if not r["New"].get("Version"):
+        sys.exit("bootstrap: %s is replaced by a local path; pick another Traefik version" % r["Old"]["Path"])
+    old = r["Old"]["Path"] + ("@" + r["Old"]["Version"] if r["Old"].get("Version") else "")
+    print("-replace=%s=%s@%s" % (old, r["New"]["Path"], r["New"]["Version"]))
+for x in d.get("Exclude") or []:
+    print("-exclude=%s@%s" % (x["Path"], x["Version"]))'); do
+    go mod edit "$e"
+  done
+  go get "$mod/cmd/traefik@$v"
+  go build -o "$BIN/traefik" "$mod/cmd/traefik"
+  stamp traefik "$v"
+}
+
 # Module sources the test world reads CRDs and KWOK stages from.
 fetch_sources() {
   log "fetching CRD and stage sources into the module cache"
@@ -169,6 +199,7 @@ go_install metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/c
 # K3s's local-path provisioner, run natively by the test world (Options.LocalPath).
 go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
 build_vpa
+build_traefik
 build_litestream 0.5 "$LITESTREAM_VERSION"
 build_litestream 0.3 "$LITESTREAM_03_VERSION"
 go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
