@@ -71,6 +71,12 @@ locals {
   }
 
   poc_services = ["whoami", "echo", "overseerr"]
+
+  # During the PoC a service answers at a host of its own (default
+  # <service>-k8s.<domain>), so Nomad's <service>.<domain> keeps working; the
+  # production host moves at cutover.
+  poc_hosts = { for s in local.poc_services : s => replace(replace(var.poc_host_pattern, "{service}", s), "{domain}", var.domain) }
+
   vault_policies = {
     for s in local.poc_services : "poc-${s}" => templatefile("${path.module}/k8s/core/vault-integration/policies/${s}.hcl", { kv_mount = var.vault_kv_mount, overseerr_vault_key = var.overseerr_litestream_vault_key })
     if contains(var.poc_services, s)
@@ -231,6 +237,7 @@ module "whoami" {
 
   namespace         = module.poc_namespace[0].namespace
   domain            = local.common_service_inputs.domain
+  host              = local.poc_hosts["whoami"]
   service_mesh      = local.common_service_inputs.service_mesh
   ingress_mode      = local.common_service_inputs.ingress_mode
   ingress_namespace = local.common_service_inputs.ingress_namespace
@@ -258,6 +265,7 @@ module "overseerr" {
 
   namespace            = module.poc_namespace[0].namespace
   domain               = local.common_service_inputs.domain
+  host                 = local.poc_hosts["overseerr"]
   service_mesh         = local.common_service_inputs.service_mesh
   ingress_mode         = local.common_service_inputs.ingress_mode
   ingress_namespace    = local.common_service_inputs.ingress_namespace

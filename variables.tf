@@ -239,6 +239,16 @@ variable "domain" {
   }
 }
 
+variable "poc_host_pattern" {
+  description = "Host each PoC service answers at during the PoC; {service} and {domain} are replaced. The default <service>-k8s.<domain> leaves <service>.<domain> to Nomad's service until cutover moves it."
+  type        = string
+  default     = "{service}-k8s.{domain}"
+  validation {
+    condition     = strcontains(var.poc_host_pattern, "{service}") && can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$", replace(replace(var.poc_host_pattern, "{service}", "whoami"), "{domain}", "example.org")))
+    error_message = "poc_host_pattern must contain {service} and give a DNS name, such as {service}-k8s.{domain}."
+  }
+}
+
 variable "traefik_https_node_port" {
   description = "NodePort of Traefik's websecure entrypoint (inside node_port_range)."
   type        = number

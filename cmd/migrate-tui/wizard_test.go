@@ -133,7 +133,7 @@ domain: brmartin.co.uk
 poc_services: [whoami, echo, overseerr]
 poc_namespace: poc
 vpa_update_mode: "Off"
-minio_endpoint: http://minio-minio.virtual.consul:9000
+minio_endpoint: http://minio-minio.service.consul:9000
 overseerr_litestream_bucket: overseerr-k8s-litestream
 `
 	replay := t.TempDir()

@@ -663,7 +663,7 @@ func build() []*Decision {
 		{
 			Key: "consul_dns_servers", Type: StringList, Screen: "cluster",
 			Title: "Consul DNS servers", Question: "Which Consul DNS endpoints should CoreDNS forward .consul to? (host:port, comma-separated)",
-			Why:           "During the hybrid period pods reach Nomad services such as MinIO as <service>.virtual.consul; the PoC had to add this by hand.",
+			Why:           "During the hybrid period pods reach Nomad services such as MinIO as <service>.service.consul; the PoC had to add this by hand.",
 			Default:       []string{"192.168.1.5:8600", "192.168.1.6:8600", "192.168.1.7:8600"},
 			DefaultReason: "Consul DNS listens on 8600 on every node.",
 			Validate: func(v any) error {
@@ -683,6 +683,14 @@ func build() []*Decision {
 			Default:       "brmartin.co.uk",
 			DefaultReason: "The external Traefik routes *.brmartin.co.uk today.",
 			Validate:      matches(dnsName, "a DNS name such as example.org"),
+		},
+		{
+			Key: "poc_host_pattern", Type: String, Screen: "services",
+			Title: "PoC host", Question: "At which host should each PoC service answer during the PoC ({service} and {domain} are filled in)?",
+			Why:           "The external Traefik still routes <service>.<domain> to Nomad; a route on K3s for the same host would shadow it. The production host moves at cutover.",
+			Default:       DefaultPoCHostPattern,
+			DefaultReason: "What the operator used in the PoC: whoami-k8s.<domain> beside Nomad's whoami.<domain>, covered by the same wildcard certificate.",
+			Validate:      validHostPattern,
 		},
 		{
 			Key: "poc_services", Type: StringList, Screen: "services",

@@ -48,6 +48,7 @@ locals {
     litestream_image  = "litestream/litestream:${var.litestream_version}"
     port              = local.port
     domain            = var.domain
+    host              = var.host
     ingress_mode      = var.ingress_mode
     ingress_namespace = var.ingress_namespace
     cluster_cidr      = var.cluster_cidr

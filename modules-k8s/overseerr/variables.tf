@@ -42,6 +42,15 @@ variable "domain" {
   }
 }
 
+variable "host" {
+  description = "Host the service answers at through the ingress: the root module's poc_host_pattern filled in (<service>-k8s.<domain> by default, so Nomad's host is not shadowed during the PoC)."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$", var.host))
+    error_message = "host must be a DNS name such as whoami-k8s.example.org."
+  }
+}
+
 variable "ingress_mode" {
   description = "traefik-behind-external or bundled-traefik (an IngressRoute), external-direct (a NodePort) or none (ClusterIP only)."
   type        = string

@@ -22,6 +22,7 @@ locals {
     image             = "traefik/whoami:${local.version}"
     port              = local.port
     domain            = var.domain
+    host              = var.host
     ingress_mode      = var.ingress_mode
     ingress_namespace = var.ingress_namespace
     cluster_cidr      = var.cluster_cidr
