@@ -78,8 +78,12 @@ func kubeconfigPath(tfvarsPath string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if v, ok := vals["kubeconfig_path"]; ok && !v.IsNull() {
-		p = v.AsString()
+	s, ok, err := tfvars.String(vals, "kubeconfig_path", tfvarsPath)
+	if err != nil {
+		return "", err
+	}
+	if ok {
+		p = s
 	}
 	if strings.HasPrefix(p, "~/") {
 		home, _ := os.UserHomeDir()

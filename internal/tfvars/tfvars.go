@@ -284,3 +284,28 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// TypeError: a key in terraform.tfvars holds a value of the wrong type.
+type TypeError struct {
+	Path string
+	Key  string
+	Want string
+	Got  string
+}
+
+func (e *TypeError) Error() string {
+	return fmt.Sprintf("%s in %s is a %s, but it must be a %s; fix it (for example with `migrate-tui decide`) and try again", e.Key, e.Path, e.Got, e.Want)
+}
+
+// String returns the string value of key, or ok=false when the key is
+// absent or null. Any other type is a *TypeError, never a panic.
+func String(vals map[string]cty.Value, key, path string) (s string, ok bool, err error) {
+	v, present := vals[key]
+	if !present || v.IsNull() {
+		return "", false, nil
+	}
+	if !v.IsKnown() || v.Type() != cty.String {
+		return "", false, &TypeError{Path: path, Key: key, Want: "string", Got: v.Type().FriendlyName()}
+	}
+	return v.AsString(), true, nil
+}
