@@ -543,7 +543,7 @@ func build() []*Decision {
 			Why:           "Vault stays outside the cluster; the address must resolve from pods (via CoreDNS forwarding .consul) and from Vault's side for the token review.",
 			Default:       "https://vault.service.consul:8200",
 			DefaultReason: "Vault registers in Consul; CoreDNS forwards .consul to Consul DNS during the hybrid period.",
-			Validate:      matches(httpURL, "http(s)://host:port"),
+			Validate:      validHTTPURL,
 		},
 		{
 			Key: "vault_kv_mount", Type: String, Screen: "vault",
@@ -732,7 +732,7 @@ func build() []*Decision {
 			Why:           "MinIO stays on Nomad; pods reach it through CoreDNS's .consul forwarding. A *.virtual.consul name is a Consul transparent-proxy virtual IP that only Envoy sidecars route, so K3s pods use <service>.service.consul.",
 			Default:       "http://minio-minio.service.consul:9000",
 			DefaultReason: "The address the operator's PoC used from K3s (the Nomad jobs use minio-minio.virtual.consul through their sidecars).",
-			Validate:      matches(httpURL, "http(s)://host:port"),
+			Validate:      validHTTPURL,
 			AskWhen:       func(a Answers) bool { return contains(Effective(a).List("poc_services"), "overseerr") },
 		},
 		{

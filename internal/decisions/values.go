@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -373,7 +375,6 @@ var (
 	hostName    = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
 	mountName   = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	bucketName  = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	httpURL     = regexp.MustCompile(`^https?://`)
 	nonEmptyStr = func(v any) error {
 		if strings.TrimSpace(v.(string)) == "" {
 			return fmt.Errorf("must not be empty")
@@ -389,6 +390,40 @@ func matches(re *regexp.Regexp, example string) func(any) error {
 		}
 		return nil
 	}
+}
+
+// validHTTPURL accepts an http(s) address to a server: scheme, host and
+// optional port and path, nothing else. The value goes into YAML manifests
+// and into terraform.tfvars and the Terraform state, so whitespace and
+// control characters (a newline would end the YAML value and let the rest
+// inject objects) and user:password@ (credentials would be stored in
+// plain text) are refused.
+func validHTTPURL(v any) error {
+	s := v.(string)
+	shown := strconv.Quote(s)
+	if strings.Contains(s, "@") {
+		shown = "the address" // may hold a password: never echo it
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return fmt.Errorf("%s contains whitespace or a control character; give the address alone, such as https://vault.service.consul:8200", s)
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("%s is not a URL; give it as http(s)://host:port", shown)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%s does not start with http:// or https://", shown)
+	case u.User != nil:
+		return fmt.Errorf("%q holds credentials (user:password@); they would be written to terraform.tfvars and the Terraform state in plain text. Give the address only; credentials come from Vault", u.Redacted())
+	case u.Opaque != "" || u.Hostname() == "":
+		return fmt.Errorf("%s names no host; give it as http(s)://host:port", shown)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fmt.Errorf("%s has a query or fragment; give the address only, as http(s)://host:port", s)
+	}
+	return nil
 }
 
 func validCIDR(v any) error {

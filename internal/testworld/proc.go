@@ -24,6 +24,11 @@ type proc struct {
 
 // startProc starts bin with args, logging to dir/logs/name.log.
 func startProc(dir, name, bin string, args ...string) (*proc, error) {
+	return startProcEnv(dir, name, bin, nil, args...)
+}
+
+// startProcEnv is startProc with the environment env (nil: this process's).
+func startProcEnv(dir, name, bin string, env []string, args ...string) (*proc, error) {
 	logDir := filepath.Join(dir, "logs")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
@@ -35,6 +40,7 @@ func startProc(dir, name, bin string, args ...string) (*proc, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Env = env
 	cmd.Stdout = f
 	cmd.Stderr = f
 	// Its own process group so Stop can signal everything it forked; and

@@ -48,6 +48,10 @@ type Options struct {
 	// with the default StorageClass local-path; its helper pods run on the
 	// KWOK nodes, so it implies KWOK.
 	LocalPath bool
+	// Traefik runs the real Traefik (kubernetescrd and kubernetesingress
+	// providers) natively against the API server, websecure and its API on
+	// loopback ports (World.Traefik); it needs the CRDs.
+	Traefik bool
 
 	// Dir is where the world's own directory is made (default os.TempDir()).
 	Dir string
@@ -56,6 +60,9 @@ type Options struct {
 func (o Options) complete() Options {
 	if o.VPARecommender {
 		o.Metrics, o.CRDs = true, true
+	}
+	if o.Traefik {
+		o.CRDs = true
 	}
 	if o.Metrics || o.LocalPath {
 		o.KWOK = true
@@ -91,7 +98,8 @@ type World struct {
 	Dynamic    dynamic.Interface
 
 	APIServerURL string
-	Options      Options // what was started, with implied options filled in
+	Options      Options  // what was started, with implied options filled in
+	Traefik      *Traefik // set when Options.Traefik
 
 	etcdDir  string // etcd's data, on tmpfs when there is one
 	token    string
@@ -119,6 +127,9 @@ func (o Options) tools() []string {
 	}
 	if o.LocalPath {
 		t = append(t, "local-path-provisioner")
+	}
+	if o.Traefik {
+		t = append(t, "traefik")
 	}
 	return t
 }
@@ -283,6 +294,11 @@ func (w *World) start(ctx context.Context, bins map[string]string) error {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if o.Traefik {
+		if err := w.startTraefik(ctx, bins); err != nil {
+			return err
+		}
 	}
 	if o.VPARecommender {
 		return w.startVPARecommender(ctx, bins)
