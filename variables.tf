@@ -306,8 +306,10 @@ variable "vault_address" {
   type        = string
   default     = "https://vault.service.consul:8200"
   validation {
-    condition     = can(regex("^https?://", var.vault_address))
-    error_message = "vault_address must start with http:// or https://."
+    # A URL to a server only: no whitespace or control characters (the value
+    # goes into YAML), no user:password@ (it would sit in the state).
+    condition     = can(regex("^https?://[^[:space:][:cntrl:]@/?#]+(/[^[:space:][:cntrl:]?#]*)?$", var.vault_address))
+    error_message = "vault_address must be http(s)://host[:port][/path], without credentials, whitespace, query or fragment."
   }
 }
 
@@ -370,8 +372,10 @@ variable "minio_endpoint" {
   type        = string
   default     = "http://minio-minio.service.consul:9000"
   validation {
-    condition     = can(regex("^https?://", var.minio_endpoint))
-    error_message = "minio_endpoint must start with http:// or https://."
+    # A URL to a server only: no whitespace or control characters (the value
+    # goes into YAML), no user:password@ (it would sit in the state).
+    condition     = can(regex("^https?://[^[:space:][:cntrl:]@/?#]+(/[^[:space:][:cntrl:]?#]*)?$", var.minio_endpoint))
+    error_message = "minio_endpoint must be http(s)://host[:port][/path], without credentials, whitespace, query or fragment."
   }
 }
 
