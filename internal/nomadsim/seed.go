@@ -180,19 +180,56 @@ func csiVolume(name, source string) map[string]*api.VolumeRequest {
 	}}
 }
 
+// LitestreamImage is the Litestream the operator's jobs run (homelab.md):
+// 0.5, whose on-bucket format (LTX files) 0.3 cannot restore.
+const LitestreamImage = "litestream/litestream:0.5"
+
+// LitestreamConfigPath is where the jobs' template writes litestream.yml.
+const LitestreamConfigPath = "local/litestream.yml"
+
+// litestreamConfig is the jobs' litestream.yml template: the MinIO keys
+// from the service's Vault secret, the database on the allocation's disk,
+// one S3 replica in <service>-litestream under path db, MinIO reached through
+// its Consul transparent-proxy address (the jobs run behind Envoy sidecars).
+func litestreamConfig(service string) string {
+	return fmt.Sprintf(`{{ with secret "nomad/data/default/%[1]s" }}
+access-key-id: {{ .Data.data.MINIO_ACCESS_KEY }}
+secret-access-key: {{ .Data.data.MINIO_SECRET_KEY }}
+{{ end }}
+dbs:
+  - path: /alloc/data/db.sqlite3
+    replicas:
+      - type: s3
+        bucket: %[1]s-litestream
+        path: db
+        endpoint: http://minio-minio.virtual.consul:9000
+        force-path-style: true
+`, service)
+}
+
+func litestreamTemplate(service string) taskOpt {
+	return func(t *api.Task) {
+		t.Vault = &api.Vault{Role: "nomad-workloads"}
+		t.Templates = append(t.Templates, &api.Template{
+			EmbeddedTmpl: new(litestreamConfig(service)),
+			DestPath:     new(LitestreamConfigPath),
+		})
+	}
+}
+
 // litestreamGroup is the operator's SQLite pattern: restore the database
 // from MinIO before start, replicate it back from a sidecar, keep it on the
 // allocation's ephemeral disk.
 func litestreamGroup(service, image string, cpu, memMB int, node string) *api.TaskGroup {
-	bucket := "s3://" + service + "-litestream/db"
+	cfg := "/" + LitestreamConfigPath
 	tg := group(service, 1,
-		task("litestream-restore", "litestream/litestream:0.3.13", 100, 64,
-			lifecycle(api.TaskLifecycleHookPrestart, false),
-			args("restore", "-if-db-not-exists", "-if-replica-exists", "-o", "/alloc/data/db.sqlite3", bucket)),
+		task("litestream-restore", LitestreamImage, 100, 64,
+			lifecycle(api.TaskLifecycleHookPrestart, false), litestreamTemplate(service),
+			args("restore", "-config", cfg, "-if-db-not-exists", "-if-replica-exists", "/alloc/data/db.sqlite3")),
 		task(service, image, cpu, memMB, memoryMax(memMB*2), vaultSecret(service)),
-		task("litestream", "litestream/litestream:0.3.13", 100, 128,
-			lifecycle(api.TaskLifecycleHookPoststart, true),
-			args("replicate", "/alloc/data/db.sqlite3", bucket)),
+		task("litestream", LitestreamImage, 100, 128,
+			lifecycle(api.TaskLifecycleHookPoststart, true), litestreamTemplate(service),
+			args("replicate", "-config", cfg)),
 	)
 	tg.Constraints = []*api.Constraint{onNode(node)}
 	tg.EphemeralDisk = &api.EphemeralDisk{Sticky: new(true), Migrate: new(true), SizeMB: new(1024)}

@@ -454,10 +454,10 @@ func checkWorkload(t *testing.T, o object) {
 // multiArchImages are the images the PoC uses, each published for amd64 and
 // arm64 (checked by hand against the registries when pinned).
 var multiArchImages = map[string]bool{
-	"traefik/whoami:v1.11.0":       true,
-	"ealen/echo-server:0.9.2":      true,
-	"sctx/overseerr:1.34.0":        true,
-	"litestream/litestream:0.3.13": true,
+	"traefik/whoami:v1.11.0":    true,
+	"ealen/echo-server:0.9.2":   true,
+	"sctx/overseerr:1.34.0":     true,
+	"litestream/litestream:0.5": true,
 }
 
 // checkEchoOnlyFromWhoami: the replacement of the Consul intention.
