@@ -23,8 +23,29 @@ import (
 // DefaultInstallerURL is K3s's own installer.
 const DefaultInstallerURL = "https://get.k3s.io"
 
-// TokenFile is where the caller writes the cluster join token (0600).
+// TokenFile is where the caller writes the cluster join token (0600), on
+// servers only: it lets a node join as a server (etcd, CA keys).
 const TokenFile = "/etc/rancher/k3s/cluster-token"
+
+// AgentTokenFile is where the caller writes the agent token (0600): servers
+// read it as agent-token-file, agents join with it as their token-file. K3s
+// accepts it for agents only (k3s-io/k3s pkg/cli/server/server.go reads
+// AgentTokenFile into ControlConfig.AgentToken; docs.k3s.io/cli/server lists
+// agent-token among the values every server must share), so an agent's disk
+// never holds the token that can join a server.
+const AgentTokenFile = "/etc/rancher/k3s/agent-token"
+
+// ManifestsDir is K3s's auto-deploy directory on servers: every file there is
+// applied like kubectl apply at start and whenever it changes
+// (docs.k3s.io/installation/packaged-components).
+const ManifestsDir = "/var/lib/rancher/k3s/server/manifests"
+
+// CiliumManifestPath is where the first server gets the Cilium HelmChart.
+const CiliumManifestPath = ManifestsDir + "/migrate-tui-cilium.yaml"
+
+// CiliumChartVersion is the Cilium chart the cluster installs (in step with
+// CILIUM_VERSION in hack/versions.env, whose CRDs the test world serves).
+const CiliumChartVersion = "1.18.2"
 
 // Topologies, as in variables.tf's control_plane_topology.
 const (
@@ -59,6 +80,8 @@ type Decisions struct {
 	SystemReserved string   // system_reserved
 	KubeReserved   string   // kube_reserved
 	ServiceMesh    string   // service_mesh: cilium replaces flannel and kube-proxy
+	CiliumIPAMMode string   // cilium_ipam_mode: kubernetes or cluster-pool
+	CiliumPoolCIDR string   // cilium_pool_cidr (cluster-pool only)
 	// InstallerURL is the K3s installer (DefaultInstallerURL when empty): an
 	// http(s) URL or an absolute path on the node. K3S_INSTALLER_URL in the
 	// environment of install.sh overrides it again.
@@ -82,6 +105,8 @@ func Defaults() Decisions {
 		SystemReserved: "cpu=250m,memory=512Mi",
 		KubeReserved:   "cpu=250m,memory=512Mi",
 		ServiceMesh:    meshCilium,
+		CiliumIPAMMode: "kubernetes",
+		CiliumPoolCIDR: "10.44.0.0/16",
 	}
 }
 
@@ -90,8 +115,27 @@ type NodeFiles struct {
 	Node      Node
 	Role      string // server-init, server or agent
 	Config    []byte // /etc/rancher/k3s/config.yaml (install.sh writes it too)
-	Install   []byte // install.sh: run as root after writing TokenFile
+	Install   []byte // install.sh: run as root after writing the token files
 	Uninstall []byte // uninstall.sh
+	// Manifests go into the node's auto-deploy directory before install.sh
+	// runs (the first server only: the Cilium HelmChart when service_mesh
+	// is cilium), so K3s applies them as it starts.
+	Manifests []Manifest
+}
+
+// Manifest is one file for a server's auto-deploy directory.
+type Manifest struct {
+	Path string // absolute, under ManifestsDir
+	Body []byte
+}
+
+// Tokens are the token files a node of this role needs, in the order they
+// are written: servers both, agents only the agent token.
+func (f NodeFiles) Tokens() []string {
+	if f.Role == RoleAgent {
+		return []string{AgentTokenFile}
+	}
+	return []string{TokenFile, AgentTokenFile}
 }
 
 var (
@@ -179,6 +223,20 @@ func (d Decisions) Validate() error {
 	if !reservedSpec.MatchString(d.KubeReserved) {
 		add("kube_reserved %q: must look like cpu=250m,memory=512Mi", d.KubeReserved)
 	}
+	if d.ServiceMesh == meshCilium {
+		if d.CiliumIPAMMode != "kubernetes" && d.CiliumIPAMMode != "cluster-pool" {
+			add("cilium_ipam_mode %q: must be kubernetes or cluster-pool", d.CiliumIPAMMode)
+		}
+		if p, err := netip.ParsePrefix(d.CiliumPoolCIDR); d.CiliumIPAMMode == "cluster-pool" && err != nil {
+			add("cilium_pool_cidr %q: not a CIDR (%v)", d.CiliumPoolCIDR, err)
+		} else if d.CiliumIPAMMode == "cluster-pool" {
+			for _, name := range []string{"cluster_cidr", "service_cidr"} {
+				if c, ok := cidrs[name]; ok && c.Overlaps(p.Masked()) {
+					add("cilium_pool_cidr %s overlaps %s %s; pick a pool outside both K3s CIDRs", d.CiliumPoolCIDR, name, c)
+				}
+			}
+		}
+	}
 	if d.InstallerURL != "" && !installerURL.MatchString(d.InstallerURL) {
 		add("installer URL %q: must be an http(s) URL or an absolute path without spaces, quotes or $", d.InstallerURL)
 	}
@@ -221,6 +279,7 @@ type view struct {
 	Role, Exec, Unit             string
 	IsServer, HA, Cilium         bool
 	ServerURL, TokenFile         string
+	AgentTokenFile               string
 	K3sVersion, InstallerURL     string
 	NodeLabels, TLSSANs          []string
 	ClusterCIDR, ServiceCIDR     string
@@ -290,6 +349,7 @@ func Render(d Decisions) ([]NodeFiles, error) {
 			Cilium:         d.ServiceMesh == meshCilium,
 			ServerURL:      fmt.Sprintf("https://%s:%d", first.Address, apiPort),
 			TokenFile:      TokenFile,
+			AgentTokenFile: AgentTokenFile,
 			K3sVersion:     d.K3sVersion,
 			InstallerURL:   installer,
 			NodeLabels:     []string{nodeLabelPrefix + "node=" + n.Name, nodeLabelPrefix + "role=" + n.Role},
@@ -311,25 +371,32 @@ func Render(d Decisions) ([]NodeFiles, error) {
 			v.Role, v.Exec, v.Unit, v.UninstallScript = RoleAgent, "agent", "k3s-agent", "/usr/local/bin/k3s-agent-uninstall.sh"
 		}
 		files := NodeFiles{Node: n, Role: v.Role}
-		if files.Config, err = execute("config.yaml.tmpl", v); err != nil {
+		if files.Config, err = execute("config.yaml.tmpl", n.Name, v); err != nil {
 			return nil, err
 		}
 		v.ConfigYAML = string(files.Config)
-		if files.Install, err = execute("install.sh.tmpl", v); err != nil {
+		if files.Install, err = execute("install.sh.tmpl", n.Name, v); err != nil {
 			return nil, err
 		}
-		if files.Uninstall, err = execute("uninstall.sh.tmpl", v); err != nil {
+		if files.Uninstall, err = execute("uninstall.sh.tmpl", n.Name, v); err != nil {
 			return nil, err
+		}
+		if v.Role == RoleServerInit && v.Cilium {
+			body, err := CiliumHelmChart(d)
+			if err != nil {
+				return nil, err
+			}
+			files.Manifests = append(files.Manifests, Manifest{Path: CiliumManifestPath, Body: body})
 		}
 		out = append(out, files)
 	}
 	return out, nil
 }
 
-func execute(name string, v view) ([]byte, error) {
+func execute(name, who string, data any) ([]byte, error) {
 	var b bytes.Buffer
-	if err := templates.ExecuteTemplate(&b, name, v); err != nil {
-		return nil, fmt.Errorf("render %s for %s: %w", name, v.Node.Name, err)
+	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
+		return nil, fmt.Errorf("render %s for %s: %w", name, who, err)
 	}
 	out := bytes.TrimLeft(b.Bytes(), "\n")
 	if !bytes.HasSuffix(out, []byte("\n")) {

@@ -50,7 +50,11 @@ func TestRenderGolden(t *testing.T) {
 				t.Fatalf("rendered %d nodes, want %d", len(files), len(d.Nodes))
 			}
 			for _, f := range files {
-				for file, got := range map[string][]byte{"config.yaml": f.Config, "install.sh": f.Install, "uninstall.sh": f.Uninstall} {
+				goldens := map[string][]byte{"config.yaml": f.Config, "install.sh": f.Install, "uninstall.sh": f.Uninstall}
+				for _, m := range f.Manifests {
+					goldens["manifests/"+filepath.Base(m.Path)] = m.Body
+				}
+				for file, got := range goldens {
 					golden := filepath.Join("testdata", name, f.Node.Name, file)
 					if *update {
 						if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
@@ -95,8 +99,38 @@ func TestRenderSemantics(t *testing.T) {
 				if !strings.Contains(string(f.Install), string(f.Config)) {
 					t.Errorf("%s: install.sh does not carry config.yaml verbatim", f.Node.Name)
 				}
-				if cfg["token-file"] != TokenFile || cfg["token"] != nil {
-					t.Errorf("%s: want token-file %s and no inline token, got token-file=%v token=%v", f.Node.Name, TokenFile, cfg["token-file"], cfg["token"])
+				// Servers join with the server token and share the agent
+				// token; agents get only the agent token.
+				wantToken, wantAgentToken := any(TokenFile), any(AgentTokenFile)
+				if f.Role == RoleAgent {
+					wantToken, wantAgentToken = AgentTokenFile, nil
+				}
+				if cfg["token-file"] != wantToken || cfg["agent-token-file"] != wantAgentToken || cfg["token"] != nil || cfg["agent-token"] != nil {
+					t.Errorf("%s (%s): want token-file %v, agent-token-file %v and no inline token, got %v / %v / %v", f.Node.Name, f.Role,
+						wantToken, wantAgentToken, cfg["token-file"], cfg["agent-token-file"], cfg["token"])
+				}
+				if f.Role == RoleAgent && strings.Contains(string(f.Install), TokenFile) {
+					t.Errorf("%s: an agent's install script asks for the server token %s", f.Node.Name, TokenFile)
+				}
+				// The uninstall never runs K3s's killall (which deletes
+				// Nomad's CNI- rules and /var/lib/cni).
+				for _, bad := range []string{"\n/usr/local/bin/k3s-killall.sh", "\n/usr/local/bin/k3s-uninstall.sh", "\n\"$UNINSTALL\"", "rm -rf /var/lib/cni/\n", "rm -rf /var/lib/cni\n"} {
+					if strings.Contains(string(f.Uninstall), bad) {
+						t.Errorf("%s: uninstall.sh runs %q", f.Node.Name, strings.TrimSpace(bad))
+					}
+				}
+				// The Cilium HelmChart goes to the first server only.
+				wantManifests := 0
+				if f.Role == RoleServerInit && d.ServiceMesh == "cilium" {
+					wantManifests = 1
+				}
+				if len(f.Manifests) != wantManifests {
+					t.Errorf("%s (%s, mesh %s): %d manifests, want %d", f.Node.Name, f.Role, d.ServiceMesh, len(f.Manifests), wantManifests)
+				}
+				for _, m := range f.Manifests {
+					if m.Path != CiliumManifestPath || !strings.HasPrefix(m.Path, ManifestsDir+"/") {
+						t.Errorf("%s: manifest at %s, want %s", f.Node.Name, m.Path, CiliumManifestPath)
+					}
 				}
 				args, _ := cfg["kubelet-arg"].([]any)
 				if !reflect.DeepEqual(args, []any{"system-reserved=" + d.SystemReserved, "kube-reserved=" + d.KubeReserved}) {
@@ -119,8 +153,8 @@ func TestRenderSemantics(t *testing.T) {
 							t.Errorf("%s: agent config has server-only key %s", f.Node.Name, k)
 						}
 					}
-					if !strings.Contains(string(f.Uninstall), "k3s-agent-uninstall.sh") {
-						t.Errorf("%s: agent uninstall must run k3s-agent-uninstall.sh", f.Node.Name)
+					if !strings.Contains(string(f.Uninstall), "UNIT='k3s-agent'") {
+						t.Errorf("%s: agent uninstall must stop k3s-agent", f.Node.Name)
 					}
 					continue
 				}

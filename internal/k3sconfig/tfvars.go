@@ -33,6 +33,8 @@ func FromTFVars(src []byte, filename, installerURL string) (Decisions, error) {
 		"system_reserved":        &d.SystemReserved,
 		"kube_reserved":          &d.KubeReserved,
 		"service_mesh":           &d.ServiceMesh,
+		"cilium_ipam_mode":       &d.CiliumIPAMMode,
+		"cilium_pool_cidr":       &d.CiliumPoolCIDR,
 	}
 	for name, target := range targets {
 		if err := decode(attrs, name, target); err != nil {

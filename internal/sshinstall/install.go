@@ -77,27 +77,32 @@ func Install(ctx context.Context, o InstallOptions) error {
 	if err != nil {
 		return err
 	}
+	// Refuse a kubeconfig_path that must not be overwritten before any
+	// node is touched, not after the whole install.
+	if err := checkKubeconfigTarget(expandHome(o.KubeconfigPath), firstServerURL(first.Node.Address)); err != nil {
+		return err
+	}
 	token, err := joinToken(ctx, fc)
 	if err != nil {
 		return err
 	}
+	agentToken, err := readOrMakeToken(ctx, fc, k3sconfig.AgentTokenFile)
+	if err != nil {
+		return err
+	}
+	tokens := map[string]string{k3sconfig.TokenFile: token, k3sconfig.AgentTokenFile: agentToken}
+	// The first server, then the others in turn. After the first only its
+	// API is awaited, not Node Ready (no node is Ready before the CNI runs;
+	// with Cilium the HelmChart uploaded with the first server brings it up
+	// independently of the joins); at the end every node must be Ready.
 	for i, f := range o.Files {
 		c, err := o.client(f.Node.Name)
 		if err != nil {
 			return err
 		}
-		o.progress(f.Node.Name, "uploading config.yaml and the install script", false)
-		for _, up := range []struct {
-			path string
-			body []byte
-			mode os.FileMode
-		}{
-			{ConfigPath, f.Config, 0o600},
-			{k3sconfig.TokenFile, []byte(token + "\n"), 0o600},
-			{ScriptPath, f.Install, 0o700},
-			{UninstallPath, f.Uninstall, 0o700},
-		} {
-			if err := c.Upload(ctx, up.path, up.body, up.mode); err != nil {
+		o.progress(f.Node.Name, "uploading config.yaml, the install script and its manifests", false)
+		for _, up := range uploads(f, tokens) {
+			if err := c.Upload(ctx, up.path, up.body, os.FileMode(up.mode)); err != nil {
 				return err
 			}
 		}
@@ -115,7 +120,7 @@ func Install(ctx context.Context, o InstallOptions) error {
 		}
 		o.progress(f.Node.Name, "installed as "+f.Role, true)
 		if i == 0 {
-			if err := o.waitReady(ctx, fc, []string{f.Node.Name}); err != nil {
+			if err := o.waitAPI(ctx, fc); err != nil {
 				return err
 			}
 		}
@@ -125,26 +130,24 @@ func Install(ctx context.Context, o InstallOptions) error {
 		names = append(names, f.Node.Name)
 	}
 	if err := o.waitReady(ctx, fc, names); err != nil {
-		return err
+		return fmt.Errorf("%w%s", err, cniHint(o.Files))
 	}
 	return o.fetchKubeconfig(ctx, fc, first.Node)
 }
 
 // joinToken reuses the token a previous run wrote on the first server, or
-// makes a new one. It is written only to the nodes, never logged.
+// makes a new one. It is written only to the nodes, never logged. A token
+// that cannot be read (as opposed to one that does not exist), or a missing
+// one on a node where K3s already runs, stops the install: a new token
+// would lock the installed nodes out.
 func joinToken(ctx context.Context, c *Client) (string, error) {
-	r, err := c.Run(ctx, "cat "+k3sconfig.TokenFile, nil, true)
-	if err != nil {
-		return "", err
-	}
-	if t := strings.TrimSpace(r.Stdout); r.Exit == 0 && t != "" {
-		return t, nil
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
+	return existingOrNewToken(ctx, c, k3sconfig.TokenFile, func() (string, error) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(b), nil
+	})
 }
 
 // waitReady polls `k3s kubectl get nodes -o json` on the first server until
@@ -167,9 +170,12 @@ func (o *InstallOptions) waitReady(ctx context.Context, c *Client, names []strin
 			o.progress(c.Node, strings.Join(names, ", ")+" Ready", true)
 			return nil
 		}
-		if err != nil {
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// The deadline cut this poll short: keep the last answer.
+		case err != nil:
 			last = err.Error()
-		} else {
+		default:
 			last = "not Ready yet: " + strings.Join(notReady, ", ")
 		}
 		select {
@@ -210,7 +216,8 @@ func nodesNotReady(ctx context.Context, c *Client, names []string) ([]string, er
 }
 
 // fetchKubeconfig copies the first server's kubeconfig, points it at the
-// server's LAN address instead of 127.0.0.1 and writes it 0600.
+// server's LAN address instead of 127.0.0.1 and writes it atomically at
+// 0600 (writeKubeconfig: never over a symlink or another cluster's file).
 func (o *InstallOptions) fetchKubeconfig(ctx context.Context, c *Client, first k3sconfig.Node) error {
 	r, err := c.Run(ctx, "cat "+KubeconfigPath, nil, true)
 	if err != nil {
@@ -235,16 +242,9 @@ func (o *InstallOptions) fetchKubeconfig(ctx context.Context, c *Client, first k
 		u.Host = net.JoinHostPort(hostOnly(first.Address), port)
 		cl.Server = u.String()
 	}
-	out, err := clientcmd.Write(*cfg)
-	if err != nil {
-		return err
-	}
 	path := expandHome(o.KubeconfigPath)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := writeKubeconfig(path, cfg, firstServerURL(first.Address)); err != nil {
 		return err
-	}
-	if err := os.WriteFile(path, out, 0o600); err != nil {
-		return fmt.Errorf("writing the kubeconfig to %s: %w", path, err)
 	}
 	o.progress(first.Name, "kubeconfig written to "+path, true)
 	return nil

@@ -20,10 +20,16 @@ import (
 )
 
 // standIn is the stand-in for get.k3s.io: it records what each node asked
-// for (hostname = node name), fakes `k3s kubectl get nodes -o json` from the
-// nodes installed so far, writes a kubeconfig on servers and, like the real
-// installer, k3s-uninstall.sh (servers) or k3s-agent-uninstall.sh (agents)
-// that records its run.
+// for (hostname = node name), the tokens and auto-deploy manifests present
+// when it ran, fakes `k3s kubectl get --raw /readyz` and `get nodes -o json`
+// from the nodes installed so far, writes a kubeconfig on servers and, like
+// the real installer, k3s-uninstall.sh (servers) or k3s-agent-uninstall.sh
+// (agents) that records its run.
+//
+// Like K3s with flannel-backend none, once a server with that setting is
+// installed (cni-pending) every node reports NotReady until the CNI runs,
+// which the test signals with the file cni-released. events.log says, per
+// install, whether the nodes were Ready at that moment.
 const standIn = `#!/bin/sh
 set -eu
 R=%[1]s
@@ -31,14 +37,28 @@ n=$(hostname)
 echo "$n $INSTALL_K3S_EXEC $INSTALL_K3S_VERSION" >> $R/order.log
 cp /etc/rancher/k3s/config.yaml $R/$n.config.yaml
 [ -s /etc/rancher/k3s/cluster-token ] && sha256sum /etc/rancher/k3s/cluster-token | cut -c1-64 > $R/$n.token-sha
+[ -s /etc/rancher/k3s/agent-token ] && sha256sum /etc/rancher/k3s/agent-token | cut -c1-64 > $R/$n.agent-token-sha
+m=/var/lib/rancher/k3s/server/manifests/migrate-tui-cilium.yaml
+[ -e $m ] && cp $m $R/$n.cilium.yaml
+grep -q '^flannel-backend: "none"' /etc/rancher/k3s/config.yaml && touch $R/cni-pending
+state=Ready
+[ -e $R/cni-pending ] && [ ! -e $R/cni-released ] && state=NotReady
+echo "$n installed while nodes $state" >> $R/events.log
 cat > /usr/local/bin/k3s <<'K3S'
 #!/bin/sh
+if [ "$*" = "kubectl get --raw /readyz" ]; then
+  [ -e %[1]s/$(hostname).installed ] && echo ok && exit 0
+  echo "The connection to the server 127.0.0.1:6443 was refused" >&2
+  exit 1
+fi
 if [ "$*" = "kubectl get nodes -o json" ]; then
+  ready=True
+  [ -e %[1]s/cni-pending ] && [ ! -e %[1]s/cni-released ] && ready=False
   printf '{"apiVersion":"v1","kind":"NodeList","items":['
   sep=
   for f in %[1]s/*.installed; do
     [ -e "$f" ] || continue
-    printf '%%s{"metadata":{"name":"%%s"},"status":{"conditions":[{"type":"Ready","status":"True"}]}}' "$sep" "$(basename "$f" .installed)"
+    printf '%%s{"metadata":{"name":"%%s"},"status":{"conditions":[{"type":"Ready","status":"%%s"}]}}' "$sep" "$(basename "$f" .installed)" "$ready"
     sep=,
   done
   printf ']}\n'
@@ -48,6 +68,13 @@ echo "fake k3s: $*" >&2
 exit 1
 K3S
 chmod 755 /usr/local/bin/k3s
+# The service manager the uninstall talks to: it records each stop.
+cat > /usr/local/bin/systemctl <<'SYSTEMCTL'
+#!/bin/sh
+[ "$1" = stop ] && echo "$(hostname) stop $2" >> %[1]s/order.log
+exit 0
+SYSTEMCTL
+chmod 755 /usr/local/bin/systemctl
 un=/usr/local/bin/k3s-uninstall.sh
 [ "$INSTALL_K3S_EXEC" = agent ] && un=/usr/local/bin/k3s-agent-uninstall.sh
 cat > $un <<'UN'
@@ -79,6 +106,21 @@ KC
 fi
 touch $R/$n.installed
 `
+
+// releaseCNIOnFinalWait wraps a progress function: when the install starts
+// its final wait for every node to be Ready (so after every join), the CNI
+// "comes up". An install that waited for a Ready node before joining would
+// never get there.
+func releaseCNIOnFinalWait(records string, next func(Step)) func(Step) {
+	return func(s Step) {
+		if strings.HasPrefix(s.What, "waiting for ") && strings.HasSuffix(s.What, " to be Ready") {
+			os.WriteFile(filepath.Join(records, "cni-released"), nil, 0o644)
+		}
+		if next != nil {
+			next(s)
+		}
+	}
+}
 
 type installerServer struct {
 	URL string
@@ -161,7 +203,7 @@ func TestPreflightAndInstallInOrder(t *testing.T) {
 	kubeconfig := filepath.Join(t.TempDir(), "kube", "k3s.yaml")
 	var steps []Step
 	err = Install(ctx, InstallOptions{Files: files, Clients: clients, InstallerURL: inst.URL, KubeconfigPath: kubeconfig,
-		Poll: 50e6, Progress: func(s Step) { steps = append(steps, s) }})
+		Poll: 50e6, Progress: releaseCNIOnFinalWait(records, func(s Step) { steps = append(steps, s) })})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,6 +240,16 @@ func TestPreflightAndInstallInOrder(t *testing.T) {
 	if shas[0] != shas[1] || shas[1] != shas[2] {
 		t.Error("nodes got different join tokens")
 	}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(records, n+".agent-token-sha"))
+		if err != nil {
+			t.Fatalf("server %s had no agent token when the installer ran (agent-token-file)", n)
+		}
+		if string(b) == shas[0] {
+			t.Fatalf("the agent token is the server token")
+		}
+		shas = append(shas, string(b))
+	}
 	for _, s := range steps {
 		for _, sha := range shas {
 			if strings.Contains(s.What, strings.TrimSpace(sha)) {
@@ -217,13 +269,21 @@ func TestPreflightAndInstallInOrder(t *testing.T) {
 		t.Errorf("kubeconfig mode %v, want 0600", st.Mode().Perm())
 	}
 
-	// Uninstall runs on every node, the first server last.
+	// Uninstall runs on every node, the first server last, with our own
+	// script: K3s's k3s-uninstall.sh (whose killall deletes Nomad's CNI-
+	// rules) is never run.
 	if err := Uninstall(ctx, InstallOptions{Files: files, Clients: clients}); err != nil {
 		t.Fatal(err)
 	}
 	order, _ = os.ReadFile(filepath.Join(records, "order.log"))
-	if !strings.HasSuffix(string(order), "nyx uninstall\nheracles uninstall\nhestia uninstall\n") {
+	if !strings.HasSuffix(string(order), "nyx stop k3s\nheracles stop k3s\nhestia stop k3s\n") || strings.Contains(string(order), "uninstall") {
 		t.Fatalf("uninstall order:\n%s", order)
+	}
+	for _, n := range names {
+		r, err := clients[n].Run(ctx, "test -e /usr/local/bin/k3s || test -e /etc/rancher/k3s/config.yaml || test -e "+k3sconfig.TokenFile, nil, false)
+		if err != nil || r.Exit == 0 {
+			t.Errorf("%s: K3s's binary, config or token is still there after the uninstall (%v)", n, err)
+		}
 	}
 }
 
@@ -353,7 +413,7 @@ func TestRunClusterFromTheRepository(t *testing.T) {
 		os.WriteFile(filepath.Join(repo, "terraform.tfvars"), []byte(fmt.Sprintf("kubeconfig_path = %q\ncontrol_plane_topology = %q\nnodes = [%s]\n",
 			kubeconfig, topology, strings.Join(nodes, ", "))), 0o644)
 	}
-	o := ClusterOptions{RepoDir: repo, Auth: l.auth(), InstallerURL: inst.URL}
+	o := ClusterOptions{RepoDir: repo, Auth: l.auth(), InstallerURL: inst.URL, Progress: releaseCNIOnFinalWait(records, nil)}
 
 	// Heracles's boot command line disables the memory cgroup: preflight
 	// stops everything before a single node is touched.
@@ -381,7 +441,7 @@ func TestRunClusterFromTheRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 	order, _ := os.ReadFile(filepath.Join(records, "order.log"))
-	if string(order) != "hestia server v1.34.3+k3s1\nnyx agent v1.34.3+k3s1\nnyx uninstall\nhestia uninstall\n" {
+	if string(order) != "hestia server v1.34.3+k3s1\nnyx agent v1.34.3+k3s1\nnyx stop k3s-agent\nhestia stop k3s\n" {
 		t.Fatalf("installer runs:\n%s", order)
 	}
 }

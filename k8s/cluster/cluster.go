@@ -8,5 +8,5 @@ import "embed"
 
 // Templates are the text/template sources, by file name.
 //
-//go:embed config.yaml.tmpl install.sh.tmpl uninstall.sh.tmpl
+//go:embed config.yaml.tmpl install.sh.tmpl uninstall.sh.tmpl cilium-helmchart.yaml.tmpl
 var Templates embed.FS

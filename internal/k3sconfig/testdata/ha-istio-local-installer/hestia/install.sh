@@ -1,14 +1,14 @@
 #!/bin/sh
 # Installs K3s v1.34.3+k3s1 on hestia as server-init.
 # Rendered by migrate-tui from terraform.tfvars; run as root over SSH after
-# the join token was written to /etc/rancher/k3s/cluster-token (0600).
+# the token files were written (0600): /etc/rancher/k3s/cluster-token and /etc/rancher/k3s/agent-token.
 # K3S_INSTALLER_URL overrides the installer: an http(s) URL or a local file.
 set -eu
 
 K3S_VERSION='v1.34.3+k3s1'
 INSTALLER_URL="${K3S_INSTALLER_URL:-/opt/stand-in/k3s-install.sh}"
 CONFIG_DIR=/etc/rancher/k3s
-TOKEN_FILE='/etc/rancher/k3s/cluster-token'
+TOKEN_FILES='/etc/rancher/k3s/cluster-token'' ''/etc/rancher/k3s/agent-token'
 
 fail() {
   echo "k3s install on hestia: $*" >&2
@@ -21,7 +21,9 @@ if grep -qw 'cgroup_disable=memory' /proc/cmdline && ! grep -qw 'cgroup_enable=m
   fail "memory cgroup disabled (cgroup_disable=memory in /proc/cmdline). Add cgroup_memory=1 cgroup_enable=memory to the boot command line and reboot."
 fi
 
-[ -s "$TOKEN_FILE" ] || fail "join token missing: $TOKEN_FILE is empty or absent. migrate-tui writes it before this script runs."
+for token_file in $TOKEN_FILES; do
+  [ -s "$token_file" ] || fail "join token missing: $token_file is empty or absent. migrate-tui writes it before this script runs."
+done
 
 umask 077
 mkdir -p "$CONFIG_DIR"
@@ -30,8 +32,10 @@ cat >"$CONFIG_DIR/config.yaml" <<'K3S_CONFIG'
 # from terraform.tfvars. Installed as /etc/rancher/k3s/config.yaml.
 # First server: initialises the embedded etcd cluster.
 cluster-init: true
-# The join token is written by migrate-tui over SSH (0600); never in this file.
+# The tokens are written by migrate-tui over SSH (0600); never in this file.
+# Servers join with the server token and share the agent token.
 token-file: "/etc/rancher/k3s/cluster-token"
+agent-token-file: "/etc/rancher/k3s/agent-token"
 node-name: "hestia"
 node-ip: "192.168.1.5"
 node-label:

@@ -1,16 +1,129 @@
 #!/bin/sh
-# Removes K3s from nyx (server): K3s's own uninstall script,
-# then the configuration and token migrate-tui wrote. Nomad is not touched.
+# Removes K3s from nyx (server) and leaves Nomad's networking alone.
+#
+# K3s's own k3s-uninstall.sh runs k3s-killall.sh, which deletes every
+# iptables rule matching CNI-, all of /var/lib/cni and every cni-* network
+# interface namespace mount (k3s-io/k3s install.sh, create_killall). Nomad's
+# bridge networking uses the same CNI plugins: its CNI- chains, its IPAM
+# under /var/lib/cni/networks/nomad. So this script does what killall and
+# uninstall do, restricted to what K3s own:
+#   - the k3s service, its containerd shims and their containers;
+#   - K3s's mounts (/run/k3s, kubelet pods and plugins, containerd's cni-*
+#     network namespaces; Nomad names its namespaces by allocation ID);
+#   - the interfaces of K3s's flannel (cni0, flannel.*, kube-ipvs0); Nomad's bridge (nomad) is not touched;
+#   - iptables: KUBE-*, FLANNEL* chains and the CNI- rules and chains
+#     of K3s's own CNI network (cbr0); Nomad's CNI- rules and the shared
+#     CNI-HOSTPORT-*/CNI-FORWARD chains stay;
+#   - /var/lib/cni/networks/cbr0 and cbr0's cached results, nothing else there.
 set -eu
 
-UNINSTALL='/usr/local/bin/k3s-uninstall.sh'
+NODE='nyx'
+UNIT='k3s'
+DATA_DIR=/var/lib/rancher/k3s
+# The network name of K3s's flannel CNI configuration.
+K3S_CNI_NETWORK=cbr0
 
-[ "$(id -u)" -eq 0 ] || { echo "k3s uninstall on nyx: must run as root (found uid $(id -u))." >&2; exit 1; }
+log() { echo "k3s uninstall on $NODE: $*"; }
 
-if [ -x "$UNINSTALL" ]; then
-  "$UNINSTALL"
-else
-  echo "k3s uninstall on nyx: $UNINSTALL not found, K3s is not installed."
+[ "$(id -u)" -eq 0 ] || { echo "k3s uninstall on $NODE: must run as root (found uid $(id -u))." >&2; exit 1; }
+
+# --- the service ---
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl stop "$UNIT" 2>/dev/null || true
+  systemctl disable "$UNIT" 2>/dev/null || true
 fi
-rm -f /etc/rancher/k3s/config.yaml '/etc/rancher/k3s/cluster-token'
-echo "k3s removed from nyx"
+if [ -x "/etc/init.d/$UNIT" ]; then "/etc/init.d/$UNIT" stop || true; fi
+
+# --- K3s's containerd shims and every process under them ---
+children() {
+  ps -e -o ppid= -o pid= | awk -v p="$1" '$1 == p { print $2 }'
+}
+tree() {
+  for pid in "$@"; do
+    echo "$pid"
+    # shellcheck disable=SC2046
+    tree $(children "$pid")
+  done
+}
+shims=$(ps -e -o pid= -o args= | awk -v d="$DATA_DIR/data/" 'index($2, d) == 1 && $2 ~ /\/bin\/containerd-shim/ { print $1 }')
+if [ -n "$shims" ]; then
+  # Word splitting is wanted: one PID per word.
+  # shellcheck disable=SC2046,SC2086
+  kill -9 $(tree $shims) 2>/dev/null || true
+fi
+
+# --- mounts ---
+unmount_under() {
+  awk -v p="$1" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r m; do
+    umount -f "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    rm -rf "$m" 2>/dev/null || true
+  done
+}
+unmount_under /run/k3s
+unmount_under /var/lib/kubelet/pods
+unmount_under /var/lib/kubelet/plugins
+unmount_under /run/netns/cni-
+# containerd names the pod network namespaces cni-<uuid>.
+for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ { print $1 }'); do
+  ip netns delete "$ns" 2>/dev/null || true
+done
+
+# --- interfaces ---
+ip -o link show 2>/dev/null | awk -F': ' '/ master cni0 / { sub(/@.*/, "", $2); print $2 }' | while read -r i; do
+  ip link delete "$i" 2>/dev/null || true
+done
+for i in cni0 flannel.1 flannel-v6.1 flannel-wg flannel-wg-v6 kube-ipvs0; do
+  ip link delete "$i" 2>/dev/null || true
+done
+
+# --- iptables: only K3s's and its CNI network's rules ---
+# k3s_rules_removed reads iptables-save output and prints it without the
+# chains and rules K3s owns (see the top of this script).
+k3s_rules_removed() {
+  awk -v net="name: \\\"$K3S_CNI_NETWORK\\\"" '
+    function shared(c) { return c ~ /^CNI-(HOSTPORT-DNAT|HOSTPORT-SETMARK|HOSTPORT-MASQ|FORWARD|ADMIN)$/ }
+    function target(line,   n, f, i) { n = split(line, f, " "); for (i = 1; i < n; i++) if (f[i] == "-j" || f[i] == "-g") return f[i + 1]; return "" }
+    { lines[NR] = $0 }
+    index($0, net) && $1 == "-A" {
+      if ($2 ~ /^CNI-/ && !shared($2)) owned[$2] = 1
+      t = target($0); if (t ~ /^CNI-/ && !shared(t)) owned[t] = 1
+    }
+    END {
+      for (i = 1; i <= NR; i++) {
+        l = lines[i]
+        if (l ~ /KUBE-|CILIUM_|cilium-feeder/ || tolower(l) ~ /flannel/ || index(l, net)) continue
+        if (l ~ /^:/) { c = substr(l, 2); sub(/ .*/, "", c); if (c in owned) continue }
+        split(l, f, " ")
+        if (f[1] == "-A" && (f[2] in owned || target(l) in owned)) continue
+        print l
+      }
+    }'
+}
+for x in iptables ip6tables; do
+  if ! command -v "$x-save" >/dev/null 2>&1 || ! command -v "$x-restore" >/dev/null 2>&1; then continue; fi
+  before=$("$x-save" 2>/dev/null) || continue
+  after=$(printf '%s\n' "$before" | k3s_rules_removed)
+  [ "$before" = "$after" ] && continue
+  if printf '%s\n' "$after" | "$x-restore" --test 2>/dev/null; then
+    printf '%s\n' "$after" | "$x-restore"
+    log "removed K3s's $x rules; Nomad's CNI rules kept"
+  else
+    log "$x-restore refused the filtered rules; nothing changed in $x. Remove KUBE-* and CILIUM_* chains by hand."
+  fi
+done
+
+# --- files ---
+rm -rf /var/lib/cni/networks/cbr0
+rm -f /var/lib/cni/results/cbr0-*
+for cmd in kubectl crictl ctr; do
+  if [ -L "/usr/local/bin/$cmd" ]; then rm -f "/usr/local/bin/$cmd"; fi
+done
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl reset-failed "$UNIT" 2>/dev/null || true
+fi
+rm -f "/etc/systemd/system/$UNIT.service" "/etc/systemd/system/$UNIT.service.env" "/etc/init.d/$UNIT"
+if command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload 2>/dev/null || true; fi
+unmount_under "$DATA_DIR"
+rm -rf /etc/rancher/k3s /run/k3s /run/flannel "$DATA_DIR" /var/lib/kubelet
+rm -f /usr/local/bin/k3s /usr/local/bin/k3s-killall.sh /usr/local/bin/k3s-uninstall.sh /usr/local/bin/k3s-agent-uninstall.sh
+log "K3s removed; Nomad's bridge, CNI rules and /var/lib/cni/networks entries other than cbr0 were left alone"

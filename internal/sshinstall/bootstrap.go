@@ -1,0 +1,101 @@
+package sshinstall
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"migrate-tui/internal/k3sconfig"
+)
+
+// readOrMakeToken reuses the token a previous run wrote at path on the first
+// server, or makes a new one. It is written only to the nodes, never logged.
+func readOrMakeToken(ctx context.Context, c *Client, path string) (string, error) {
+	r, err := c.Run(ctx, "cat "+path, nil, true)
+	if err != nil {
+		return "", err
+	}
+	if t := strings.TrimSpace(r.Stdout); r.Exit == 0 && t != "" {
+		return t, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// uploads are the files one node gets before its install script runs: the
+// token files its role needs (an agent never gets the server token), the
+// config, the scripts and the auto-deploy manifests (the Cilium HelmChart on
+// the first server, so K3s applies it as it starts).
+func uploads(f k3sconfig.NodeFiles, tokens map[string]string) []upload {
+	out := []upload{{ConfigPath, f.Config, 0o600}}
+	for _, p := range f.Tokens() {
+		out = append(out, upload{p, []byte(tokens[p] + "\n"), 0o600})
+	}
+	out = append(out, upload{ScriptPath, f.Install, 0o700}, upload{UninstallPath, f.Uninstall, 0o700})
+	for _, m := range f.Manifests {
+		out = append(out, upload{m.Path, m.Body, 0o600})
+	}
+	return out
+}
+
+type upload struct {
+	path string
+	body []byte
+	mode uint32
+}
+
+// waitAPI waits until the first server's API answers /readyz. It does not
+// wait for the node to be Ready: with flannel-backend none (Cilium) no node
+// is Ready until the CNI runs, and the joins must not wait for that. The
+// API being ready is what a joining server or agent needs (the supervisor
+// and apiserver share port 6443; etcd is up when /readyz says ok).
+func (o *InstallOptions) waitAPI(ctx context.Context, c *Client) error {
+	timeout, poll := o.ReadyTimeout, o.Poll
+	if timeout == 0 {
+		timeout = 10 * time.Minute
+	}
+	if poll == 0 {
+		poll = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	o.progress(c.Node, "waiting for the Kubernetes API on "+c.Node, false)
+	var last string
+	for {
+		r, err := c.Run(ctx, "k3s kubectl get --raw /readyz", nil, true)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			// The deadline cut this poll short: keep the last answer.
+		case err != nil:
+			last = err.Error()
+		case r.Exit == 0 && strings.TrimSpace(r.Stdout) == "ok":
+			o.progress(c.Node, "Kubernetes API ready on "+c.Node, true)
+			return nil
+		default:
+			last = tail(r.Stderr+r.Stdout, 2)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waited %s for the Kubernetes API on %s (k3s kubectl get --raw /readyz): %s; look at journalctl -u k3s on %s", timeout, c.Node, last, c.Node)
+		case <-time.After(poll):
+		}
+	}
+}
+
+// cniHint is added to a Ready timeout when the nodes wait for Cilium.
+func cniHint(files []k3sconfig.NodeFiles) string {
+	for _, f := range files {
+		for _, m := range f.Manifests {
+			if m.Path == k3sconfig.CiliumManifestPath {
+				return "; the nodes stay NotReady until Cilium runs: on " + f.Node.Name + " see k3s kubectl -n kube-system get helmchart cilium, the helm-install-cilium job's logs and the cilium pods"
+			}
+		}
+	}
+	return ""
+}
