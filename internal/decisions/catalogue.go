@@ -715,13 +715,12 @@ func build() []*Decision {
 		{
 			Key: "vpa_update_mode", Type: String, Screen: "services",
 			Title: "VPA update mode", Question: "What should the PoC services' VerticalPodAutoscalers do with their recommendations?",
-			Why: "SC-002 asks for recommendations within 24 hours; VPA data is why K3s was kept after the PoC.",
+			Why: "SC-002 asks for recommendations within 24 hours; VPA data is why K3s was kept after the PoC. The VPA stage installs VPA 1.4.1 (Fairwinds chart 4.8.0), whose CRD has no InPlaceOrRecreate, so it is not offered.",
 			Options: []Option{
 				{Value: "Off", Summary: "Only recommend.", Pros: []string{"Never restarts a pod."}, Cons: []string{"Requests change only by hand."}, Homelab: "Safe while Nomad shares the nodes.", Consequences: "The VPA stage needs only the recommender."},
 				{Value: "Initial", Summary: "Apply recommendations when pods are created.", Pros: []string{"No evictions."}, Cons: []string{"Needs the admission controller and its TLS secret."}, Homelab: "The admission controller hung in the PoC until its TLS secret existed.", Consequences: "The VPA stage installs the admission controller with a generated certificate."},
-				{Value: "Recreate", Summary: "Evict pods to apply recommendations.", Pros: []string{"Requests follow usage."}, Cons: []string{"Restarts pods."}, Homelab: "Restarts interrupt the services.", Consequences: "Admission controller and updater."},
-				{Value: "InPlaceOrRecreate", Summary: "Resize pods in place where possible.", Pros: []string{"Fewer restarts."}, Cons: []string{"Newer feature."}, Homelab: "Needs Kubernetes 1.33+ in-place resize.", Consequences: "Admission controller and updater."},
-				{Value: "Auto", Summary: "VPA picks how to apply.", Pros: []string{"What the PoC ran for Overseerr."}, Cons: []string{"Restarts pods."}, Homelab: "The PoC used Auto for Overseerr.", Consequences: "Admission controller and updater."},
+				{Value: "Recreate", Summary: "Evict pods to apply recommendations.", Pros: []string{"Requests follow usage."}, Cons: []string{"Restarts pods."}, Homelab: "Every PoC service runs one replica, so each eviction is a short outage.", Consequences: "Admission controller and updater; the updater runs with --min-replicas=1, since at its default of 2 it never evicts a single-replica service."},
+				{Value: "Auto", Summary: "VPA picks how to apply; in VPA 1.4 the same as Recreate.", Pros: []string{"What the PoC ran for Overseerr."}, Cons: []string{"Restarts pods.", "Deprecated from VPA 1.5 (use Recreate)."}, Homelab: "The PoC used Auto for Overseerr.", Consequences: "Admission controller and updater (--min-replicas=1, as for Recreate)."},
 			},
 			Default:       "Off",
 			DefaultReason: "Recommendations are all SC-002 needs, and Off never evicts a pod on nodes Nomad shares.",
