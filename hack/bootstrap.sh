@@ -179,18 +179,24 @@ fetch_sources() {
   done
 }
 
-need_etcd() {
-  if command -v etcd >/dev/null 2>&1; then log "etcd: $(command -v etcd)"; return; fi
-  if [ "$(id -u)" = 0 ]; then
-    log "installing etcd-server from Debian"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
-  else
-    echo "bootstrap: etcd is missing; run: sudo apt-get install -y etcd-server" >&2; exit 1
-  fi
+# etcd from go.etcd.io: the server module's replace lines point at its
+# sibling modules, so a tools module requires all five at the same version.
+build_etcd() {
+  local v=$ETCD_VERSION
+  if done_already etcd "$v" && [ -x "$BIN/etcd" ]; then log "etcd $v: cached"; return; fi
+  log "building etcd $v"
+  local d=$SRC/etcd m
+  rm -rf "$d"; mkdir -p "$d"; cd "$d"
+  go mod init migrate-tui-tools/etcd >/dev/null 2>&1
+  go mod edit -go=1.26
+  for m in server api client/pkg client pkg; do go mod edit -require="go.etcd.io/etcd/$m/v3@$v"; done
+  go get "go.etcd.io/etcd/server/v3@$v"
+  go build -o "$BIN/etcd" go.etcd.io/etcd/server/v3
+  stamp etcd "$v"
 }
 
 start=$(date +%s)
-need_etcd
+build_etcd
 build_kube
 build_tofu
 build_provider

@@ -31,15 +31,12 @@ func Dir() string {
 	return filepath.Join(home, ".cache", "migrate-tui", "tools")
 }
 
-// Bin returns the path of a built tool (kube-apiserver, tofu, kwok, ...), or
-// an error that says how to build it. etcd is looked up on PATH.
+// Bin returns the path of a built tool (etcd, kube-apiserver, tofu, kwok,
+// ...), or an error that says how to build it. etcd too comes from the tools
+// directory, never PATH: kube-apiserver 1.34 serves watch-list only on an
+// etcd >= 3.5.13 (k8s.io/apiserver pkg/storage/feature), which Debian's 3.4
+// is not.
 func Bin(name string) (string, error) {
-	if name == "etcd" {
-		if p, err := exec.LookPath("etcd"); err == nil {
-			return p, nil
-		}
-		return "", fmt.Errorf("etcd not found on PATH: install Debian's etcd-server (apt-get install -y etcd-server) or %s", BootstrapHint)
-	}
 	p := filepath.Join(Dir(), "bin", name)
 	if st, err := os.Stat(p); err != nil || st.IsDir() {
 		return "", fmt.Errorf("test tool %s not found at %s: %s", name, p, BootstrapHint)
