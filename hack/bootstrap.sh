@@ -205,6 +205,8 @@ go_install metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/c
 # K3s's local-path provisioner, run natively by the test world (Options.LocalPath).
 go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
 build_vpa
+# CoreDNS, run by the test world with K3s's Corefile (Options.CoreDNS).
+go_install coredns "$COREDNS_VERSION" github.com/coredns/coredns
 build_traefik
 build_litestream 0.5 "$LITESTREAM_VERSION"
 build_litestream 0.3 "$LITESTREAM_03_VERSION"

@@ -55,8 +55,8 @@ func (w *World) startControllers(ctx context.Context, bins map[string]string) er
 // kwokStages are the KWOK Stage and Metric files, relative to the kwok
 // module, that make nodes Ready and pods run.
 var kwokStages = []string{
-	"kustomize/stage/node/fast/node-initialize.yaml",
-	"kustomize/stage/node/heartbeat/node-heartbeat.yaml",
+	kwokNodeInitialize,
+	kwokNodeHeartbeat,
 	"kustomize/stage/pod/general/pod-create.yaml",
 	"kustomize/stage/pod/general/pod-init-container-running.yaml",
 	"kustomize/stage/pod/general/pod-init-container-completed.yaml",
@@ -64,6 +64,11 @@ var kwokStages = []string{
 	"kustomize/stage/pod/general/pod-complete.yaml",
 	"kustomize/stage/pod/general/pod-delete.yaml",
 }
+
+const (
+	kwokNodeInitialize = "kustomize/stage/node/fast/node-initialize.yaml"
+	kwokNodeHeartbeat  = "kustomize/stage/node/heartbeat/node-heartbeat.yaml"
+)
 
 var kwokMetrics = []string{
 	"kustomize/metrics/resource/metrics-resource.yaml",
@@ -85,14 +90,28 @@ func (w *World) startKWOK(ctx context.Context, bins map[string]string) error {
 	if w.Options.Metrics {
 		files = append(append([]string(nil), kwokStages...), kwokMetrics...)
 	}
-	var cfg bytes.Buffer
+	docs := map[string][]byte{}
 	for _, f := range files {
 		b, err := os.ReadFile(filepath.Join(mod, f))
 		if err != nil {
 			return fmt.Errorf("KWOK stages: %w", err)
 		}
+		docs[f] = b
+	}
+	if w.Options.NodesWaitForCNI {
+		staged, err := cniNodeStages(docs[kwokNodeInitialize], docs[kwokNodeHeartbeat])
+		if err != nil {
+			return err
+		}
+		docs[kwokNodeInitialize], docs[kwokNodeHeartbeat] = bytes.Join(staged, []byte("\n---\n")), nil
+	}
+	var cfg bytes.Buffer
+	for _, f := range files {
+		if docs[f] == nil {
+			continue
+		}
 		cfg.WriteString("---\n")
-		cfg.Write(b)
+		cfg.Write(docs[f])
 		cfg.WriteString("\n")
 	}
 	if w.Options.LocalPath {
@@ -130,18 +149,43 @@ func (w *World) startKWOK(ctx context.Context, bins map[string]string) error {
 	if err := w.run("kwok", bins["kwok"], args...); err != nil {
 		return err
 	}
-	return w.poll(ctx, "the KWOK nodes hestia, heracles and nyx to be Ready", func(ctx context.Context) (bool, error) {
+	what, settled := "the KWOK nodes hestia, heracles and nyx to be Ready", nodeReady
+	if w.Options.NodesWaitForCNI {
+		sel := w.Options.CNIPodSelector
+		if sel == "" {
+			sel = DefaultCNIPodSelector
+		}
+		if err := w.watchCNIPods(w.background(), sel); err != nil {
+			return err
+		}
+		// Up and posting status, but NotReady until a CNI pod runs there.
+		what, settled = "the KWOK nodes hestia, heracles and nyx to report NotReady (no CNI yet)", func(n *corev1.Node) bool {
+			return nodeReady(n) || nodeNetworkNotReady(n)
+		}
+	}
+	return w.poll(ctx, what, func(ctx context.Context) (bool, error) {
 		for _, n := range Nodes {
 			node, err := w.Client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
 			if err != nil {
 				return false, err
 			}
-			if !nodeReady(node) {
+			if !settled(node) {
 				return false, nil
 			}
 		}
 		return true, nil
 	})
+}
+
+// nodeNetworkNotReady reports whether the node says NotReady for want of a
+// CNI, as NodesWaitForCNI makes it.
+func nodeNetworkNotReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionFalse && c.Reason == NetworkNotReadyReason && c.Message == NetworkNotReadyMessage
+		}
+	}
+	return false
 }
 
 func nodeReady(n *corev1.Node) bool {

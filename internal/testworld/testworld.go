@@ -53,6 +53,24 @@ type Options struct {
 	// loopback ports (World.Traefik); it needs the CRDs.
 	Traefik bool
 
+	// NodesWaitForCNI makes the KWOK nodes behave like K3s nodes with
+	// flannel off: NotReady (the kubelet's "container runtime network not
+	// ready" reason) until a Running pod of a DaemonSet matching
+	// CNIPodSelector in kube-system is on them (cni.go). It implies KWOK.
+	// Off, nodes are Ready whatever runs.
+	NodesWaitForCNI bool
+	// CNIPodSelector is a label selector (default DefaultCNIPodSelector,
+	// Cilium's agent).
+	CNIPodSelector string
+	// CoreDNS runs the real CoreDNS with the Corefile K3s ships, importing
+	// the ConfigMap kube-system/coredns-custom as K3s's CoreDNS pod does
+	// (coredns.go), and a Consul DNS stand-in serving ConsulServices
+	// (World.DNS).
+	CoreDNS bool
+	// ConsulServices are the stand-in's records: service name (as in
+	// <name>.service.consul) to IPv4 address.
+	ConsulServices map[string]string
+
 	// Dir is where the world's own directory is made (default os.TempDir()).
 	Dir string
 }
@@ -64,7 +82,7 @@ func (o Options) complete() Options {
 	if o.Traefik {
 		o.CRDs = true
 	}
-	if o.Metrics || o.LocalPath {
+	if o.Metrics || o.LocalPath || o.NodesWaitForCNI {
 		o.KWOK = true
 	}
 	if o.KWOK {
@@ -101,7 +119,10 @@ type World struct {
 	Options      Options  // what was started, with implied options filled in
 	Traefik      *Traefik // set when Options.Traefik
 
-	etcdDir  string // etcd's data, on tmpfs when there is one
+	DNS *DNS // set when Options.CoreDNS
+
+	etcdDir  string  // etcd's data, on tmpfs when there is one
+	bg       bgLoops // in-process loops (the CNI watcher, the DNS stand-ins)
 	token    string
 	certs    *worldCerts
 	mu       sync.Mutex
@@ -127,6 +148,9 @@ func (o Options) tools() []string {
 	}
 	if o.LocalPath {
 		t = append(t, "local-path-provisioner")
+	}
+	if o.CoreDNS {
+		t = append(t, "coredns")
 	}
 	if o.Traefik {
 		t = append(t, "traefik")
@@ -271,7 +295,7 @@ func (w *World) start(ctx context.Context, bins map[string]string) error {
 
 	// Everything after the API server is independent: run it side by side.
 	var wg sync.WaitGroup
-	errs := make([]error, 5)
+	errs := make([]error, 6)
 	step := func(i int, f func(context.Context) error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs[i] = f(ctx) }()
@@ -290,6 +314,9 @@ func (w *World) start(ctx context.Context, bins map[string]string) error {
 	}
 	if o.LocalPath {
 		step(4, func(ctx context.Context) error { return w.startLocalPath(ctx, bins) })
+	}
+	if o.CoreDNS {
+		step(5, func(ctx context.Context) error { return w.startCoreDNS(ctx, bins) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -392,6 +419,7 @@ func (w *World) PIDs() []int {
 // directories. It is safe to call more than once.
 func (w *World) Stop() error {
 	w.stopOnce.Do(func() {
+		w.bg.stop()
 		w.mu.Lock()
 		procs := append([]*proc(nil), w.procs...)
 		w.mu.Unlock()
