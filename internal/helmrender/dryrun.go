@@ -70,6 +70,14 @@ func DryRun(ctx context.Context, cfg *rest.Config, r *Rendered) error {
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
 	var errs []error
 	for _, o := range append(append([]*unstructured.Unstructured{}, r.Objects...), r.Hooks...) {
+		if o.GetKind() == "Namespace" && o.GetAPIVersion() == "v1" {
+			// The chart's own namespaces (Cilium's cilium-secrets) are made
+			// for real: the objects that follow live in them.
+			if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: o.GetName(), Labels: o.GetLabels()}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				errs = append(errs, &ObjectError{Release: r.Release, Object: describe(o), Err: err})
+			}
+			continue
+		}
 		if err := dryRunOne(ctx, dyn, mapper, r, o); err != nil {
 			errs = append(errs, &ObjectError{Release: r.Release, Object: describe(o), Err: err})
 		}
