@@ -80,7 +80,7 @@ any fails, 2 when the checks could not run.`,
 	f.IntVar(&o.Concurrency, "concurrency", 4, "checks run at once")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
 	f.StringVar(&o.CAFile, "ca-file", "", "PEM CA bundle that ingress certificates must chain to (default: the system roots)")
-	f.StringVar(&o.DialAddr, "dial", "", "host:port to connect to for every ingress host, with the host as SNI (default: the host on 443)")
+	f.StringVar(&o.DialAddr, "dial", "", "host:port to connect to for every ingress host, with the host as SNI (default: $"+checks.IngressAddrEnv+", else the host on 443)")
 	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR; the token comes from $NOMAD_TOKEN)")
 	f.StringVar(&o.TFBinary, "tf-binary", "", "tofu or terraform executable (default: $MIGRATE_TUI_TF_BINARY, tofu, terraform)")
 	f.BoolVar(&o.RestartProof, "restart-proof", false, "let SC-003 write a marker, delete the stateful pod and read the marker back")
@@ -138,10 +138,16 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 	if nodes, err := d.Kube.CoreV1().Nodes().List(probe, metav1.ListOptions{Limit: 1}); err == nil && len(nodes.Items) > 0 {
 		if _, fake := nodes.Items[0].Annotations["kwok.x-k8s.io/node"]; !fake {
 			d.Exec = checks.PodExec{Config: cfg, Kube: d.Kube}
+		} else {
+			d.TLS.SimulatedBackends = true
 		}
 	}
 
 	d.TLS.DialAddr = o.DialAddr
+	if d.TLS.DialAddr == "" {
+		// The sandbox exports its Traefik's websecure address.
+		d.TLS.DialAddr = os.Getenv(checks.IngressAddrEnv)
+	}
 	if d.TLS.Roots, err = checks.LoadCAFile(o.CAFile); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ type Decisions struct {
 	ServiceMesh      string
 	VaultMethod      string
 	Domain           string
+	PoCHostPattern   string // poc_host_pattern: {service} and {domain} filled in per service
 	LitestreamBucket string
 	TraefikHTTPSPort int
 	VPAUpdateMode    string
@@ -42,6 +43,7 @@ func fromAnswers(a decisions.Answers) Decisions {
 		ServiceMesh:      a.Str("service_mesh"),
 		VaultMethod:      a.Str("vault_method"),
 		Domain:           a.Str("domain"),
+		PoCHostPattern:   a.Str("poc_host_pattern"),
 		LitestreamBucket: a.Str("overseerr_litestream_bucket"),
 		TraefikHTTPSPort: int(a.Int("traefik_https_node_port")),
 		VPAUpdateMode:    a.Str("vpa_update_mode"),

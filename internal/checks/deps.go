@@ -125,6 +125,9 @@ type TLSOptions struct {
 	MinValidity time.Duration
 	// Hosts overrides the hosts found in Ingress/IngressRoute objects.
 	Hosts []string
+	// SimulatedBackends says the cluster's pods run no process (KWOK nodes,
+	// the sandbox): a 502/503/504 from the route is then reported, not failed.
+	SimulatedBackends bool
 }
 
 // Exec runs a command in a container and returns its stdout.

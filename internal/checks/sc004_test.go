@@ -8,7 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
-	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -49,25 +49,24 @@ func (ca *testCA) leaf(t testing.TB, names []string, notBefore, notAfter time.Ti
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// serveTLS serves cert on loopback until the test ends and returns its address.
+// serveTLS serves cert on loopback until the test ends and returns its
+// address; every request gets HTTP 200, as a routed whoami answers.
 func serveTLS(t testing.TB, cert tls.Certificate) string {
+	return serveTLSStatus(t, cert, http.StatusOK)
+}
+
+// serveTLSStatus is serveTLS answering every request with status, as an
+// ingress does for a missing route (404) or a backend that is down (502).
+func serveTLSStatus(t testing.TB, cert tls.Certificate, status int) string {
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				_ = c.(*tls.Conn).Handshake()
-				c.Close()
-			}(c)
-		}
-	}()
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(status)
+	})}
+	t.Cleanup(func() { srv.Close() })
+	go srv.Serve(ln)
 	return ln.Addr().String()
 }
 
@@ -81,25 +80,34 @@ func TestSC004(t *testing.T) {
 	wrongHost := serveTLS(t, ca.leaf(t, []string{"*.other.test"}, now.Add(-time.Hour), now.Add(90*24*time.Hour)))
 	expired := serveTLS(t, ca.leaf(t, []string{"*.example.test"}, now.Add(-90*24*time.Hour), now.Add(-24*time.Hour)))
 	nearExpiry := serveTLS(t, ca.leaf(t, []string{"*.example.test"}, now.Add(-80*24*time.Hour), now.Add(2*24*time.Hour)))
+	wildcard := ca.leaf(t, []string{"*.example.test"}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	noRoute := serveTLSStatus(t, wildcard, http.StatusNotFound)
+	badGateway := serveTLSStatus(t, wildcard, http.StatusBadGateway)
 
 	cases := []struct {
-		name     string
-		addr     string
-		roots    bool
-		status   checks.Status
-		evidence []string
+		name      string
+		addr      string
+		roots     bool
+		simulated bool
+		status    checks.Status
+		evidence  []string
 	}{
-		{"valid wildcard", good, true, checks.Pass, []string{"whoami.example.test via " + good + ": *.example.test, valid until", "overseerr.example.test"}},
-		{"wrong host", wrongHost, true, checks.Fail, []string{"whoami.example.test via " + wrongHost + ": certificate is for *.other.test, not whoami.example.test"}},
-		{"expired", expired, true, checks.Fail, []string{"certificate expired on"}},
-		{"near expiry", nearExpiry, true, checks.Fail, []string{"certificate expires on", "less than 168h0m0s"}},
-		{"untrusted issuer", good, false, checks.Fail, []string{"not signed by a trusted authority"}},
-		{"nothing listening", "127.0.0.1:1", true, checks.Fail, []string{"unreachable"}},
+		{"valid wildcard", good, true, false, checks.Pass, []string{"whoami.example.test via " + good + ": *.example.test, valid until", "overseerr.example.test", "HTTP 200"}},
+		{"no route for the host", noRoute, true, false, checks.Fail, []string{"no route answers for whoami.example.test (HTTP 404)"}},
+		{"backend down", badGateway, true, false, checks.Fail, []string{"the service behind it did not answer (HTTP 502)"}},
+		{"backend simulated", badGateway, true, true, checks.Warn, []string{"the backend cannot answer here (HTTP 502: KWOK pods run no process)"}},
+		{"no route, simulated", noRoute, true, true, checks.Fail, []string{"(HTTP 404)"}},
+		{"wrong host", wrongHost, true, false, checks.Fail, []string{"whoami.example.test via " + wrongHost + ": certificate is for *.other.test, not whoami.example.test"}},
+		{"expired", expired, true, false, checks.Fail, []string{"certificate expired on"}},
+		{"near expiry", nearExpiry, true, false, checks.Fail, []string{"certificate expires on", "less than 168h0m0s"}},
+		{"untrusted issuer", good, false, false, checks.Fail, []string{"not signed by a trusted authority"}},
+		{"nothing listening", "127.0.0.1:1", true, false, checks.Fail, []string{"unreachable"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			d := deps(ns, "whoami")
 			d.TLS.DialAddr = tc.addr
+			d.TLS.SimulatedBackends = tc.simulated
 			if tc.roots {
 				d.TLS.Roots = ca.pool
 			} else {

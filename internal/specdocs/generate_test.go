@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -37,6 +38,31 @@ func TestGenerated(t *testing.T) {
 		}
 		if string(got) != want {
 			t.Errorf("%s is out of date with the code: run go test ./internal/specdocs -run TestGenerated -update", rel)
+		}
+	}
+	for key, gen := range GeneratedSections {
+		rel, name, _ := strings.Cut(key, "#")
+		body, err := gen(repo)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		path := filepath.Join(repo, Dir, rel)
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ReplaceSection(string(got), name, body)
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if *update {
+			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if string(got) != want {
+			t.Errorf("%s's section %s is out of date with the code: run go test ./internal/specdocs -run TestGenerated -update", rel, name)
 		}
 	}
 }

@@ -1,0 +1,116 @@
+package specdocs
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"migrate-tui/internal/checks"
+	"migrate-tui/internal/steps"
+)
+
+// The documents of the feature, relative to Dir: each must exist.
+var documents = []string{"spec.md", "research.md", "state.md", "plan.md", "data-model.md", "quickstart.md", "tasks.md",
+	"contracts/README.md", "contracts/exit-codes.md", "contracts/tfvars-keys.md", "contracts/module-pattern.md"}
+
+func readAll(t *testing.T) map[string]string {
+	t.Helper()
+	repo := repoRoot(t)
+	out := map[string]string{}
+	for _, d := range documents {
+		s, err := Read(repo, d)
+		if err != nil {
+			t.Errorf("the feature's document %s: %v", d, err)
+			continue
+		}
+		out[d] = s
+	}
+	return out
+}
+
+// Every check ID the documents name is a check in internal/checks, and
+// every check is a success criterion of spec.md's table.
+func TestCheckIDsMatchTheCode(t *testing.T) {
+	docs := readAll(t)
+	known := map[string]bool{}
+	for _, c := range checks.All() {
+		known[c.ID] = true
+	}
+	for name, doc := range docs {
+		for _, id := range CheckIDs(doc) {
+			if !known[id] {
+				t.Errorf("%s names %s, which internal/checks does not have", name, id)
+			}
+		}
+	}
+	inTable := map[string]bool{}
+	for _, r := range TableRows(docs["spec.md"]) {
+		if scID.MatchString(r[0]) && scID.FindString(r[0]) == r[0] {
+			inTable[r[0]] = true
+		}
+	}
+	for id := range known {
+		if !inTable[id] {
+			t.Errorf("spec.md's success-criteria table has no row %s, which internal/checks runs", id)
+		}
+	}
+}
+
+var stepRef = regexp.MustCompile("`((?:preflight|decide|stage|verify|cutover|evaluate)\\.[a-z0-9-]+)`")
+
+// Step IDs and decision keys the documents name in backticks exist.
+func TestStepIDsAndKeysExist(t *testing.T) {
+	docs := readAll(t)
+	plan := steps.Default()
+	for _, name := range []string{"plan.md", "data-model.md", "quickstart.md", "tasks.md"} {
+		for _, m := range stepRef.FindAllStringSubmatch(docs[name], -1) {
+			if plan.Get(m[1]) == nil {
+				t.Errorf("%s names step %s, which internal/steps does not have", name, m[1])
+			}
+		}
+	}
+}
+
+var mappingEvidence = regexp.MustCompile("`([^`]+)` has `([^`]+)`")
+
+// data-model.md's mapping table: every mapping said to exist today names
+// a file of the repository and a text in it, and that text is there.
+func TestDataModelMappingMatchesModules(t *testing.T) {
+	repo := repoRoot(t)
+	doc, err := Read(repo, "data-model.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mapping, ok := strings.Cut(doc, "## Nomad to Kubernetes")
+	if !ok {
+		t.Fatal(`data-model.md has no "## Nomad to Kubernetes" section`)
+	}
+	mapping, _, _ = strings.Cut(mapping, "\n## ")
+	rows := TableRows(mapping)
+	if len(rows) < 12 {
+		t.Fatalf("data-model.md maps %d Nomad concepts; the issue names at least 12", len(rows)-1)
+	}
+	evidenced := 0
+	for _, r := range rows[1:] {
+		last := r[len(r)-1]
+		for _, m := range mappingEvidence.FindAllStringSubmatch(last, -1) {
+			b, err := os.ReadFile(filepath.Join(repo, m[1]))
+			if err != nil {
+				t.Errorf("data-model.md row %q: %v", r[0], err)
+				continue
+			}
+			if !strings.Contains(string(b), m[2]) {
+				t.Errorf("data-model.md row %q: %s does not contain %q", r[0], m[1], m[2])
+			}
+			evidenced++
+		}
+		if !mappingEvidence.MatchString(last) && !strings.Contains(last, "not mapped") && !strings.Contains(last, "scaffold") {
+			t.Errorf("data-model.md row %q neither cites a module file nor says it is not mapped or left to scaffold: %q", r[0], last)
+		}
+	}
+	if evidenced < 8 {
+		t.Errorf("only %d mappings cite a module file; the existing modules do more than that by hand", evidenced)
+	}
+}
