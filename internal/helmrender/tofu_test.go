@@ -101,30 +101,7 @@ func tofuConsole(t testing.TB, stage string, override map[string]string, expr st
 		copyTree(t, filepath.Join(root, p), filepath.Join(dst, p))
 	}
 	dir := filepath.Join(dst, stage)
-	vars := map[string]string{}
-	for k, v := range stageVars {
-		vars[k] = v
-	}
-	for k, v := range override {
-		vars[k] = v
-	}
-	args := []string{"console", "-no-color"}
-	declared := declaredVars(t, dir)
-	names := make([]string, 0, len(declared))
-	for n := range declared {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		v, ok := vars[n]
-		if !ok {
-			if !declared[n] {
-				t.Fatalf("%s declares variable %q without a default: give it a test value in stageVars", stage, n)
-			}
-			continue
-		}
-		args = append(args, "-var", n+"="+v)
-	}
+	args := append([]string{"console", "-no-color"}, varArgs(t, dir, override)...)
 	tf := newTofu(t, dir)
 	tf.must(t, "init", "-backend=false", "-input=false", "-no-color")
 	out := tf.mustIn(t, expr+"\n", args...)
@@ -203,4 +180,58 @@ func copyTree(t testing.TB, src, dst string) {
 	if err != nil {
 		t.Fatalf("copy %s: %v", src, err)
 	}
+}
+
+// tofuConsoleMayFail is tofuConsole for an evaluation expected to fail: it
+// returns the combined output and whether tofu succeeded.
+func tofuConsoleMayFail(t testing.TB, stage string, override map[string]string, expr string) (string, bool) {
+	t.Helper()
+	root, err := testtools.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "config")
+	for _, p := range []string{"k8s", "modules-k8s"} {
+		copyTree(t, filepath.Join(root, p), filepath.Join(dst, p))
+	}
+	dir := filepath.Join(dst, stage)
+	args := append([]string{"console", "-no-color"}, varArgs(t, dir, override)...)
+	tf := newTofu(t, dir)
+	tf.must(t, "init", "-backend=false", "-input=false", "-no-color")
+	cmd := exec.Command(tf.bin, args...)
+	cmd.Dir, cmd.Env = tf.dir, tf.env
+	cmd.Stdin = strings.NewReader(expr + "\n")
+	out, err := cmd.CombinedOutput()
+	return string(out), err == nil
+}
+
+// varArgs are the -var arguments for the variables a module declares:
+// stageVars with the case's overrides.
+func varArgs(t testing.TB, dir string, override map[string]string) []string {
+	t.Helper()
+	vars := map[string]string{}
+	for k, v := range stageVars {
+		vars[k] = v
+	}
+	for k, v := range override {
+		vars[k] = v
+	}
+	declared := declaredVars(t, dir)
+	names := make([]string, 0, len(declared))
+	for n := range declared {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var args []string
+	for _, n := range names {
+		v, ok := vars[n]
+		if !ok {
+			if !declared[n] {
+				t.Fatalf("%s declares variable %q without a default: give it a test value in stageVars", dir, n)
+			}
+			continue
+		}
+		args = append(args, "-var", n+"="+v)
+	}
+	return args
 }
