@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"helm.sh/helm/v3/pkg/chartutil"
+
 	"migrate-tui/internal/k3sconfig"
 	"migrate-tui/internal/testtools"
 )
@@ -290,4 +292,26 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestLonghornDefaultSettingsAreStrings: the Longhorn chart is not
+// obtainable here, but its 1.10 templates refuse any defaultSettings value
+// that is not a string (chart/templates/default-setting.yaml fails with
+// "defaultSettings.<key> must be a string"; longhorn/longhorn#11940), so
+// the valuesContent OpenTofu writes is checked against that rule.
+func TestLonghornDefaultSettingsAreStrings(t *testing.T) {
+	hc := chartFrom(t, "longhorn")
+	vals, err := chartutil.ReadValues([]byte(hc.ValuesContent))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := vals.Table("defaultSettings")
+	if err != nil || len(ds) == 0 {
+		t.Fatalf("longhorn valuesContent has no defaultSettings: %v", err)
+	}
+	for k, v := range ds {
+		if _, ok := v.(string); !ok {
+			t.Errorf("defaultSettings.%s = %v (%T): Longhorn's chart fails unless it is a string", k, v, v)
+		}
+	}
 }
