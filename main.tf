@@ -1,11 +1,15 @@
 # The Kubernetes side of the PoC. Every stage is switched by enabled_stages
 # (the wizard adds one stage per run); the cluster stage itself runs over SSH
 # (internal/k3sconfig renders k8s/cluster), so its decisions are only checked
-# here and passed on where the platform needs them (Cilium's API address,
-# CIDRs for policies, NodePorts).
+# here and passed on where the platform needs them (CIDRs for policies,
+# NodePorts). Cilium, the CNI when service_mesh = cilium, is installed with
+# the cluster (k8s/cluster/cilium-helmchart.yaml.tmpl), not by a stage here.
 
 locals {
-  stage_order = ["storage", "mesh", "vault", "vpa", "ingress", "services"]
+  # The mesh first, as the decisions and the steps order them: Cilium (the
+  # CNI) already came with the cluster stage, and Linkerd's or Istio's node
+  # agents are in place before any later stage's pods start.
+  stage_order = ["mesh", "storage", "vault", "vpa", "ingress", "services"]
   stage       = { for s in local.stage_order : s => contains(var.enabled_stages, s) }
 
   servers      = [for n in var.nodes : n if n.role == "server"]
@@ -168,20 +172,18 @@ module "storage" {
   nfs_path             = var.nfs_path
   node_count           = length(var.nodes)
 
-  depends_on = [terraform_data.decisions]
+  depends_on = [module.service_mesh]
 }
 
 module "service_mesh" {
   source = "./k8s/core/service-mesh"
   count  = local.stage.mesh && var.service_mesh != "none" ? 1 : 0
 
-  service_mesh     = var.service_mesh
-  cilium_ipam_mode = var.cilium_ipam_mode
-  cilium_pool_cidr = var.cilium_pool_cidr
-  cluster_cidr     = var.cluster_cidr
-  api_host         = local.first_server.address
+  # Cilium's HelmChart belongs to the cluster stage (K3s auto-deploy on the
+  # first server): this module applies Linkerd or Istio only.
+  service_mesh = var.service_mesh
 
-  depends_on = [module.storage]
+  depends_on = [terraform_data.decisions]
 }
 
 module "vault_integration" {
@@ -193,7 +195,7 @@ module "vault_integration" {
   vault_kv_mount   = var.vault_kv_mount
   vault_auth_mount = var.vault_auth_mount
 
-  depends_on = [module.service_mesh]
+  depends_on = [module.storage]
 }
 
 module "vpa" {

@@ -15,12 +15,12 @@ variable "kubeconfig_path" {
 }
 
 variable "enabled_stages" {
-  description = "Installation stages applied by this configuration, in order: storage, mesh, vault, vpa, ingress, services. The cluster stage runs over SSH, not here."
+  description = "Installation stages applied by this configuration, in order: mesh, storage, vault, vpa, ingress, services. The cluster stage runs over SSH, not here."
   type        = list(string)
   default     = []
   validation {
-    condition     = alltrue([for s in var.enabled_stages : contains(["storage", "mesh", "vault", "vpa", "ingress", "services"], s)])
-    error_message = "enabled_stages may hold only storage, mesh, vault, vpa, ingress and services."
+    condition     = alltrue([for s in var.enabled_stages : contains(["mesh", "storage", "vault", "vpa", "ingress", "services"], s)])
+    error_message = "enabled_stages may hold only mesh, storage, vault, vpa, ingress and services."
   }
 }
 

@@ -9,6 +9,8 @@ command -v shellcheck >/dev/null 2>&1 || need_pkgs+=(shellcheck)
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v ip >/dev/null 2>&1 || need_pkgs+=(iproute2)
+# The uninstall test loads Nomad-like and K3s rules into a node's netns.
+command -v iptables-save >/dev/null 2>&1 || need_pkgs+=(iptables)
 command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -42,6 +42,11 @@ type lab struct {
 	knownHosts string
 }
 
+// privateDirs are the directories each node sees as its own tmpfs, beside
+// /usr/local/bin: what the K3s install and uninstall write or remove, so
+// nothing reaches the host's.
+var privateDirs = []string{"/etc/rancher", "/var/lib/rancher", "/var/lib/kubelet", "/var/lib/cni", "/opt/cni", "/etc/cni", "/etc/systemd/system", "/run/netns"}
+
 func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -69,7 +74,7 @@ func newLab(t *testing.T, nodes ...testNode) *lab {
 	l.hostIP = l.subnet + ".1"
 
 	// Mount points for the per-node tmpfs views must exist on the host.
-	for _, d := range []string{"/etc/rancher", "/var/lib/rancher"} {
+	for _, d := range privateDirs {
 		if _, err := os.Stat(d); os.IsNotExist(err) {
 			os.MkdirAll(d, 0o755)
 			t.Cleanup(func() { os.Remove(d) })
@@ -116,7 +121,7 @@ func newLab(t *testing.T, nodes ...testNode) *lab {
 		l.hostKeys[n.Name] = hk
 
 		var mounts []string
-		for _, d := range []string{"/etc/rancher", "/var/lib/rancher", "/usr/local/bin"} {
+		for _, d := range append([]string{"/usr/local/bin"}, privateDirs...) {
 			mounts = append(mounts, "mount -t tmpfs none "+d)
 		}
 		fake := func(name, content, target string) {

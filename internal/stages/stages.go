@@ -28,8 +28,8 @@ type Stage struct {
 // enabled_stages in variables.tf). The cluster stage runs over SSH
 // (internal/sshinstall) and is not here.
 var Platform = []Stage{
+	{Name: "mesh", Title: "Mesh", Blurb: "the service mesh / mTLS (Cilium came with the cluster)"},
 	{Name: "storage", Title: "Storage", Blurb: "the storage class for PoC volumes"},
-	{Name: "mesh", Title: "Mesh", Blurb: "the service mesh / mTLS and its policies"},
 	{Name: "vault", Title: "Vault integration", Blurb: "the Kubernetes side of Vault: token reviewer, secret store"},
 	{Name: "vpa", Title: "VPA", Blurb: "the Vertical Pod Autoscaler and its admission TLS"},
 	{Name: "ingress", Title: "Ingress", Blurb: "Traefik on K3s behind the external Traefik"},

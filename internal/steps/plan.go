@@ -6,8 +6,8 @@ import "migrate-tui/internal/decisions"
 // holds the ones after cluster.
 var Stages = []struct{ Name, Title, Why string }{
 	{"cluster", "Cluster (K3s)", "Installs K3s over SSH on the nodes with the decided topology, CIDRs, NodePort range and disabled components."},
+	{"mesh", "Mesh", "Installs Linkerd or Istio ambient for mTLS (Cilium, the CNI, comes with the cluster stage); the echo-only-from-whoami policy comes with the services (SC-008)."},
 	{"storage", "Storage", "Installs the storage backend (or static GlusterFS volumes) the PoC services mount."},
-	{"mesh", "Mesh", "Installs the mesh / CNI that gives mTLS and the echo-only-from-whoami policy (SC-008)."},
 	{"vault", "Vault integration", "Connects the cluster to the existing Vault: Kubernetes auth with a token reviewer, and ESO or the injector (SC-009)."},
 	{"vpa", "VPA", "Installs the VPA recommender (and admission controller with its TLS secret when needed) for SC-002."},
 	{"ingress", "Ingress", "Installs Traefik with the wildcard certificate and routes *.domain to the cluster (SC-004)."},
@@ -51,6 +51,9 @@ func Default() *Plan {
 			needs = append([]string{"preflight.tools", "preflight.baseline"}, allDecisions...)
 		case "services":
 			needs = []string{"stage.storage", "stage.mesh", "stage.vault", "stage.vpa", "stage.ingress"}
+		case "storage":
+			// The mesh comes first (main.tf's stage_order).
+			needs = []string{"stage.cluster", "stage.mesh"}
 		default:
 			needs = []string{"stage.cluster"}
 		}

@@ -1,11 +1,15 @@
-# The mesh: Cilium (CNI, WireGuard node-to-node encryption, Hubble), Linkerd
-# (edge charts; identity certificates made in the cluster by a Job so no key
-# ever enters Terraform state) or Istio in ambient mode. The policies that
+# The mesh: Linkerd (edge charts; identity certificates made in the cluster
+# by a Job so no key ever enters Terraform state) or Istio in ambient mode.
+# Cilium (CNI, WireGuard node-to-node encryption, Hubble) is not applied
+# here: it is the cluster's CNI, so the cluster stage writes its HelmChart
+# (k8s/cluster/cilium-helmchart.yaml.tmpl) into the first server's K3s
+# auto-deploy directory and K3s owns it; applying it here too would have
+# Terraform and K3s's deploy controller fight over one object. With cilium
+# this stage applies nothing; its policies live with the services. The policies that
 # replace Consul intentions live with the services (modules-k8s/*) and the
 # namespace (modules-k8s/poc-namespace), in the chosen mesh's own resources.
 locals {
   chart_versions = {
-    cilium  = "1.18.2"
     linkerd = "2025.10.2"
     istio   = "1.27.1"
   }
@@ -15,13 +19,6 @@ locals {
   }
 
   rendered = [
-    var.service_mesh == "cilium" ? templatefile("${path.module}/manifests/cilium.yaml", {
-      version      = local.chart_versions.cilium
-      ipam_mode    = var.cilium_ipam_mode
-      pool_cidr    = var.cilium_pool_cidr
-      cluster_cidr = var.cluster_cidr
-      api_host     = var.api_host
-    }) : "",
     var.service_mesh == "linkerd" ? templatefile("${path.module}/manifests/linkerd.yaml", {
       version       = local.chart_versions.linkerd
       step_image    = local.images.step

@@ -80,7 +80,10 @@ done
 # k3s_rules_removed reads iptables-save output and prints it without the
 # chains and rules K3s owns (see the top of this script).
 k3s_rules_removed() {
-  awk -v net="name: \\\"$K3S_CNI_NETWORK\\\"" '
+  # iptables-save prints the comment's quotes escaped: name: \"cbr0\". It
+  # goes through the environment, which awk does not unescape (-v would).
+  K3S_NET_MARK="name: \\\"$K3S_CNI_NETWORK\\\"" awk '
+    BEGIN { net = ENVIRON["K3S_NET_MARK"] }
     function shared(c) { return c ~ /^CNI-(HOSTPORT-DNAT|HOSTPORT-SETMARK|HOSTPORT-MASQ|FORWARD|ADMIN)$/ }
     function target(line,   n, f, i) { n = split(line, f, " "); for (i = 1; i < n; i++) if (f[i] == "-j" || f[i] == "-g") return f[i + 1]; return "" }
     { lines[NR] = $0 }
@@ -123,7 +126,17 @@ if command -v systemctl >/dev/null 2>&1; then
 fi
 rm -f "/etc/systemd/system/$UNIT.service" "/etc/systemd/system/$UNIT.service.env" "/etc/init.d/$UNIT"
 if command -v systemctl >/dev/null 2>&1; then systemctl daemon-reload 2>/dev/null || true; fi
+# A directory that is itself a mount point is emptied, not removed.
+remove_tree() {
+  if awk -v p="$1" '$2 == p { found = 1 } END { exit !found }' /proc/self/mounts; then
+    find "$1" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  else
+    rm -rf "$1"
+  fi
+}
 unmount_under "$DATA_DIR"
-rm -rf /etc/rancher/k3s /run/k3s /run/flannel "$DATA_DIR" /var/lib/kubelet
+for d in /etc/rancher/k3s /run/k3s /run/flannel "$DATA_DIR" /var/lib/kubelet; do
+  remove_tree "$d"
+done
 rm -f /usr/local/bin/k3s /usr/local/bin/k3s-killall.sh /usr/local/bin/k3s-uninstall.sh /usr/local/bin/k3s-agent-uninstall.sh
 log "K3s removed; Nomad's bridge, CNI rules and /var/lib/cni/networks entries other than cbr0 were left alone"
