@@ -143,7 +143,7 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
-		id: "bundled-traefik-disabled", doc: "bundled-traefik needs the traefik and servicelb components enabled.",
+		id: "bundled-traefik-disabled", doc: "bundled-traefik needs the traefik and servicelb components enabled: K3s's Traefik is a LoadBalancer Service that ServiceLB exposes on 80/443 (docs.k3s.io/networking/networking-services); main.tf checks the same.",
 		keys: []string{"ingress_mode", "k3s_disable"},
 		check: func(e Answers, c Context) *Conflict {
 			dis := e.List("k3s_disable")
@@ -152,13 +152,13 @@ var crossChecks = []crossCheck{
 			}
 			return &Conflict{
 				Problem: "ingress_mode = bundled-traefik but k3s_disable contains traefik or servicelb",
-				Why:     "the bundled Traefik is the packaged traefik component exposed by servicelb; disabling either leaves no ingress",
+				Why:     "the bundled Traefik is the packaged traefik component, a LoadBalancer Service that ServiceLB exposes on ports 80/443 of the nodes; without traefik there is no ingress, without servicelb its Service stays pending and Traefik answers only on NodePorts Kubernetes picks at random",
 				Fix:     "remove traefik and servicelb from k3s_disable, or choose ingress_mode = traefik-behind-external",
 			}
 		},
 	},
 	{
-		id: "packaged-traefik-must-be-off", doc: "Any other ingress mode needs traefik and servicelb in k3s_disable, or they take 80/443 anyway.",
+		id: "packaged-traefik-must-be-off", doc: "Any other ingress mode needs traefik and servicelb in k3s_disable: the packaged Traefik would take 80/443 through ServiceLB, and ServiceLB binds host ports for any LoadBalancer Service; main.tf checks the same.",
 		keys: []string{"ingress_mode", "k3s_disable"},
 		check: func(e Answers, c Context) *Conflict {
 			dis := e.List("k3s_disable")
@@ -167,7 +167,7 @@ var crossChecks = []crossCheck{
 			}
 			return &Conflict{
 				Problem: "ingress_mode = " + e.Str("ingress_mode") + " but k3s_disable lacks traefik or servicelb",
-				Why:     "K3s would still start its packaged Traefik and ServiceLB, which take 80/443 on every node, where the external Traefik already listens",
+				Why:     "K3s would still start its packaged Traefik, a LoadBalancer Service on 80/443 that ServiceLB exposes on every node where the external Traefik already listens; and ServiceLB binds the host ports of any LoadBalancer Service on every node, beside Nomad's allocations",
 				Fix:     "k3s_disable = traefik,servicelb (plus anything else you disable)",
 			}
 		},
