@@ -196,50 +196,68 @@ func TestGateBlocksWithTheReason(t *testing.T) {
 	})
 }
 
-// overseerr creates a StatefulSet whose litestream sidecar reads a
-// ConfigMap naming bucket.
-func overseerr(t *testing.T, ns, bucket string) {
+// overseerr creates a StatefulSet shaped like the overseerr module's: a
+// litestream sidecar replicating with litestream.yml (bucket), an init
+// container restoring with litestream.yml or seed.yml (the Nomad copy's
+// bucket, read only), both at Litestream tag.
+func overseerr(t *testing.T, ns, bucket, tag string) {
 	t.Helper()
 	ctx := ctxT(t, time.Minute)
+	cfg := func(b string) string {
+		return "dbs:\n  - path: /app/config/db/db.sqlite3\n    replicas:\n      - type: s3\n        bucket: \"" + b + "\"\n        path: overseerr\n"
+	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "overseerr-litestream"},
-		Data: map[string]string{"litestream.yml": "dbs:\n  - path: /app/config/db/db.sqlite3\n    replicas:\n      - type: s3\n        bucket: " + bucket + "\n        path: overseerr\n"}}
+		Data: map[string]string{"litestream.yml": cfg(bucket), "seed.yml": cfg("overseerr-litestream")}}
 	if _, err := world.Client.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	one := int32(1)
+	mounts := []corev1.VolumeMount{{Name: "litestream-config", MountPath: "/etc/litestream"}}
 	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "overseerr", Labels: labels("overseerr")},
 		Spec: appsv1.StatefulSetSpec{Replicas: &one, ServiceName: "overseerr", Selector: &metav1.LabelSelector{MatchLabels: labels("overseerr")},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels("overseerr")}, Spec: corev1.PodSpec{
 				Tolerations: kwokToleration,
 				Volumes:     []corev1.Volume{{Name: "litestream-config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "overseerr-litestream"}}}}},
+				InitContainers: []corev1.Container{
+					{Name: "litestream-restore", Image: "litestream/litestream:" + tag, Command: []string{"/bin/sh", "-ec"},
+						Args: []string{"litestream restore -config /etc/litestream/litestream.yml -if-db-not-exists -if-replica-exists /app/config/db/db.sqlite3\n" +
+							"[ -e /app/config/db/db.sqlite3 ] || litestream restore -config /etc/litestream/seed.yml -if-db-not-exists -if-replica-exists /app/config/db/db.sqlite3"},
+						VolumeMounts: mounts},
+				},
 				Containers: []corev1.Container{
 					{Name: "overseerr", Image: "sctx/overseerr:1.33.2"},
-					{Name: "litestream", Image: "litestream/litestream:0.3.13", Args: []string{"replicate", "-config", "/etc/litestream/litestream.yml"},
-						VolumeMounts: []corev1.VolumeMount{{Name: "litestream-config", MountPath: "/etc/litestream"}}},
+					{Name: "litestream", Image: "litestream/litestream:" + tag, Args: []string{"replicate", "-config", "/etc/litestream/litestream.yml"}, VolumeMounts: mounts},
 				}}}}}
 	if _, err := world.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 }
 
+// TestGateLitestreamBuckets: the gate blocks two writers on one bucket (the
+// init container's read-only seed from the Nomad bucket is not a writer)
+// and a Litestream version that cannot read the Nomad job's (0.5) replica.
 func TestGateLitestreamBuckets(t *testing.T) {
 	_, c := sim(t)
 	n := cutover.FromClient(c)
 	for _, tc := range []struct {
-		bucket string
-		want   cutover.Status
-		found  string
+		bucket, tag   string
+		want, version cutover.Status
+		found         string
 	}{
-		{"overseerr-litestream", cutover.Block, "both copies replicate to overseerr-litestream"},
-		{"overseerr-k8s-litestream", cutover.Pass, "Nomad: overseerr-litestream; Kubernetes (StatefulSet"},
+		{"overseerr-litestream", "0.5", cutover.Block, cutover.Pass, "both copies replicate to overseerr-litestream"},
+		{"overseerr-k8s-litestream", "0.5", cutover.Pass, cutover.Pass, "Nomad: overseerr-litestream; Kubernetes (StatefulSet"},
+		{"overseerr-k8s-litestream", "0.3.13", cutover.Pass, cutover.Block, "Nomad: overseerr-litestream; Kubernetes (StatefulSet"},
 	} {
-		t.Run(tc.bucket, func(t *testing.T) {
+		t.Run(tc.bucket+"@"+tc.tag, func(t *testing.T) {
 			ns := world.Namespace(t)
-			overseerr(t, ns, tc.bucket)
+			overseerr(t, ns, tc.bucket, tc.tag)
 			g := cutover.Readiness(ctxT(t, time.Minute), gateInput(ns, n, "overseerr", true))
 			lb := byID(g, "litestream-bucket")
 			if lb.Status != tc.want || !strings.Contains(lb.Found, tc.found) {
 				t.Errorf("litestream-bucket = %+v, want %s with %q", lb, tc.want, tc.found)
+			}
+			if lv := byID(g, "litestream-version"); lv.Status != tc.version {
+				t.Errorf("litestream-version = %+v, want %s", lv, tc.version)
 			}
 			if ds := byID(g, "data-sync-order"); ds.Status != cutover.Warn || !strings.Contains(ds.Next, "1) stop Nomad writes") {
 				t.Errorf("data-sync-order = %+v", ds)

@@ -287,12 +287,16 @@ func sortedSet(set map[string]bool) []string {
 }
 
 // kubeBuckets reads the buckets the service's StatefulSet's litestream
-// containers use (args, env, mounted ConfigMaps).
-func kubeBuckets(ctx context.Context, d *checks.Deps, service string) ([]string, string, error) {
+// containers replicate to (args, env, the mounted ConfigMap file their
+// -config names, else every file of it), and the Litestream image tags of
+// its litestream containers (init containers included). Init containers
+// only restore (the overseerr module's seed.yml reads the Nomad copy's
+// replica), so their buckets are not counted as written.
+func kubeBuckets(ctx context.Context, d *checks.Deps, service string) (buckets []string, versions []string, where string, err error) {
 	ns := d.Decisions.Namespace()
 	sts, err := d.Kube.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, "", fmt.Errorf("list StatefulSets in %s: %w", ns, err)
+		return nil, nil, "", fmt.Errorf("list StatefulSets in %s: %w", ns, err)
 	}
 	for _, s := range sts.Items {
 		if s.Name != service && s.Labels["app.kubernetes.io/name"] != service && s.Labels["app"] != service {
@@ -300,7 +304,8 @@ func kubeBuckets(ctx context.Context, d *checks.Deps, service string) ([]string,
 		}
 		set := map[string]bool{}
 		spec := s.Spec.Template.Spec
-		cms := map[string]bool{}
+		type cmFile struct{ name, key string } // key "" = every file
+		var files []cmFile
 		mounted := map[string]string{} // volume -> ConfigMap
 		for _, v := range spec.Volumes {
 			if v.ConfigMap != nil {
@@ -308,34 +313,123 @@ func kubeBuckets(ctx context.Context, d *checks.Deps, service string) ([]string,
 			}
 		}
 		for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
+			if v, ok := imageTag(c.Image); ok && isLitestream(c.Name, c.Image) && !slices.Contains(versions, v) {
+				versions = append(versions, v)
+			}
+		}
+		for _, c := range spec.Containers {
 			if !isLitestream(c.Name, c.Image) {
 				continue
 			}
-			bucketsIn(strings.Join(slices.Concat(c.Command, c.Args), " "), set)
+			argv := slices.Concat(c.Command, c.Args)
+			bucketsIn(strings.Join(argv, " "), set)
 			for _, e := range c.Env {
 				if bucketEnv.MatchString(e.Name) && e.Value != "" && !strings.Contains(e.Value, "/") {
 					set[e.Value] = true
 				}
 				bucketsIn(e.Value, set)
 			}
+			cfg := configArg(argv)
 			for _, m := range c.VolumeMounts {
-				if cm, ok := mounted[m.Name]; ok {
-					cms[cm] = true
+				cm, ok := mounted[m.Name]
+				if !ok {
+					continue
+				}
+				switch {
+				case cfg == "":
+					files = append(files, cmFile{cm, ""})
+				case strings.HasPrefix(cfg, strings.TrimSuffix(m.MountPath, "/")+"/"):
+					files = append(files, cmFile{cm, strings.TrimPrefix(cfg, strings.TrimSuffix(m.MountPath, "/")+"/")})
 				}
 			}
 		}
-		for cm := range cms {
-			obj, err := d.Kube.CoreV1().ConfigMaps(ns).Get(ctx, cm, metav1.GetOptions{})
+		for _, f := range files {
+			obj, err := d.Kube.CoreV1().ConfigMaps(ns).Get(ctx, f.name, metav1.GetOptions{})
 			if err != nil {
-				return nil, "", fmt.Errorf("read ConfigMap %s/%s: %w", ns, cm, err)
+				return nil, nil, "", fmt.Errorf("read ConfigMap %s/%s: %w", ns, f.name, err)
 			}
-			for _, v := range obj.Data {
-				bucketsIn(v, set)
+			for k, v := range obj.Data {
+				if f.key == "" || k == f.key {
+					bucketsIn(v, set)
+				}
 			}
 		}
-		return sortedSet(set), "StatefulSet " + ns + "/" + s.Name, nil
+		sort.Strings(versions)
+		return sortedSet(set), versions, "StatefulSet " + ns + "/" + s.Name, nil
 	}
-	return nil, "", nil
+	return nil, nil, "", nil
+}
+
+// configArg is the value of -config (or -config=...) in a command line,
+// also inside a shell script argument.
+func configArg(argv []string) string {
+	fields := strings.Fields(strings.Join(argv, " "))
+	for i, f := range fields {
+		if f == "-config" && i+1 < len(fields) {
+			return fields[i+1]
+		}
+		if v, ok := strings.CutPrefix(f, "-config="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// imageTag is a litestream image's tag (litestream/litestream:0.5 → 0.5).
+func imageTag(image string) (string, bool) {
+	repo, tag, ok := strings.Cut(image, ":")
+	if !ok || strings.Contains(tag, "/") || !strings.Contains(repo, "litestream") {
+		return "", false
+	}
+	tag, _, _ = strings.Cut(tag, "@")
+	return strings.TrimPrefix(tag, "v"), tag != ""
+}
+
+// majorMinor is "0.5" for 0.5, 0.5.18.
+func majorMinor(v string) string {
+	p := strings.SplitN(v, ".", 3)
+	if len(p) < 2 {
+		return v
+	}
+	return p[0] + "." + p[1]
+}
+
+// nomadVersions are the Litestream image tags of a job's litestream tasks.
+func nomadVersions(job *api.Job) []string {
+	var out []string
+	for _, tg := range job.TaskGroups {
+		for _, t := range tg.Tasks {
+			image, _ := t.Config["image"].(string)
+			if v, ok := imageTag(image); ok && isLitestream(t.Name, image) && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// versionCheck: the Kubernetes copy's Litestream must read the Nomad copy's
+// on-bucket format (0.5 writes LTX files, 0.3 generations: a 0.3 restore of
+// a 0.5 replica finds nothing), or the final sync restores nothing.
+func versionCheck(svc string, job *api.Job, kv []string, where string) GateCheck {
+	c := GateCheck{ID: "litestream-version", Checked: "the Kubernetes copy of " + svc + " runs the Nomad job's Litestream version (the on-bucket formats of 0.3 and 0.5 differ)"}
+	nv := nomadVersions(job)
+	mm := map[string]bool{}
+	for _, v := range slices.Concat(nv, kv) {
+		mm[majorMinor(v)] = true
+	}
+	switch {
+	case len(nv) == 0 || len(kv) == 0:
+		c.Status, c.Found = Warn, fmt.Sprintf("Nomad job: %v; %s: %v (a version could not be read from an image tag)", nv, where, kv)
+		c.Next = "Compare the Litestream images by hand: a 0.3 restore cannot read a 0.5 replica."
+	case len(mm) > 1:
+		c.Status, c.Found = Block, fmt.Sprintf("Nomad job runs Litestream %s, %s runs %s", strings.Join(nv, ", "), where, strings.Join(kv, ", "))
+		c.Next = fmt.Sprintf("Set overseerr_litestream_version = %q in terraform.tfvars and apply the services stage.", nv[0])
+	default:
+		c.Status, c.Found = Pass, fmt.Sprintf("Nomad: %s; %s: %s", strings.Join(nv, ", "), where, strings.Join(kv, ", "))
+	}
+	return c
 }
 
 func litestreamChecks(ctx context.Context, in GateInput, job *api.Job) []GateCheck {
@@ -349,7 +443,7 @@ func litestreamChecks(ctx context.Context, in GateInput, job *api.Job) []GateChe
 		c.Status, c.Found = Block, "no cluster configured"
 		return []GateCheck{c}
 	}
-	kb, where, err := kubeBuckets(ctx, in.Deps, svc)
+	kb, kv, where, err := kubeBuckets(ctx, in.Deps, svc)
 	switch {
 	case err != nil:
 		c.Status, c.Found, c.Next = Block, err.Error(), "Check the kubeconfig's access to the namespace."
@@ -379,12 +473,16 @@ func litestreamChecks(ctx context.Context, in GateInput, job *api.Job) []GateChe
 			c.Status, c.Found = Pass, fmt.Sprintf("Nomad: %s; Kubernetes (%s): %s", strings.Join(nb, ", "), where, strings.Join(kb, ", "))
 		}
 	}
+	checks := []GateCheck{c}
+	if err == nil && where != "" {
+		checks = append(checks, versionCheck(svc, job, kv, where))
+	}
 	sync := GateCheck{ID: "data-sync-order", Status: Warn,
 		Checked: "the final data sync of " + svc + "'s SQLite database",
 		Found:   "migrate-tui cannot move the data: the last writes on Nomad reach Kubernetes only through Litestream, in this order",
-		Next: fmt.Sprintf("1) stop Nomad writes (this cutover stops job %s); 2) make sure its litestream sidecar replicated the last transactions to %s before it exited (litestream generations/snapshots on that bucket); 3) restore that replica into the Kubernetes copy (litestream restore -o <db> s3://%s/... in the pod, with the app scaled to 0), then start it. Out of order, writes made in between are lost.",
+		Next: fmt.Sprintf("1) stop Nomad writes (this cutover stops job %s); 2) make sure its litestream sidecar replicated the last transactions to %s before it exited (litestream generations/snapshots on that bucket); 3) restore that replica into the Kubernetes copy: scale its StatefulSet to 0, delete its database volume and its own bucket's replica (the PoC's data), scale to 1: its init container restores from %s (seed.yml) when its own bucket is empty. Out of order, writes made in between are lost.",
 			in.Target.job(), strings.Join(nb, ", "), firstOr(nb, svc+"-litestream"))}
-	return []GateCheck{c, sync}
+	return append(checks, sync)
 }
 
 func firstOr(xs []string, def string) string {
