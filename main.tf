@@ -146,8 +146,14 @@ resource "terraform_data" "decisions" {
       error_message = "control_plane_topology ${var.control_plane_topology} needs ${var.control_plane_topology == "ha-3-servers" ? "an odd number (3 or more) of nodes with role server" : "exactly one node with role server"}; nodes has ${length(local.servers)} server(s)."
     }
     precondition {
-      condition     = (var.ingress_mode == "bundled-traefik") == !contains(var.k3s_disable, "traefik")
-      error_message = "ingress_mode ${var.ingress_mode} ${var.ingress_mode == "bundled-traefik" ? "uses K3s's packaged Traefik: remove traefik from k3s_disable" : "needs K3s's packaged Traefik off: add traefik to k3s_disable"}."
+      # K3s's Traefik is a LoadBalancer Service that ServiceLB exposes on
+      # 80/443 (docs.k3s.io/networking/networking-services): bundled-traefik
+      # needs both; any other mode needs both off (ServiceLB binds host ports
+      # for any LoadBalancer Service, beside Nomad's). The wizard's
+      # cross-checks bundled-traefik-disabled and packaged-traefik-must-be-off
+      # say the same.
+      condition     = var.ingress_mode == "bundled-traefik" ? !contains(var.k3s_disable, "traefik") && !contains(var.k3s_disable, "servicelb") : contains(var.k3s_disable, "traefik") && contains(var.k3s_disable, "servicelb")
+      error_message = "ingress_mode ${var.ingress_mode} ${var.ingress_mode == "bundled-traefik" ? "uses K3s's packaged Traefik, exposed by ServiceLB: remove traefik and servicelb from k3s_disable" : "needs K3s's packaged Traefik and ServiceLB off: k3s_disable must contain traefik and servicelb"}."
     }
     precondition {
       condition     = var.storage_backend != "local-path" || !contains(var.k3s_disable, "local-storage")

@@ -81,7 +81,7 @@ var combos = []combo{
 			"storage_backend": "longhorn",
 			"service_mesh":    "linkerd",
 			"ingress_mode":    "bundled-traefik",
-			"k3s_disable":     []string{"servicelb"},
+			"k3s_disable":     []string{},
 			"vault_method":    "agent-injector",
 			"vpa_update_mode": "Auto",
 		},
