@@ -55,7 +55,7 @@ func (e *ValuesError) Error() string {
 	if e.Schema != nil {
 		parts = append(parts, e.Schema.Error())
 	}
-	return fmt.Sprintf("HelmChart %s: valuesContent refused (%s); fix the key in the HelmChart's valuesContent against the chart's values.yaml", e.Release, strings.Join(parts, "; "))
+	return fmt.Sprintf("HelmChart %s: valuesContent refused (%s); fix the HelmChart's valuesContent against the chart's values.yaml and values.schema.json", e.Release, strings.Join(parts, "; "))
 }
 
 // Render renders a HelmChart's chart with its valuesContent, as

@@ -236,7 +236,7 @@ func renderSource(t *testing.T, hc HelmChart) (*Rendered, error) {
 func TestMisspeltValuesKeyRefused(t *testing.T) {
 	for _, tc := range []struct{ release, old, new, key string }{
 		{"cilium", "kubeProxyReplacement:", "kubeProxyReplacment:", "kubeProxyReplacment"},
-		{"cilium", "    relay:\n", "    realy:\n", "hubble.realy"},
+		{"cilium", "  relay:\n", "  realy:\n", "hubble.realy"},
 		{"external-secrets", "installCRDs:", "installCRD:", "installCRD"},
 	} {
 		hc := mutate(t, chartFrom(t, tc.release), tc.old, tc.new)
