@@ -40,13 +40,16 @@ var Sources = []Source{
 // rendering is not proven here; their CRDs (where the test world has them)
 // are pinned to the chart's app version instead.
 var Unobtainable = map[string]string{
-	"https://helm.linkerd.io/edge linkerd-crds":                                                         "github.com/linkerd/linkerd2 (charts/) is refused by the Go module proxy",
-	"https://helm.linkerd.io/edge linkerd-control-plane":                                                "github.com/linkerd/linkerd2 (charts/) is refused by the Go module proxy",
-	"https://istio-release.storage.googleapis.com/charts base":                                          "istio.io/istio (manifests/charts) is served only at development pseudo-versions, none of them the pinned release",
-	"https://istio-release.storage.googleapis.com/charts istiod":                                        "istio.io/istio (manifests/charts) is served only at development pseudo-versions, none of them the pinned release",
-	"https://istio-release.storage.googleapis.com/charts cni":                                           "istio.io/istio (manifests/charts) is served only at development pseudo-versions, none of them the pinned release",
-	"https://istio-release.storage.googleapis.com/charts ztunnel":                                       "istio.io/istio (manifests/charts) is served only at development pseudo-versions, none of them the pinned release",
-	"https://charts.fairwinds.com/stable vpa":                                                           "FairwindsOps/charts is not a Go module",
+	"https://helm.linkerd.io/edge linkerd-crds":                   "github.com/linkerd/linkerd2 (charts/) is refused by the Go module proxy",
+	"https://helm.linkerd.io/edge linkerd-control-plane":          "github.com/linkerd/linkerd2 (charts/) is refused by the Go module proxy",
+	"https://istio-release.storage.googleapis.com/charts base":    "istio.io/istio (manifests/charts) is served only at development pseudo-versions, none of them the pinned release",
+	"https://istio-release.storage.googleapis.com/charts istiod":  "istio.io/istio (manifests/charts) is served only at development pseudo-versions, none of them the pinned release",
+	"https://istio-release.storage.googleapis.com/charts cni":     "istio.io/istio (manifests/charts) is served only at development pseudo-versions, none of them the pinned release",
+	"https://istio-release.storage.googleapis.com/charts ztunnel": "istio.io/istio (manifests/charts) is served only at development pseudo-versions, none of them the pinned release",
+	"https://charts.fairwinds.com/stable vpa":                     "FairwindsOps/charts (stable/vpa) is refused by the Go module proxy (and has no go.mod)",
+	// The proxy serves traefik-helm-chart (as +incompatible) and vault-helm
+	// (with a synthesized go.mod), but neither has a go.mod: they are not Go
+	// modules, and the module proxy is not a way to fetch other source.
 	"https://traefik.github.io/charts traefik":                                                          "traefik/traefik-helm-chart is not a Go module (it has no go.mod)",
 	"https://helm.releases.hashicorp.com vault":                                                         "hashicorp/vault-helm is not a Go module (it has no go.mod)",
 	"https://charts.longhorn.io longhorn":                                                               "longhorn/longhorn (chart/) is refused by the Go module proxy",
