@@ -9,7 +9,10 @@
 # CoreDNS (K3s imports coredns-custom/*.server) forwards .consul to Consul DNS
 # so pods reach Nomad services such as MinIO.
 locals {
-  traefik_chart_version = "37.1.2"
+  # Chart 39.0.7 ships Traefik v3.6.12 (traefik/traefik-helm-chart PR #1779):
+  # the version hack/versions.env pins for the test world's Traefik binary and
+  # CRDs, and the minor K3s 1.34 bundles (v3.6.x since k3s-io/k3s PR #13483).
+  traefik_chart_version = "39.0.7"
   traefik_namespace     = var.ingress_mode == "traefik-behind-external" ? "traefik" : "kube-system"
 
   rendered = [
