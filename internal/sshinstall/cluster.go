@@ -83,7 +83,7 @@ func RunCluster(ctx context.Context, o ClusterOptions) ([]CheckResult, error) {
 	if o.Uninstall {
 		return nil, Uninstall(ctx, io)
 	}
-	e := &Env{Nodes: NodesFrom(d, o.Inventory), Clients: clients, ServerMemoryMB: o.ServerMemoryMB, AgentMemoryMB: o.AgentMemoryMB}
+	e := &Env{Nodes: NodesFrom(d, o.Inventory), Clients: clients, ServerMemoryMB: o.ServerMemoryMB, AgentMemoryMB: o.AgentMemoryMB, Mesh: d.ServiceMesh}
 	if e.ServerMemoryMB == 0 {
 		e.ServerMemoryMB = 1024
 	}

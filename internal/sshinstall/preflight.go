@@ -56,6 +56,8 @@ type Env struct {
 	MinDiskMB int64
 	// MaxSkew between a node's clock and this machine's (default 2 s).
 	MaxSkew time.Duration
+	// Mesh is the service_mesh decision: its host ports are checked too.
+	Mesh string
 }
 
 // Check is one preflight check, run per node.
@@ -264,20 +266,22 @@ func checkPortsFree(ctx context.Context, e *Env, n Node) CheckResult {
 	tcpPart, udpPart, _ := strings.Cut(out, "--- udp")
 	tl, ul := listening(tcpPart, true), listening(udpPart, false)
 	var busy []string
-	for _, p := range portsFor(n) {
+	tcp, udp := append(portsFor(n), meshTCP(e.Mesh)...), append(append([]int{}, udpPorts...), meshUDP(e.Mesh)...)
+	for _, p := range tcp {
 		if tl[p] {
 			busy = append(busy, fmt.Sprintf("%d/tcp", p))
 		}
 	}
-	for _, p := range udpPorts {
+	for _, p := range udp {
 		if ul[p] {
 			busy = append(busy, fmt.Sprintf("%d/udp", p))
 		}
 	}
 	if len(busy) > 0 {
-		return CheckResult{Status: Fail, Evidence: "already in use: " + strings.Join(busy, ", ")}
+		return CheckResult{Status: Fail, Evidence: "already in use: " + strings.Join(busy, ", "),
+			Hint: "stop what listens there, or move it: this node needs " + portList(tcp, udp) + meshNote(e.Mesh)}
 	}
-	return CheckResult{Status: Pass, Evidence: "6443, 10250, 2379-2380/tcp and 8472/udp free"}
+	return CheckResult{Status: Pass, Evidence: portList(tcp, udp) + " free"}
 }
 
 // probeScript tries a TCP connection with bash's /dev/tcp and prints one
@@ -301,7 +305,7 @@ func checkReachable(ctx context.Context, e *Env, n Node) CheckResult {
 			continue
 		}
 		ports := []string{}
-		for _, p := range portsFor(n) {
+		for _, p := range append(portsFor(n), meshTCP(e.Mesh)...) {
 			if from.Role != "server" && (p == 2379 || p == 2380) {
 				continue // only servers speak etcd
 			}
@@ -323,13 +327,14 @@ func checkReachable(ctx context.Context, e *Env, n Node) CheckResult {
 			}
 		}
 	}
+	udp := udpList(e.Mesh)
 	if len(blocked) > 0 {
-		return CheckResult{Status: Fail, Evidence: "blocked: " + strings.Join(blocked, ", ")}
+		return CheckResult{Status: Fail, Evidence: "blocked: " + strings.Join(blocked, ", "), Hint: firewallHint(e.Mesh)}
 	}
 	if len(probed) == 0 {
 		return CheckResult{Status: Skip, Evidence: "a single node: nothing to probe"}
 	}
-	return CheckResult{Status: Pass, Evidence: "TCP ports answer from every other node; 8472/udp cannot be probed before K3s runs, keep it open (the firewall that broke the PoC blocked it)"}
+	return CheckResult{Status: Pass, Evidence: "TCP ports answer from every other node; " + udp + " cannot be probed before K3s runs, keep them open (the firewall that broke the PoC blocked them)" + meshNote(e.Mesh)}
 }
 
 func singleQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
