@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -29,14 +29,23 @@ import (
 // binary hack/bootstrap.sh builds at TRAEFIK_VERSION, with the kubernetescrd
 // and kubernetesingress providers watching the world's API server the way
 // the in-cluster Traefik of the ingress stage watches K3s's.
+//
+// It runs in a network namespace of its own with nothing but a loopback
+// interface: KWOK's pods have made-up addresses, and a request routed to one
+// must fail there (502) instead of leaving this machine. The world forwards
+// its API server into the namespace and Traefik's ports out of it.
 type Traefik struct {
 	// Websecure is host:port of the websecure entrypoint (TLS on, as the
 	// chart's ports.websecure.tls.enabled sets it). It stands in for the
 	// NodePort traefik_https_node_port on a node.
 	Websecure string
 	// API is the base URL of Traefik's API (api.insecure on its own
-	// "traefik" entrypoint, loopback only): /api/http/routers lists routers.
+	// "traefik" entrypoint): /api/http/routers lists routers.
 	API string
+	// Netns names the network namespace Traefik runs in.
+	Netns string
+
+	ns *netns
 }
 
 // The service account Traefik runs as, bound to the ClusterRole Traefik's
@@ -46,6 +55,9 @@ const (
 	traefikNamespace      = "kube-system"
 	traefikServiceAccount = "traefik-ingress-controller"
 	traefikRBACFile       = "docs/content/reference/dynamic-configuration/kubernetes-crd-rbac.yml"
+	// Inside Traefik's namespace nothing else listens.
+	traefikWebsecureInNS = "127.0.0.1:8443"
+	traefikAPIInNS       = "127.0.0.1:8080"
 )
 
 // The static configuration. Traefik reads providers.kubernetesCRD.endpoint,
@@ -83,9 +95,12 @@ providers:
 `
 
 // startTraefik grants Traefik's documented RBAC to a service account, gives
-// Traefik a token for it, runs the binary on two loopback ports and waits
-// until it answers /ping.
+// Traefik a token for it, runs the binary in its network namespace and
+// waits until it answers /ping.
 func (w *World) startTraefik(ctx context.Context, bins map[string]string) error {
+	if os.Geteuid() != 0 {
+		return errors.New("traefik: it runs in a network namespace of its own (so a request can never leave this machine for a simulated pod's address), which needs root; run as root or leave Options.Traefik off")
+	}
 	if err := w.traefikRBAC(ctx); err != nil {
 		return err
 	}
@@ -104,23 +119,49 @@ func (w *World) startTraefik(ctx context.Context, bins map[string]string) error 
 	if err := os.WriteFile(tokenFile, []byte(tr.Status.Token), 0o600); err != nil {
 		return err
 	}
-	ports, err := freePorts(2)
+
+	suffix, err := randomHex(3)
 	if err != nil {
 		return err
 	}
-	websecure := "127.0.0.1:" + strconv.Itoa(ports[0])
-	api := "127.0.0.1:" + strconv.Itoa(ports[1])
+	ns, err := newNetns(fmt.Sprintf("testworld-traefik-%d-%s", os.Getpid(), suffix))
+	if err != nil {
+		return fmt.Errorf("traefik: %w", err)
+	}
+	w.onStop(ns.close)
+	bg := w.background()
+	// The API server, inside the namespace.
+	apiIn, err := ns.listen("127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("traefik: listen inside %s: %w", ns.name, err)
+	}
+	apiHost := strings.TrimPrefix(w.APIServerURL, "https://")
+	forward(bg, apiIn, func() (net.Conn, error) { return net.DialTimeout("tcp", apiHost, 10*time.Second) })
+	// Traefik's ports, outside it.
+	websecureLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	forward(bg, websecureLn, func() (net.Conn, error) { return ns.dial(traefikWebsecureInNS) })
+	apiLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		websecureLn.Close()
+		return err
+	}
+	forward(bg, apiLn, func() (net.Conn, error) { return ns.dial(traefikAPIInNS) })
+
 	cfg := filepath.Join(dir, "traefik.yml")
-	body := fmt.Sprintf(traefikConfig, websecure, api, w.APIServerURL, tokenFile, w.certs.ca.certFile)
+	endpoint := "https://" + apiIn.Addr().String()
+	body := fmt.Sprintf(traefikConfig, traefikWebsecureInNS, traefikAPIInNS, endpoint, tokenFile, w.certs.ca.certFile)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		return err
 	}
-	if err := w.runEnv("traefik", bins["traefik"], traefikEnv(), "--configFile="+cfg); err != nil {
+	if err := w.runEnv("traefik", ns.ip, traefikEnv(), "netns", "exec", ns.name, bins["traefik"], "--configFile="+cfg); err != nil {
 		return err
 	}
-	w.Traefik = &Traefik{Websecure: websecure, API: "http://" + api}
+	w.Traefik = &Traefik{Websecure: websecureLn.Addr().String(), API: "http://" + apiLn.Addr().String(), Netns: ns.name, ns: ns}
 	client := &http.Client{Timeout: 5 * time.Second}
-	return w.poll(ctx, "traefik /ping on "+api, func(ctx context.Context) (bool, error) {
+	return w.poll(ctx, "traefik /ping", func(ctx context.Context) (bool, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, w.Traefik.API+"/ping", nil)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -129,6 +170,28 @@ func (w *World) startTraefik(ctx context.Context, bins map[string]string) error 
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, nil
 	})
+}
+
+// TraefikBackend serves h inside Traefik's network namespace at ip, an
+// address it adds to the namespace's loopback interface (an Endpoint may not
+// be a loopback address), and returns the port: a backend Traefik reaches
+// as it reaches a pod, while KWOK's pods run no process.
+func (w *World) TraefikBackend(ip string, h http.Handler) (int, error) {
+	if w.Traefik == nil {
+		return 0, errors.New("test world: Traefik is not running (Options.Traefik)")
+	}
+	ns := w.Traefik.ns
+	if out, err := ns.exec("ip", "addr", "replace", ip+"/32", "dev", "lo"); err != nil {
+		return 0, fmt.Errorf("add %s inside %s: %v: %s", ip, ns.name, err, out)
+	}
+	ln, err := ns.listen(net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	w.onStop(func() { srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // traefikEnv is this process's environment without what would make Traefik

@@ -15,13 +15,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,8 +35,8 @@ import (
 // objects the ingress and services stages apply (the repository's
 // configuration applied by OpenTofu, defaults but for the test's names).
 // KWOK's pods run no process, so the Service's backend is replaced by a real
-// HTTP server inside a network namespace of the test's own (an Endpoint may
-// not be a loopback address); Traefik reaches it the way it reaches a pod.
+// HTTP server inside Traefik's network namespace (an Endpoint may not be a
+// loopback address); Traefik reaches it the way it reaches a pod.
 func TestTraefikRoutesPoCHostWithWildcardCertificate(t *testing.T) {
 	if world.Traefik == nil {
 		t.Fatal("the package's world runs without Options.Traefik")
@@ -85,7 +83,13 @@ func TestTraefikRoutesPoCHostWithWildcardCertificate(t *testing.T) {
 	// The backend: whoami's KWOK pods cannot answer, so none run, and the
 	// Service's endpoints are a real server.
 	nonce := fmt.Sprintf("whoami backend %d", time.Now().UnixNano())
-	ip, port := netnsBackend(t, nonce)
+	const ip = "10.232.0.2"
+	port, err := world.TraefikBackend(ip, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, nonce)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	zero := int32(0)
 	d, err := world.Client.AppsV1().Deployments(ns).Get(ctx, "whoami", metav1.GetOptions{})
 	if err != nil {
@@ -252,87 +256,4 @@ func tofuApply(t *testing.T, ctx context.Context, dir string) {
 			t.Fatalf("tofu %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-}
-
-// netnsBackend serves body over HTTP from inside a network namespace the
-// test creates, joined to the host by a veth pair with a /30 of its own, and
-// returns the namespace-side address and port.
-func netnsBackend(t *testing.T, body string) (string, int) {
-	t.Helper()
-	n := os.Getpid() % 250
-	ns, hostIf, nsIf := fmt.Sprintf("twtraefik%d", n), fmt.Sprintf("twtrh%d", n), fmt.Sprintf("twtrn%d", n)
-	hostIP, nsIP := fmt.Sprintf("10.232.%d.1", n), fmt.Sprintf("10.232.%d.2", n)
-	sh := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s (the Traefik test needs root and iproute2)", strings.Join(args, " "), err, out)
-		}
-	}
-	sh("ip", "netns", "add", ns)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	sh("ip", "link", "add", hostIf, "type", "veth", "peer", "name", nsIf)
-	t.Cleanup(func() { exec.Command("ip", "link", "del", hostIf).Run() })
-	sh("ip", "link", "set", nsIf, "netns", ns)
-	sh("ip", "addr", "add", hostIP+"/30", "dev", hostIf)
-	sh("ip", "link", "set", hostIf, "up")
-	sh("ip", "netns", "exec", ns, "ip", "addr", "add", nsIP+"/30", "dev", nsIf)
-	sh("ip", "netns", "exec", ns, "ip", "link", "set", nsIf, "up")
-
-	ln, err := listenInNetns("/run/netns/"+ns, nsIP+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, body)
-	})}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return nsIP, ln.Addr().(*net.TCPAddr).Port
-}
-
-// listenInNetns opens a TCP listener inside the network namespace at nsPath:
-// a socket belongs to the namespace of the thread that creates it, so a
-// goroutine of its own locks its thread, switches there and back; when it
-// cannot switch back it leaves the thread locked, and Go ends the thread
-// with the goroutine.
-func listenInNetns(nsPath, addr string) (net.Listener, error) {
-	type result struct {
-		ln  net.Listener
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: err}
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open(nsPath)
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: err}
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: fmt.Errorf("enter %s: %w", nsPath, err)}
-			return
-		}
-		ln, lerr := net.Listen("tcp", addr)
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			if ln != nil {
-				ln.Close()
-			}
-			ch <- result{err: fmt.Errorf("leave %s: %w", nsPath, err)}
-			return
-		}
-		runtime.UnlockOSThread()
-		ch <- result{ln, lerr}
-	}()
-	r := <-ch
-	return r.ln, r.err
 }
