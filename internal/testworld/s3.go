@@ -2,7 +2,6 @@ package testworld
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -115,7 +114,3 @@ func (s *S3) Stop() error {
 	}
 	return s.proc.stop(10 * time.Second)
 }
-
-// ErrNoS3 is returned by World.S3Server when the world was started without
-// Options.S3.
-var ErrNoS3 = errors.New("test world started without Options.S3")

@@ -52,6 +52,10 @@ type Options struct {
 	// providers) natively against the API server, websecure and its API on
 	// loopback ports (World.Traefik); it needs the CRDs.
 	Traefik bool
+	// S3 runs a real S3 server (versitygw, posix backend) on loopback with a
+	// root account generated for this world (World.S3): MinIO's stand-in for
+	// Litestream and the services stage's bucket check.
+	S3 bool
 
 	// NodesWaitForCNI makes the KWOK nodes behave like K3s nodes with
 	// flannel off: NotReady (the kubelet's "container runtime network not
@@ -120,6 +124,7 @@ type World struct {
 	Traefik      *Traefik // set when Options.Traefik
 
 	DNS *DNS // set when Options.CoreDNS
+	S3  *S3  // set when Options.S3
 
 	etcdDir  string  // etcd's data, on tmpfs when there is one
 	bg       bgLoops // in-process loops (the CNI watcher, the DNS stand-ins)
@@ -154,6 +159,9 @@ func (o Options) tools() []string {
 	}
 	if o.Traefik {
 		t = append(t, "traefik")
+	}
+	if o.S3 {
+		t = append(t, "versitygw")
 	}
 	return t
 }
@@ -321,6 +329,16 @@ func (w *World) start(ctx context.Context, bins map[string]string) error {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if o.S3 {
+		s3, err := StartS3(ctx, w.Dir)
+		if err != nil {
+			return err
+		}
+		w.S3 = s3
+		w.mu.Lock()
+		w.procs = append(w.procs, s3.proc)
+		w.mu.Unlock()
 	}
 	if o.Traefik {
 		if err := w.startTraefik(ctx, bins); err != nil {
