@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -152,7 +154,7 @@ func (w *World) startCoreDNS(ctx context.Context, bins map[string]string) error 
 	}
 	d.Addr = "127.0.0.1:" + strconv.Itoa(ports[0])
 	readyURL := "http://127.0.0.1:" + strconv.Itoa(ports[2]) + "/ready"
-	if err := w.poll(ctx, "CoreDNS to be ready ("+readyURL+")", func(ctx context.Context) (bool, error) {
+	if err := w.poll(ctx, "CoreDNS to be ready ("+readyURL+") and answer on "+d.Addr, func(ctx context.Context) (bool, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, readyURL, nil)
 		if err != nil {
 			return false, err
@@ -162,7 +164,14 @@ func (w *World) startCoreDNS(ctx context.Context, bins map[string]string) error 
 			return false, err
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		if resp.StatusCode != http.StatusOK {
+			return false, nil
+		}
+		// /ready can answer before the DNS listeners do.
+		m := new(dns.Msg)
+		m.SetQuestion("cluster.local.", dns.TypeSOA)
+		_, _, err = (&dns.Client{Timeout: 2 * time.Second}).ExchangeContext(ctx, m, d.Addr)
+		return err == nil, err
 	}); err != nil {
 		return err
 	}
