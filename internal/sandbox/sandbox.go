@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"migrate-tui/internal/atomicfile"
+	"migrate-tui/internal/checks"
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
@@ -72,11 +73,28 @@ type Env struct {
 	// TFCLIConfigFile installs providers from the tools' local mirror, so
 	// `migrate-tui apply` works offline (exported as TF_CLI_CONFIG_FILE).
 	TFCLIConfigFile string `json:"tfCliConfigFile"`
+	// IngressAddr is the websecure address of the sandbox's real Traefik
+	// (standing in for traefik_https_node_port on a node), exported as
+	// MIGRATE_TUI_INGRESS_ADDR so `check` dials it for SC-004; TraefikAPI is
+	// Traefik's API (GET /api/http/routers). Empty when Traefik is not
+	// running (its network namespace needs root).
+	IngressAddr string `json:"ingressAddr,omitempty"`
+	TraefikAPI  string `json:"traefikApi,omitempty"`
 	// ToolsBin holds the built tofu; the exports put it first on PATH.
-	ToolsBin  string    `json:"toolsBin"`
-	PID       int       `json:"pid"`  // the server process
-	PIDs      []int     `json:"pids"` // the world's processes (each its own process group)
-	StartedAt time.Time `json:"startedAt"`
+	ToolsBin string `json:"toolsBin"`
+	// ClusterDNS is the sandbox's CoreDNS (K3s's Corefile, importing the
+	// applied coredns-custom); ConsulDNS the Consul DNS stand-in it forwards
+	// .consul to once consul_dns_servers names it. Both host:port on
+	// loopback, UDP and TCP.
+	ClusterDNS string `json:"clusterDns,omitempty"`
+	ConsulDNS  string `json:"consulDns,omitempty"`
+	// S3Endpoint is the S3 server standing in for MinIO, exported as
+	// MIGRATE_TUI_S3_ENDPOINT for the services stage's bucket check
+	// (minio_endpoint's *.service.consul does not resolve here).
+	S3Endpoint string    `json:"s3Endpoint,omitempty"`
+	PID        int       `json:"pid"`  // the server process
+	PIDs       []int     `json:"pids"` // the world's processes (each its own process group)
+	StartedAt  time.Time `json:"startedAt"`
 }
 
 // Exports renders the environment as one shell line: KUBECONFIG,
@@ -90,6 +108,15 @@ func (e Env) Exports() string {
 	}
 	if e.TFCLIConfigFile != "" {
 		line += " TF_CLI_CONFIG_FILE=" + shellQuote(e.TFCLIConfigFile)
+	}
+	if e.IngressAddr != "" {
+		line += " " + checks.IngressAddrEnv + "=" + shellQuote(e.IngressAddr)
+	}
+	if e.ClusterDNS != "" {
+		line += " MIGRATE_TUI_CLUSTER_DNS=" + shellQuote(e.ClusterDNS) + " MIGRATE_TUI_CONSUL_DNS=" + shellQuote(e.ConsulDNS)
+	}
+	if e.S3Endpoint != "" {
+		line += " MIGRATE_TUI_S3_ENDPOINT=" + shellQuote(e.S3Endpoint)
 	}
 	if e.ToolsBin != "" {
 		line += " PATH=" + shellQuote(e.ToolsBin) + `:"$PATH"`
@@ -252,10 +279,19 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(stateDir, worldDir), 0o700); err != nil {
 		return err
 	}
-	fmt.Fprintln(log, "sandbox: starting the test world (etcd, kube-apiserver, controllers, KWOK, metrics-server, VPA recommender, CRDs, local-path provisioner)")
+	fmt.Fprintln(log, "sandbox: starting the test world (etcd, kube-apiserver, controllers, KWOK, metrics-server, VPA recommender, CRDs, local-path provisioner, CoreDNS and a Consul DNS stand-in)")
+	traefik := os.Geteuid() == 0
+	if !traefik {
+		fmt.Fprintln(log, "sandbox: not root, so no Traefik (its network namespace needs root): check cannot observe SC-004 here")
+	}
 	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	w, err := testworld.Start(startCtx, testworld.Options{
 		Controllers: true, KWOK: true, Metrics: true, VPARecommender: true, CRDs: true, LocalPath: true,
+		// The real Traefik runs in a network namespace of its own: root only.
+		Traefik: traefik,
+		CoreDNS: true,
+		// MinIO's stand-in: the services stage checks the Litestream bucket.
+		S3:  true,
 		Dir: filepath.Join(stateDir, worldDir),
 	})
 	cancel()
@@ -278,6 +314,18 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 		return fmt.Errorf("sandbox: start the Nomad simulator: %w", err)
 	}
 	defer nomad.Close()
+	// The Consul DNS stand-in answers for what the homelab registers in
+	// Consul: the simulator's Consul services, Vault, Consul and Nomad.
+	services, err := consulServices(nomad.URL(), nomad.Token())
+	if err != nil {
+		return fmt.Errorf("sandbox: seed the Consul DNS stand-in: %w", err)
+	}
+	for name, ip := range services {
+		if err := w.DNS.Consul.Set(name, ip); err != nil {
+			return fmt.Errorf("sandbox: seed the Consul DNS stand-in: %w", err)
+		}
+	}
+	fmt.Fprintf(log, "sandbox: Consul DNS stand-in on %s answers %s\n", w.DNS.Consul.Addr(), strings.Join(serviceNames(services), ", "))
 
 	vaultToken, err := randomToken()
 	if err != nil {
@@ -291,6 +339,9 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	// What Nomad's template blocks read today (nomad/default/<service>); a
 	// made-up value, not a secret.
 	vault.PutKV("nomad", "default/overseerr", map[string]any{"api_key": "sandbox-value"})
+	// The Kubernetes copy's own S3 credentials (overseerr_litestream_vault_key):
+	// the sandbox S3 server's root account, which may create the bucket.
+	vault.PutKV("nomad", "default/overseerr-k8s", map[string]any{"MINIO_ACCESS_KEY": w.S3.AccessKey, "MINIO_SECRET_KEY": w.S3.SecretKey})
 
 	kube, err := os.ReadFile(w.Kubeconfig)
 	if err != nil {
@@ -316,9 +367,16 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 		VaultToken:      vaultToken,
 		TFCLIConfigFile: cliConfig,
 		ToolsBin:        filepath.Dir(tofu),
+		ClusterDNS:      w.DNS.Addr,
+		ConsulDNS:       w.DNS.Consul.Addr(),
+		S3Endpoint:      w.S3.Endpoint,
 		PID:             os.Getpid(),
 		PIDs:            w.PIDs(),
 		StartedAt:       time.Now().UTC(),
+	}
+	if w.Traefik != nil {
+		env.IngressAddr, env.TraefikAPI = w.Traefik.Websecure, w.Traefik.API
+		fmt.Fprintf(log, "sandbox: Traefik (websecure %s, API %s) in network namespace %s\n", w.Traefik.Websecure, w.Traefik.API, w.Traefik.Netns)
 	}
 	b, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	nomad "github.com/hashicorp/nomad/api"
 	vault "github.com/hashicorp/vault/api"
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -142,6 +143,25 @@ func TestUpEnvDownRoundTrip(t *testing.T) {
 	sec, err := vc.KVv2("nomad").Get(ctx, "default/overseerr")
 	if err != nil || sec == nil || sec.Data["api_key"] == nil {
 		t.Errorf("Vault KV nomad/default/overseerr through the sandbox: %v %v", sec, err)
+	}
+
+	// CoreDNS (K3s's Corefile) and the Consul DNS stand-in, seeded with what
+	// the homelab registers in Consul: the simulator's Consul services, Vault.
+	if env.ClusterDNS == "" || env.ConsulDNS == "" || !strings.Contains(exports, "MIGRATE_TUI_CLUSTER_DNS="+env.ClusterDNS) || !strings.Contains(exports, "MIGRATE_TUI_CONSUL_DNS="+env.ConsulDNS) {
+		t.Errorf("env %+v / exports %q lack the cluster DNS and the Consul DNS stand-in", env, exports)
+	}
+	for _, name := range []string{"vault.service.consul", "minio-minio.service.consul", "echo.service.consul"} {
+		m := new(dns.Msg)
+		m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+		r, _, err := new(dns.Client).Exchange(m, env.ConsulDNS)
+		if err != nil || len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "127.0.0.1" {
+			t.Errorf("%s from the Consul DNS stand-in %s: %v %v, want A 127.0.0.1", name, env.ConsulDNS, r, err)
+		}
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("kubernetes.default.svc.cluster.local.", dns.TypeA)
+	if r, _, err := new(dns.Client).Exchange(m, env.ClusterDNS); err != nil || len(r.Answer) != 1 {
+		t.Errorf("kubernetes.default.svc.cluster.local from the sandbox's CoreDNS %s: %v %v", env.ClusterDNS, r, err)
 	}
 
 	// A second up finds the running one.
