@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,20 @@ func TestUpEnvDownRoundTrip(t *testing.T) {
 	for _, want := range []string{"export KUBECONFIG=" + env.Kubeconfig, "NOMAD_ADDR=" + env.NomadAddr, "NOMAD_TOKEN=" + env.NomadToken} {
 		if !strings.Contains(exports, want) {
 			t.Errorf("exports %q lack %q", exports, want)
+		}
+	}
+	// As root the real Traefik runs (its own network namespace); its
+	// websecure address is exported for check's SC-004 and its API answers.
+	if os.Geteuid() == 0 {
+		if !strings.HasPrefix(env.IngressAddr, "127.0.0.1:") || !strings.Contains(exports, "MIGRATE_TUI_INGRESS_ADDR="+env.IngressAddr) {
+			t.Errorf("ingress address %q / exports %q: want Traefik's loopback websecure address as MIGRATE_TUI_INGRESS_ADDR", env.IngressAddr, exports)
+		}
+		resp, err := http.Get(env.TraefikAPI + "/ping")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Errorf("Traefik's /ping at %s: %v %v", env.TraefikAPI, resp, err)
+		}
+		if resp != nil {
+			resp.Body.Close()
 		}
 	}
 
