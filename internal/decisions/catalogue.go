@@ -251,7 +251,7 @@ func build() []*Decision {
 						"Nomad and K3s must never run the same service at once on one volume.",
 					},
 					Homelab:      "Matches how the cutover moved 16 services one at a time; a service's Nomad job must be stopped before its K3s copy mounts the same directory.",
-					Consequences: "Uses glusterfs_mount_root. The storage stage creates static PersistentVolumes per service volume; cutover stops the Nomad job first.",
+					Consequences: "Uses glusterfs_mount_root. The storage stage creates static PersistentVolumes per service volume; cutover stops the Nomad job first. The services stage refuses it for overseerr while the Nomad overseerr job runs (both copies would write its directory).",
 				},
 				{
 					Value:   "glusterfs-nfs",
@@ -544,6 +544,21 @@ func build() []*Decision {
 			Default:       "https://vault.service.consul:8200",
 			DefaultReason: "Vault registers in Consul; CoreDNS forwards .consul to Consul DNS during the hybrid period.",
 			Validate:      validHTTPURL,
+		},
+		{
+			Key: "vault_ca_file", Type: String, Screen: "vault",
+			Title: "Vault CA file", Question: "Which PEM file holds the CA that signed Vault's certificate? (empty: publicly trusted)",
+			Why:           "ESO checks Vault's TLS certificate; a Vault behind a private CA is refused unless its ClusterSecretStore carries that CA (caProvider, ConfigMap external-secrets/vault-ca).",
+			Default:       "",
+			DefaultReason: "Nothing here says Vault uses a private CA; set it when Vault's certificate is not publicly trusted.",
+			Consequences:  "The vault stage puts the file's content (a CA certificate, not a secret) in the ConfigMap external-secrets/vault-ca and points the ClusterSecretStore at it.",
+			Validate: func(v any) error {
+				if s := v.(string); s != "" && !strings.HasPrefix(s, "/") {
+					return fmt.Errorf("%q is not an absolute path", s)
+				}
+				return nil
+			},
+			AskWhen: isOneOf("vault_method", "external-secrets"),
 		},
 		{
 			Key: "vault_kv_mount", Type: String, Screen: "vault",
