@@ -190,6 +190,10 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 	}
 	d := &checks.Deps{Decisions: dec}
 	d.TLS.DialAddr = o.DialAddr
+	if d.TLS.DialAddr == "" {
+		// The sandbox exports its Traefik's websecure address.
+		d.TLS.DialAddr = os.Getenv(checks.IngressAddrEnv)
+	}
 	if d.TLS.Roots, err = checks.LoadCAFile(o.CAFile); err != nil {
 		return err
 	}

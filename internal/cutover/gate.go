@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/decisions"
 )
 
 // Status of one gate check.
@@ -131,7 +132,10 @@ func k8sChecks(ctx context.Context, in GateInput) []GateCheck {
 	}
 	d := *in.Deps
 	d.Decisions.PoCServices = []string{svc}
-	d.TLS.Hosts = []string{svc + "." + d.Decisions.Domain}
+	// Before cutover the Kubernetes copy answers at its PoC host
+	// (poc_host_pattern, default <service>-k8s.<domain>); the production
+	// host still routes to Nomad.
+	d.TLS.Hosts = []string{decisions.PoCHost(d.Decisions.PoCHostPattern, svc, d.Decisions.Domain)}
 	var out []GateCheck
 	rs, err := checks.RunIDs(ctx, []string{"SC-001"}, &d, in.RunOptions, nil)
 	if err != nil || len(rs) != 1 {
