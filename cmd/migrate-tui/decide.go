@@ -157,7 +157,8 @@ func readAnswers(path string) (decisions.Answers, error) {
 
 func (o *decideOptions) Run() error {
 	if o.List {
-		return listDecisions(o.g.Out, o.JSON)
+		ans, mctx := memoryContext(o.repo)
+		return listDecisions(o.g.Out, o.JSON, ans, mctx)
 	}
 	lock, err := state.Acquire(o.repo, "migrate-tui decide")
 	if err != nil {
@@ -198,6 +199,7 @@ func (o *decideOptions) Run() error {
 		fmt.Fprintf(w, "invalidated %s: it used a value that changed; it is pending again\n", id)
 	}
 	fmt.Fprintf(w, "wrote %s\n", out.TfvarsPath)
+	warnMemory(o.g.Err, ans, preflightContext(st))
 	return nil
 }
 
@@ -226,6 +228,9 @@ type listedOption struct {
 	Cons         []string `json:"cons"`
 	Homelab      string   `json:"homelab"`
 	Consequences string   `json:"consequences"`
+	// Memory is the estimate with this option and the other decisions as
+	// decided (topology, mesh, ingress and VPA mode only).
+	Memory *decisions.MemoryReport `json:"memory,omitempty"`
 }
 
 type listedDecision struct {
@@ -240,15 +245,26 @@ type listedDecision struct {
 	DefaultText   string         `json:"default_text"`
 	DefaultReason string         `json:"default_reason"`
 	Consequences  string         `json:"consequences,omitempty"`
+	// Memory (control_plane_topology only): the estimate for the decisions
+	// as they stand, each node beside its free memory, and the nearest
+	// option set that fits when they do not.
+	Memory *listedMemory `json:"memory,omitempty"`
 }
 
-func listDecisions(w io.Writer, asJSON bool) error {
+func listDecisions(w io.Writer, asJSON bool, ans decisions.Answers, mctx decisions.Context) error {
 	var list []listedDecision
 	for _, d := range decisions.All() {
 		ld := listedDecision{Key: d.Key, Screen: d.Screen, Type: d.Type.String(), Title: d.Title, Question: d.Question, Why: d.Why,
 			Default: d.Default, DefaultText: d.Text(d.Default), DefaultReason: d.DefaultReason, Consequences: d.Consequences}
 		for _, op := range d.Options {
-			ld.Options = append(ld.Options, listedOption(op))
+			lo := listedOption{Value: op.Value, Summary: op.Summary, Pros: op.Pros, Cons: op.Cons, Homelab: op.Homelab, Consequences: op.Consequences}
+			if decisions.MemoryKey(d.Key) {
+				lo.Memory = optionMemory(ans, mctx, d.Key, op.Value)
+			}
+			ld.Options = append(ld.Options, lo)
+		}
+		if d.Key == "control_plane_topology" {
+			ld.Memory = &listedMemory{Estimate: decisions.EstimateMemory(ans, mctx), Recommendation: decisions.RecommendMemory(ans, mctx)}
 		}
 		list = append(list, ld)
 	}
@@ -279,6 +295,13 @@ func listDecisions(w io.Writer, asJSON bool) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	fmt.Fprintln(w, "\nMemory for the decisions as they stand (K3s + platform beside each node's free memory):")
+	for _, l := range decisions.MemoryLines(decisions.EstimateMemory(ans, mctx)) {
+		fmt.Fprintln(w, "  "+l)
+	}
+	if rec := decisions.RecommendMemory(ans, mctx); rec != nil {
+		fmt.Fprintln(w, "  recommended: "+rec.Text)
 	}
 	fmt.Fprintln(w, "\nEach option's pros, cons and meaning for this homelab: migrate-tui decide --list --json, or specs/003-nomad-to-kubernetes/research.md.")
 	return nil

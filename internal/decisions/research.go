@@ -48,7 +48,26 @@ func Markdown() string {
 		w("- `%s` (%s): %s\n", cc.id, strings.Join(cc.keys, ", "), cc.doc)
 	}
 	w("\n")
+	memoryMarkdown(w)
 	return b.String()
+}
+
+// memoryMarkdown lists the figures the memory estimate adds up, with their
+// sources, and how the estimate is compared with each node's free memory.
+func memoryMarkdown(w func(string, ...any)) {
+	w("## Memory estimate\n\n")
+	w("For the decided topology, mesh, ingress and VPA mode, migrate-tui adds up each node's K3s and platform memory ")
+	w("and shows it beside the node's free memory beside Nomad (preflight: memory minus Nomad's reservations and allocations), ")
+	w("on the decision screens and in `migrate-tui decide --list --json`. A node whose own parts exceed its free memory, ")
+	w("or cluster-wide components that fit nowhere, make it warn and recommend the nearest option set that fits. ")
+	w("The sum errs high: the PoC's ~500 MB per server counted the control plane, Cilium and CoreDNS, not the kubelet and containerd ")
+	w("that K3s's own profiling adds. SC-010 compares the estimate with what is measured after the stages.\n\n")
+	w("| Component | MB | Counts | Source |\n|---|---|---|---|\n")
+	for _, f := range memoryFigures {
+		per := map[string]string{"server": "per server", "node": "per node", "cluster": "once"}[f.Per]
+		w("| %s | %d | %s | %s |\n", f.Component, f.MB, per, f.Source)
+	}
+	w("\nNo sourced figure, so not counted: Cilium's operator and Hubble Relay/UI, istio-cni's node agent; Istio's and Linkerd's figures are the 2021 benchmark's, Istio's in sidecar mode.\n\n")
 }
 
 func mdValue(d *Decision) string {
