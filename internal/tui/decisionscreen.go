@@ -182,13 +182,21 @@ func choice(d *decisions.Decision, fv fieldValues, brief bool) *huh.Select[strin
 }
 
 // details is the note under a choice that follows the hovered option. For
-// the topology it starts with each node's memory trade-off from preflight.
-func details(d *decisions.Decision, fv fieldValues, st *state.State) huh.Field {
+// the decisions that change the memory estimate (topology, mesh, ingress,
+// VPA mode) it starts with each node's K3s + platform estimate beside its
+// free memory from preflight, and what fits when that option does not.
+func details(d *decisions.Decision, fv fieldValues, st *state.State, base decisions.Answers) huh.Field {
 	v := fv.text[d.Key]
 	return huh.NewNote().DescriptionFunc(func() string {
 		text := optionDetail(d, *v, true)
-		if d.Key == "control_plane_topology" && st != nil && st.Preflight != nil && len(st.Preflight.Inventory) > 0 {
-			lines := preflight.MemoryLines(st.Preflight.Inventory, preflight.SuggestedNodes(st.Preflight.Inventory, *v))
+		if decisions.MemoryKey(d.Key) {
+			a := base.Clone()
+			a[d.Key] = *v
+			c := preflight.CheckContext(st)
+			lines := decisions.MemoryLines(decisions.EstimateMemory(a, c))
+			if rec := decisions.RecommendMemory(a, c); rec != nil {
+				lines = append(lines, "Recommended: "+rec.Text)
+			}
 			text = strings.Join(lines, "\n") + "\n" + text
 		}
 		return escapeNote(text)
@@ -219,7 +227,7 @@ func buildForm(screen string, fv fieldValues, base decisions.Answers, st *state.
 			flush()
 			fields := []huh.Field{f}
 			if len(d.Options) > 0 && d.Type == decisions.String {
-				fields = append(fields, details(d, fv, st))
+				fields = append(fields, details(d, fv, st, base))
 			}
 			g := huh.NewGroup(fields...)
 			if d.AskWhen != nil {
