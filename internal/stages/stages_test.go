@@ -177,7 +177,7 @@ func TestEnabledStagesAndRollback(t *testing.T) {
 		}
 	}
 	got, _ := TfvarsFile{Path: tfvars}.EnabledStages()
-	if strings.Join(got, ",") != "storage,mesh" {
+	if strings.Join(got, ",") != "mesh,storage" { // Platform order: the mesh first
 		t.Fatalf("enabled_stages = %v", got)
 	}
 	b, _ := os.ReadFile(tfvars)
