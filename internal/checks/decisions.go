@@ -25,6 +25,8 @@ type Decisions struct {
 	VPAUpdateMode    string
 	NodeArchs        []string // the arch of every entry in nodes
 	NodeNames        []string
+	NodeRoles        []string // server or agent, of every entry in nodes
+	Topology         string   // control_plane_topology
 	IngressMode      string
 	TLSSecretName    string
 	EnabledStages    []string
@@ -49,10 +51,12 @@ func fromAnswers(a decisions.Answers) Decisions {
 		VPAUpdateMode:    a.Str("vpa_update_mode"),
 		IngressMode:      a.Str("ingress_mode"),
 		TLSSecretName:    a.Str("tls_secret_name"),
+		Topology:         a.Str("control_plane_topology"),
 	}
 	for _, n := range a.Nodes() {
 		d.NodeNames = append(d.NodeNames, n.Name)
 		d.NodeArchs = append(d.NodeArchs, n.Arch)
+		d.NodeRoles = append(d.NodeRoles, n.Role)
 	}
 	return d
 }
@@ -126,4 +130,30 @@ func KubeconfigPath(tfvarsPath string) string {
 		return def
 	}
 	return v.AsString()
+}
+
+// MemoryEstimate is the decisions' K3s + platform memory estimate
+// (internal/decisions, research.md "Memory estimate"), for SC-010 to set
+// beside what was measured. Free memory does not matter here.
+func (d Decisions) MemoryEstimate() decisions.MemoryReport {
+	a := decisions.Answers{"service_mesh": d.ServiceMesh, "ingress_mode": d.IngressMode, "vpa_update_mode": d.VPAUpdateMode,
+		"poc_services": d.PoCServices}
+	if d.Topology != "" {
+		a["control_plane_topology"] = d.Topology
+	}
+	var nodes []decisions.Node
+	for i, n := range d.NodeNames {
+		nd := decisions.Node{Name: n, Role: "server"}
+		if i < len(d.NodeRoles) && d.NodeRoles[i] != "" {
+			nd.Role = d.NodeRoles[i]
+		}
+		if i < len(d.NodeArchs) {
+			nd.Arch = d.NodeArchs[i]
+		}
+		nodes = append(nodes, nd)
+	}
+	if len(nodes) > 0 {
+		a["nodes"] = nodes
+	}
+	return decisions.EstimateMemory(a, decisions.DefaultContext())
 }

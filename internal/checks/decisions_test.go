@@ -34,7 +34,7 @@ unknown_key = 1
 	want.ServiceMesh = "linkerd"
 	want.PoCServices = []string{"whoami", "echo"}
 	want.TraefikHTTPSPort = 32444
-	want.NodeNames, want.NodeArchs = []string{"a"}, []string{"arm64"}
+	want.NodeNames, want.NodeArchs, want.NodeRoles = []string{"a"}, []string{"arm64"}, []string{"server"}
 	want.EnabledStages = []string{"storage", "mesh"}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("LoadDecisions:\n got %+v\nwant %+v", d, want)

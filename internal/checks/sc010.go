@@ -31,6 +31,9 @@ type NodeOverhead struct {
 	PlatformMB   int64 // metrics API: every non-PoC pod on the node
 	PlatformPods int
 	Nomad        *NomadNodeMemory
+	// EstimateMB is what the decisions' memory estimate put on this node
+	// (K3s + its own platform parts; 0: not a decided node).
+	EstimateMB int64
 }
 
 func mib(q resource.Quantity) int64 { return q.Value() / (1 << 20) }
@@ -100,6 +103,11 @@ func measureOverhead(ctx context.Context, d *Deps) ([]NodeOverhead, *Result) {
 			}
 		}
 	}
+	for _, n := range d.Decisions.MemoryEstimate().Nodes {
+		if o := by[n.Node]; o != nil {
+			o.EstimateMB = int64(n.EstimateMB)
+		}
+	}
 	var out []NodeOverhead
 	for _, o := range by {
 		out = append(out, *o)
@@ -125,6 +133,9 @@ func runSC010(ctx context.Context, d *Deps) Result {
 		} else {
 			nomadMissing = true
 			l += "; Nomad: no client stats for this node"
+		}
+		if o.EstimateMB > 0 {
+			l += fmt.Sprintf("; estimate for K3s + platform ~%d MB (research.md, Memory estimate)", o.EstimateMB)
 		}
 		lines = append(lines, l)
 	}
@@ -175,6 +186,18 @@ func DecisionBody(prior []Result, ov []NodeOverhead, now time.Time) string {
 		}
 	}
 	b.WriteString("\nK3s runs its control plane inside the k3s process, not in pods: the node's working set minus the pods' is the closest the metrics API gets to it.\n")
+	estimated := false
+	for _, o := range ov {
+		estimated = estimated || o.EstimateMB > 0
+	}
+	if estimated {
+		b.WriteString("\n## Estimate beside the measurement\n\nThe decisions' estimate (research.md, Memory estimate: sourced figures that err high) for K3s and the platform on each node, beside what the metrics API measured.\n\n| Node | Estimate: K3s + platform | Measured: K8s platform pods | Measured: node in use |\n|---|---|---|---|\n")
+		for _, o := range ov {
+			if o.EstimateMB > 0 {
+				fmt.Fprintf(&b, "| %s | ~%d MB | %d MiB | %d MiB |\n", o.Node, o.EstimateMB, o.PlatformMB, o.NodeUsedMB)
+			}
+		}
+	}
 	return b.String()
 }
 

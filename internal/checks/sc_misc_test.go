@@ -100,12 +100,12 @@ func TestSC010(t *testing.T) {
 	})
 	r := checks.Run(context.Background(), sel, d, checks.RunOptions{}, nil)[1]
 	t.Logf("SC-010 %s: %s", r.Status, r.Evidence)
-	expect(t, r, checks.Warn, "draft written to "+path, "hestia: node", "Nomad host", "outside allocations (Nomad+Consul agents, OS)")
+	expect(t, r, checks.Warn, "draft written to "+path, "hestia: node", "Nomad host", "outside allocations (Nomad+Consul agents, OS)", "estimate for K3s + platform ~")
 	body, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{checks.DraftMarker, "| SC-007 | Operator's own assessment recorded | pass |", "## Overhead per node", "| hestia |"} {
+	for _, want := range []string{checks.DraftMarker, "| SC-007 | Operator's own assessment recorded | pass |", "## Overhead per node", "| hestia |", "## Estimate beside the measurement"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("decision.md lacks %q:\n%s", want, body)
 		}
