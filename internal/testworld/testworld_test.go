@@ -32,7 +32,7 @@ var world *testworld.World
 
 func TestMain(m *testing.M) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	w, err := testworld.Start(ctx, testworld.Options{VPARecommender: true, LocalPath: true, Traefik: true, CoreDNS: true, ConsulServices: consulServices})
+	w, err := testworld.Start(ctx, testworld.Options{VPARecommender: true, LocalPath: true, Traefik: true})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testworld:", err)

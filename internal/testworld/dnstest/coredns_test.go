@@ -1,4 +1,6 @@
-package testworld_test
+// Package dnstest runs a test world with CoreDNS and the Consul DNS
+// stand-in (Options.CoreDNS) and applies the repository's Terraform to it.
+package dnstest
 
 import (
 	"context"
@@ -13,13 +15,47 @@ import (
 
 	"github.com/miekg/dns"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
 )
 
-// consulServices seed the world's Consul DNS stand-in (TestMain).
+// consulServices seed the world's Consul DNS stand-in.
 var consulServices = map[string]string{"minio-minio": "127.0.0.7", "vault": "127.0.0.8"}
+
+var world *testworld.World
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	w, err := testworld.Start(ctx, testworld.Options{CoreDNS: true, ConsulServices: consulServices})
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dnstest:", err)
+		os.Exit(1)
+	}
+	world = w
+	code := m.Run()
+	if err := w.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "dnstest: stop:", err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last error
+	if err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		ok, err := cond(ctx)
+		last = err
+		return ok && err == nil, nil
+	}); err != nil {
+		t.Fatalf("waiting for %s: %v (last error: %v)", what, err, last)
+	}
+}
 
 // lookupA asks addr for name's A records over UDP.
 func lookupA(addr, name string) (*dns.Msg, error) {
