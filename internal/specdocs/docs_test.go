@@ -114,3 +114,24 @@ func TestDataModelMappingMatchesModules(t *testing.T) {
 		t.Errorf("only %d mappings cite a module file; the existing modules do more than that by hand", evidenced)
 	}
 }
+
+// Every schema compiles as draft 2020-12 and every cross-reference
+// resolves; the commands' documents are validated in
+// TestCommandsAgainstTheTestWorld.
+func TestSchemasCompile(t *testing.T) {
+	s, err := Schemas(repoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"check.schema.json", "status.schema.json", "cutover.schema.json", "cutover-list.schema.json", "state.schema.json"} {
+		if s[want] == nil {
+			t.Errorf("contracts/%s is missing", want)
+		}
+	}
+	// A document that breaks the state schema must fail it: the schema
+	// is not vacuous.
+	bad := []byte(`{"schema": 1, "created_at": "2026-01-12T09:00:00Z", "updated_at": "2026-01-12T09:00:00Z", "steps": {"preflight.tools": {"status": "maybe"}}, "decisions": {}}`)
+	if err := Validate(s["state.schema.json"], bad); err == nil {
+		t.Error("the state schema accepts a step status internal/state refuses")
+	}
+}
