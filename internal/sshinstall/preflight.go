@@ -278,8 +278,18 @@ func checkPortsFree(ctx context.Context, e *Env, n Node) CheckResult {
 		}
 	}
 	if len(busy) > 0 {
-		return CheckResult{Status: Fail, Evidence: "already in use: " + strings.Join(busy, ", "),
-			Hint: "stop what listens there, or move it: this node needs " + portList(tcp, udp) + meshNote(e.Mesh)}
+		// A rerun of an interrupted install finds K3s itself on its
+		// ports: those pass; anything else still fails, named.
+		mine, foreign, err := busyOwners(ctx, e, n, busy)
+		if err != nil {
+			return CheckResult{Status: Fail, Evidence: "already in use: " + strings.Join(busy, ", ") + "; could not tell by whom: " + err.Error(),
+				Hint: "stop what listens there, or move it: this node needs " + portList(tcp, udp) + meshNote(e.Mesh)}
+		}
+		if len(foreign) > 0 {
+			return CheckResult{Status: Fail, Evidence: "already in use: " + strings.Join(foreign, "; "),
+				Hint: "stop what listens there, or move it: this node needs " + portList(tcp, udp) + meshNote(e.Mesh)}
+		}
+		return CheckResult{Status: Pass, Evidence: "held by K3s already installed here (an install to resume): " + strings.Join(mine, "; ")}
 	}
 	return CheckResult{Status: Pass, Evidence: portList(tcp, udp) + " free"}
 }
