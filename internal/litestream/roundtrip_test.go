@@ -140,6 +140,29 @@ func TestNomadReplicaRestoredByTheInitContainer(t *testing.T) {
 		}
 	})
 
+	// --- The agent-injector variant: Vault Agent renders the annotation's
+	// template into /vault/secrets/litestream.env, which the init
+	// container's script sources.
+	t.Run("agent injector template feeds the init container", func(t *testing.T) {
+		vars := moduleVars(nomadTag)
+		vars["vault_method"] = "agent-injector"
+		ri := renderOverseerr(t, ctx, vars)
+		ann := ri.sts.Spec.Template.Annotations
+		tmpl := ann["vault.hashicorp.com/agent-inject-template-litestream.env"]
+		if tmpl == "" {
+			t.Fatalf("no injector template in %v", ann)
+		}
+		envFile := renderConsulTemplate(t, ctx, tmpl)
+		init := ri.initContainer(t, "litestream-restore")
+		root := newContainerRoot(t, "k8s-injector", imageTag(t, init.Image))
+		must(t, os.MkdirAll(root.at("/vault/secrets"), 0o755))
+		must(t, os.WriteFile(root.at("/vault/secrets/litestream.env"), []byte(envFile), 0o600))
+		_, db := runInitIn(t, ctx, ri, init, root, false)
+		if got, err := rows(ctx, db); err != nil || got != want {
+			t.Fatalf("injector variant: restored rows differ (%v)", err)
+		}
+	})
+
 	// --- 0.3 cannot restore 0.5's format: the restore finds nothing, and
 	// with -if-replica-exists exits 0 leaving no database (the copy would
 	// start empty).
@@ -200,7 +223,13 @@ func runInit(t *testing.T, ctx context.Context, r rendered, c corev1.Container) 
 
 func runInitAllowFail(t *testing.T, ctx context.Context, r rendered, c corev1.Container, allowFail bool) (*containerRoot, string) {
 	t.Helper()
-	root := newContainerRoot(t, "k8s-"+c.Name, imageTag(t, c.Image))
+	return runInitIn(t, ctx, r, c, newContainerRoot(t, "k8s-"+c.Name, imageTag(t, c.Image)), allowFail)
+}
+
+// runInitIn runs init container c in root: its volumes at their mount
+// paths (ConfigMap files written), its command with its environment.
+func runInitIn(t *testing.T, ctx context.Context, r rendered, c corev1.Container, root *containerRoot, allowFail bool) (*containerRoot, string) {
+	t.Helper()
 	var dbPath string
 	for _, m := range c.VolumeMounts {
 		dir := root.at(m.MountPath)
