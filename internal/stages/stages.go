@@ -287,19 +287,7 @@ func (r *Runner) Plan(ctx context.Context, s Stage) (*tfrunner.Plan, error) {
 			return nil, pe
 		}
 	}
-	enabled, err := r.Vars.EnabledStages()
-	if err != nil {
-		return nil, err
-	}
-	if want := withStage(enabled, s.Name, true); !slices.Equal(want, enabled) {
-		if err := r.Vars.SetEnabledStages(want); err != nil {
-			return nil, err
-		}
-	}
-	if err := r.TF.Init(ctx); err != nil {
-		return nil, err
-	}
-	p, err := r.TF.Plan(ctx, s.Name)
+	p, err := r.planWith(ctx, s.Name, true)
 	var de *tfrunner.DestroyOutsideError
 	if errors.As(err, &de) {
 		res := Result{Stage: s.Name, Outcome: Refused, Reason: de.Error()}
@@ -314,6 +302,12 @@ func (r *Runner) Plan(ctx context.Context, s Stage) (*tfrunner.Plan, error) {
 // Apply applies the saved plan, forwarding progress events (events is closed
 // when done). An interruption is recorded; the next run re-plans.
 func (r *Runner) Apply(ctx context.Context, p *tfrunner.Plan, events chan<- tfrunner.Event) error {
+	if p != nil && p.Refused == nil {
+		if err := r.commitEnabled(p.Stage, true); err != nil {
+			close(events)
+			return err
+		}
+	}
 	err := r.TF.Apply(ctx, p, events)
 	switch {
 	case errors.Is(err, tfrunner.ErrInterrupted):
@@ -330,6 +324,12 @@ func (r *Runner) Verify(ctx context.Context, s Stage, p *tfrunner.Plan) ([]Check
 	res := Result{Stage: s.Name}
 	if p != nil {
 		res.Summary, res.LogPath = p.Summary, p.LogPath
+		if !p.Summary.HasChanges() && p.Refused == nil {
+			// Nothing to apply: the plan still said the stage belongs.
+			if err := r.commitEnabled(s.Name, true); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err := r.guard(ctx, "after", s.Name); err != nil {
 		var re *RegressionError
@@ -384,21 +384,63 @@ func (r *Runner) Skip(s Stage, reason string) error {
 // PlanRollback removes the stage from enabled_stages and plans; the plan
 // destroys only the stage's own resources (anything else is refused).
 func (r *Runner) PlanRollback(ctx context.Context, s Stage) (*tfrunner.Plan, error) {
-	enabled, err := r.Vars.EnabledStages()
+	return r.planWith(ctx, s.Name, false)
+}
+
+// planWith plans with stage added to (or removed from) enabled_stages and
+// then puts terraform.tfvars back as it was: the saved plan carries the
+// variables, and the file changes only once the operator confirmed
+// (commitEnabled, from Apply and ApplyRollback). Before, a declined plan
+// left the stage enabled, and the next stage's plan created it without its
+// pre-checks.
+func (r *Runner) planWith(ctx context.Context, stage string, add bool) (*tfrunner.Plan, error) {
+	prev, err := r.Vars.EnabledStages()
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Vars.SetEnabledStages(withStage(enabled, s.Name, false)); err != nil {
-		return nil, err
+	want := withStage(prev, stage, add)
+	changed := !slices.Equal(want, prev)
+	if changed {
+		if err := r.Vars.SetEnabledStages(want); err != nil {
+			return nil, err
+		}
 	}
+	p, err := r.planOnly(ctx, stage)
+	if changed {
+		if rerr := r.Vars.SetEnabledStages(prev); rerr != nil {
+			return nil, fmt.Errorf("putting enabled_stages back after the plan: %w", rerr)
+		}
+	}
+	return p, err
+}
+
+func (r *Runner) planOnly(ctx context.Context, stage string) (*tfrunner.Plan, error) {
 	if err := r.TF.Init(ctx); err != nil {
 		return nil, err
 	}
-	return r.TF.Plan(ctx, s.Name)
+	return r.TF.Plan(ctx, stage)
+}
+
+// commitEnabled writes the confirmed enabled_stages before an apply.
+func (r *Runner) commitEnabled(stage string, add bool) error {
+	prev, err := r.Vars.EnabledStages()
+	if err != nil {
+		return err
+	}
+	if want := withStage(prev, stage, add); !slices.Equal(want, prev) {
+		return r.Vars.SetEnabledStages(want)
+	}
+	return nil
 }
 
 // ApplyRollback applies a rollback plan and records the stage rolled back.
 func (r *Runner) ApplyRollback(ctx context.Context, p *tfrunner.Plan, events chan<- tfrunner.Event) error {
+	if p != nil && p.Refused == nil {
+		if err := r.commitEnabled(p.Stage, false); err != nil {
+			close(events)
+			return err
+		}
+	}
 	if err := r.TF.Apply(ctx, p, events); err != nil {
 		return err
 	}
