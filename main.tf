@@ -168,6 +168,19 @@ resource "terraform_data" "decisions" {
 
 # ---------------------------------------------------------------- stages ---
 
+# The cluster's .consul forwarding (CoreDNS coredns-custom): every stage's
+# pods resolve Nomad's services through it (the vault stage's
+# ClusterSecretStore reaches vault.service.consul), so it is applied with
+# whichever stage runs first and is in no stage of its own.
+module "cluster_dns" {
+  source = "./k8s/cluster-dns"
+  count  = length(var.consul_dns_servers) > 0 ? 1 : 0
+
+  consul_dns_servers = var.consul_dns_servers
+
+  depends_on = [terraform_data.decisions]
+}
+
 module "storage" {
   source = "./k8s/storage"
   count  = local.stage.storage ? 1 : 0
@@ -200,8 +213,10 @@ module "vault_integration" {
   vault_address    = var.vault_address
   vault_kv_mount   = var.vault_kv_mount
   vault_auth_mount = var.vault_auth_mount
+  # The CA certificate (not a secret) that signed Vault's certificate.
+  vault_ca_bundle = var.vault_ca_file == "" ? "" : file(var.vault_ca_file)
 
-  depends_on = [module.storage]
+  depends_on = [module.storage, module.cluster_dns]
 }
 
 module "vpa" {
@@ -221,7 +236,6 @@ module "ingress" {
   traefik_http_node_port  = var.traefik_http_node_port
   traefik_https_node_port = var.traefik_https_node_port
   tls_secret_name         = var.tls_secret_name
-  consul_dns_servers      = var.consul_dns_servers
   service_mesh            = local.stage.mesh ? var.service_mesh : "none"
 
   depends_on = [module.vpa]

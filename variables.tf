@@ -313,6 +313,16 @@ variable "vault_address" {
   }
 }
 
+variable "vault_ca_file" {
+  description = "PEM file with the CA certificate that signed Vault's TLS certificate, for a Vault behind a private CA (ESO's ClusterSecretStore trusts it through the ConfigMap external-secrets/vault-ca). Empty: the system roots trust Vault's certificate. A CA certificate is public: its content may sit in the state."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.vault_ca_file == "" || (fileexists(var.vault_ca_file) && can(regex("-----BEGIN CERTIFICATE-----", file(var.vault_ca_file))))
+    error_message = "vault_ca_file must name a readable PEM file with a CA certificate (or be empty)."
+  }
+}
+
 variable "vault_kv_mount" {
   description = "Vault KV v2 mount that holds the services' secrets (Nomad reads nomad/default/<service>)."
   type        = string

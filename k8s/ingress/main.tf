@@ -1,4 +1,4 @@
-# Ingress and name resolution for the hybrid period.
+# Ingress for the hybrid period.
 # - traefik-behind-external: Traefik on K3s (chart) on NodePorts; the
 #   external Traefik on Hestia forwards to them.
 # - bundled-traefik: K3s's packaged Traefik, tuned by a HelmChartConfig.
@@ -6,8 +6,8 @@
 # In both Traefik modes the default TLSStore serves the wildcard certificate
 # from the Secret tls_secret_name, which migrate-tui creates through the API
 # from a certificate file: the key never enters Terraform state.
-# CoreDNS (K3s imports coredns-custom/*.server) forwards .consul to Consul DNS
-# so pods reach Nomad services such as MinIO.
+# CoreDNS's .consul forwarding is not here: it comes with the cluster
+# (k8s/cluster-dns), as every stage needs it.
 locals {
   # Chart 39.0.7 ships Traefik v3.6.12 (traefik/traefik-helm-chart PR #1779):
   # the version hack/versions.env pins for the test world's Traefik binary and
@@ -27,9 +27,6 @@ locals {
       namespace   = local.traefik_namespace
       secret_name = var.tls_secret_name
     }) : "",
-    templatefile("${path.module}/manifests/coredns-consul.yaml", {
-      servers = var.consul_dns_servers
-    }),
   ]
 }
 

@@ -34,15 +34,6 @@ variable "tls_secret_name" {
   }
 }
 
-variable "consul_dns_servers" {
-  description = "Consul DNS endpoints (host:port) CoreDNS forwards .consul to."
-  type        = list(string)
-  validation {
-    condition     = alltrue([for s in var.consul_dns_servers : can(regex("^[A-Za-z0-9.-]+:[0-9]+$", s))])
-    error_message = "consul_dns_servers entries must be host:port."
-  }
-}
-
 variable "service_mesh" {
   description = "The mesh in use (istio-ambient puts Traefik's namespace in the mesh so STRICT mTLS reaches the services)."
   type        = string

@@ -33,3 +33,13 @@ variable "vault_auth_mount" {
     error_message = "vault_auth_mount must be a mount name."
   }
 }
+
+variable "vault_ca_bundle" {
+  description = "PEM CA certificate(s) that signed Vault's TLS certificate; empty when the system roots trust it."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.vault_ca_bundle == "" || can(regex("-----BEGIN CERTIFICATE-----", var.vault_ca_bundle))
+    error_message = "vault_ca_bundle must be PEM certificates."
+  }
+}

@@ -1,0 +1,4 @@
+output "objects" {
+  description = "Objects this module applied (kind/namespace/name)."
+  value       = module.apply.objects
+}
