@@ -196,7 +196,7 @@ func (o *decideOptions) Run() error {
 		fmt.Fprintln(w, "derived:", n)
 	}
 	for _, id := range out.Invalidated {
-		fmt.Fprintf(w, "invalidated %s: it used a value that changed; it is pending again\n", id)
+		fmt.Fprintf(w, "invalidated %s: %s\n", id, decide.InvalidationReason(out.Why[id]))
 	}
 	fmt.Fprintf(w, "wrote %s\n", out.TfvarsPath)
 	warnMemory(o.g.Err, ans, preflightContext(st))

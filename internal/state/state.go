@@ -403,3 +403,10 @@ func (st *State) InstalledMesh() string {
 	}
 	return decisions.Get("service_mesh").Default.(string)
 }
+
+// Invalidate puts a step back to pending and says why (a decision it used
+// changed); status and the wizard show the reason.
+func (st *State) Invalidate(id, reason string, now time.Time) {
+	t := now.UTC()
+	st.Steps[id] = steps.Record{Status: steps.Pending, FinishedAt: &t, Evidence: []string{reason}}
+}

@@ -8,6 +8,7 @@ package decide
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,8 +27,10 @@ type Outcome struct {
 	Changed     []string // keys whose value changed (or were decided for the first time)
 	Derived     []string // sentences for values that followed from the change
 	Invalidated []string // steps put back to pending because a decision they used changed
-	Completed   []string // decision steps now done
-	TfvarsPath  string
+	// Why holds, per invalidated step, the changed keys it used.
+	Why        map[string][]string
+	Completed  []string // decision steps now done
+	TfvarsPath string
 }
 
 // Preview computes, without changing anything, what applying changes would
@@ -55,23 +58,51 @@ func Preview(st *state.State, changes decisions.Answers) (next decisions.Answers
 	if conf := decisions.Check(next, ctx); len(conf) > 0 {
 		return nil, nil, nil, decisions.ConflictsError(conf)
 	}
+	invalidated, _ = Invalidation(st, cur, next)
+	return next, notes, invalidated, nil
+}
+
+// Invalidation returns the steps a change from cur to next sends back to
+// pending, in plan order, and why (the changed keys each one used). Only
+// the stages whose work uses a changed key (steps.StageKeys) go back, and
+// with them the later checks that vouched for them (verify, cutover,
+// evaluate) when they had run. Decisions are data: no decision step is
+// reset, and a stage never goes back for a value it does not use (before,
+// any change sent stage.cluster, which needs every decision screen, back
+// to a reinstall).
+func Invalidation(st *state.State, cur, next decisions.Answers) ([]string, map[string][]string) {
 	plan := steps.Default()
-	seen := map[string]bool{}
+	why := map[string][]string{}
 	for _, k := range sortedKeys(next) {
 		old, had := cur[k]
 		if !had || decisions.Equal(old, next[k]) {
 			continue
 		}
-		for _, id := range plan.Invalidated(steps.DecisionStep(k), st.Steps) {
-			// Decisions are data: only steps that acted on them are reset.
-			if plan.Get(id).Kind != steps.KindDecision && !seen[id] {
-				seen[id] = true
-				invalidated = append(invalidated, id)
+		for _, stage := range steps.StagesUsing(k) {
+			id := "stage." + stage
+			if steps.StatusOf(st.Steps, id) == steps.Pending {
+				continue
+			}
+			why[id] = append(why[id], k)
+			for _, d := range plan.Invalidated(id, st.Steps) {
+				if kind := plan.Get(d).Kind; kind != steps.KindStage && kind != steps.KindDecision && !slices.Contains(why[d], k) {
+					why[d] = append(why[d], k)
+				}
 			}
 		}
 	}
-	sort.Slice(invalidated, func(i, j int) bool { return plan.Index(invalidated[i]) < plan.Index(invalidated[j]) })
-	return next, notes, invalidated, nil
+	var ids []string
+	for id := range why {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return plan.Index(ids[i]) < plan.Index(ids[j]) })
+	return ids, why
+}
+
+// InvalidationReason is the sentence decide prints and the state keeps on
+// an invalidated step (status shows it).
+func InvalidationReason(keys []string) string {
+	return "pending again: it used " + strings.Join(keys, ", ") + ", which changed"
 }
 
 // Apply validates changes, records them in st (with source), writes
@@ -119,7 +150,11 @@ func Apply(repoDir string, st *state.State, changes decisions.Answers, source st
 			return out, err
 		}
 	}
-	work.Reset(invalidated...)
+	_, why := Invalidation(st, cur, next)
+	out.Why = why
+	for _, id := range invalidated {
+		work.Invalidate(id, InvalidationReason(why[id]), now)
+	}
 	out.Completed = completeSteps(&work, now)
 
 	out.TfvarsPath = filepath.Join(repoDir, tfvars.FileName)
