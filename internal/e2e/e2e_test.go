@@ -232,6 +232,14 @@ func TestOperatorGoesEndToEndWithoutTheTUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { vault.Close() })
+	// MinIO's stand-in (versitygw) for the services stage's bucket check; the
+	// Kubernetes copy's own credentials in Vault, as the operator keeps them.
+	s3, err := testworld.StartS3(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s3.Stop() })
+	vault.PutKV("nomad", "default/overseerr-k8s", map[string]any{"MINIO_ACCESS_KEY": s3.AccessKey, "MINIO_SECRET_KEY": s3.SecretKey})
 	rc, err := testtools.WriteCLIConfig(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +255,9 @@ func TestOperatorGoesEndToEndWithoutTheTUI(t *testing.T) {
 		"NOMAD_TOKEN":           sim.Token(),
 		"VAULT_ADDR":            vault.URL(),
 		"VAULT_TOKEN":           "e2e-vault-token",
-		"CHECKPOINT_DISABLE":    "1",
+		// minio_endpoint (minio-minio.service.consul) does not resolve here.
+		"MIGRATE_TUI_S3_ENDPOINT": s3.Endpoint,
+		"CHECKPOINT_DISABLE":      "1",
 		// overseerr's claims never bind here (no provisioner in this world):
 		// a short rollout wait keeps the expected services failure quick.
 		"MIGRATE_TUI_VERIFY_WAIT": "20s",

@@ -18,6 +18,7 @@ import (
 
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/objstore"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
 	"migrate-tui/internal/tfvars"
@@ -54,7 +55,7 @@ func ForRepo(ctx context.Context, dir, tfBinary string) (*Runner, error) {
 	}
 	return &Runner{TF: tf, Vars: TfvarsFile{Path: tfvarsPath}, Guard: guard, Checks: verifier,
 		Record: StateRecorder{RepoDir: dir},
-		Pre:    map[string]PreApply{"ingress": IngressTLS(kube, tfvarsPath)},
+		Pre:    map[string]PreApply{"ingress": IngressTLS(kube, tfvarsPath), "services": servicesCheck(guard, tfvarsPath)},
 		Post:   map[string]PostApply{"vault": vaultSide(tf, cfg)}}, nil
 }
 
@@ -178,4 +179,23 @@ func nomadGuard(ctx context.Context, dir string) (Guard, error) {
 		return nil, err
 	}
 	return NomadGuard{Nomad: nc, Baseline: base}, nil
+}
+
+// servicesCheck is the services stage's Litestream check (ServicesCheck)
+// with the guard's Nomad client and, when VAULT_ADDR and VAULT_TOKEN are
+// set, Vault for the copy's own S3 credentials (else LITESTREAM_* in the
+// environment).
+func servicesCheck(g Guard, tfvarsPath string) PreApply {
+	c := ServicesCheck{TfvarsPath: tfvarsPath}
+	if ng, ok := g.(NomadGuard); ok {
+		if jobs, ok := ng.Nomad.(NomadJobs); ok {
+			c.Nomad = jobs
+		}
+	}
+	if os.Getenv("VAULT_ADDR") != "" && os.Getenv("VAULT_TOKEN") != "" {
+		if vc, err := vaultapi.NewClient(vaultapi.DefaultConfig()); err == nil {
+			c.Vault = objstore.VaultKV{Client: vc}
+		}
+	}
+	return c
 }
