@@ -89,8 +89,9 @@ func runSC003(ctx context.Context, d *Deps) Result {
 			"On the real cluster run migrate-tui check --only SC-003 --restart-proof: it writes a marker, deletes the pod and reads the marker back.")
 	}
 	app := appContainer(w.Template.Spec, ls)
-	// The replica: Litestream lists at least one snapshot in the bucket.
-	out, err := d.Exec.Exec(ctx, pod.Namespace, pod.Name, ls, []string{"litestream", "snapshots", "-config", litestreamConfig, statefulDB})
+	// The replica: Litestream lists at least one snapshot (0.3) or LTX file
+	// (0.5, which has no snapshots command) in the bucket.
+	out, err := d.Exec.Exec(ctx, pod.Namespace, pod.Name, ls, []string{"litestream", listCommand(w.Template.Spec, ls), "-config", litestreamConfig, statefulDB})
 	if err != nil {
 		return fail(fmt.Sprintf("reading Litestream snapshots in %s/%s: %v", pod.Name, ls, err), "Check the Litestream sidecar's logs and the MinIO bucket "+bucket+".")
 	}
@@ -149,6 +150,26 @@ func waitReplacement(ctx context.Context, d *Deps, old *corev1.Pod, w *workload)
 		case <-t.C:
 		}
 	}
+}
+
+// listCommand is the Litestream subcommand listing a replica's files for
+// container name's image: "snapshots" up to 0.4, "ltx" from 0.5 on (v0.5.18
+// cmd/litestream/main.go has ltx and no snapshots command).
+func listCommand(spec corev1.PodSpec, name string) string {
+	for _, c := range append(append([]corev1.Container{}, spec.Containers...), spec.InitContainers...) {
+		if c.Name != name {
+			continue
+		}
+		_, tag, _ := strings.Cut(c.Image, ":")
+		parts := strings.SplitN(strings.TrimPrefix(tag, "v"), ".", 3)
+		if len(parts) >= 2 {
+			major, minor := parts[0], parts[1]
+			if major != "0" || (len(minor) > 1 || minor >= "5") {
+				return "ltx"
+			}
+		}
+	}
+	return "snapshots"
 }
 
 func litestreamContainer(spec corev1.PodSpec) string {

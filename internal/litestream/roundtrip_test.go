@@ -138,6 +138,11 @@ func TestNomadReplicaRestoredByTheInitContainer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the sidecar wrote nothing into %s: %v\n%s", kubeBucket, err, sideLog)
 		}
+		// What SC-003 runs in the sidecar for 0.5 (it has no `snapshots`).
+		out, err := kroot.command(ctx, env, "litestream", "ltx", "-config", "/etc/litestream/litestream.yml", "/app/config/db/db.sqlite3").CombinedOutput()
+		if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); err != nil || len(lines) < 2 || !strings.HasPrefix(lines[0], "level") {
+			t.Errorf("litestream ltx on the copy's replica: %v\n%s", err, out)
+		}
 	})
 
 	// --- The agent-injector variant: Vault Agent renders the annotation's
