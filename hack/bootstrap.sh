@@ -195,7 +195,20 @@ build_etcd() {
   stamp etcd "$v"
 }
 
+# Debian's sqlite3 shell: the Litestream round-trip tests write and read a
+# real SQLite database with it.
+need_sqlite3() {
+  if command -v sqlite3 >/dev/null 2>&1; then log "sqlite3: $(command -v sqlite3)"; return; fi
+  if [ "$(id -u)" = 0 ]; then
+    log "installing sqlite3 from Debian"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
+  else
+    echo "bootstrap: sqlite3 is missing; run: sudo apt-get install -y sqlite3" >&2; exit 1
+  fi
+}
+
 start=$(date +%s)
+need_sqlite3
 build_etcd
 build_kube
 build_tofu
