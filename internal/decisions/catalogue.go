@@ -344,7 +344,7 @@ func build() []*Decision {
 						"Traffic policy through its own Server / AuthorizationPolicy resources.",
 					},
 					Homelab:      "Closest to Consul Connect's sidecar model and intentions; about 26 MB per meshed pod on top of each service.",
-					Consequences: "K3s keeps flannel and its network policy; the mesh stage installs Linkerd's CRDs with the Gateway API CRDs Linkerd 2.18+ needs (linkerd-crds installGatewayAPI), its control plane, and a monthly CronJob that re-signs the 90-day identity issuer from the trust anchor kept in the Secret linkerd-trust-anchor; the services stage annotates PoC pods for injection.",
+					Consequences: "K3s keeps flannel and its network policy; the mesh stage installs Linkerd's CRDs with the Gateway API CRDs Linkerd 2.18+ needs (linkerd-crds installGatewayAPI), its control plane, and a monthly CronJob that re-signs the 100-day identity issuer from the trust anchor kept in the Secret linkerd-trust-anchor; the services stage annotates PoC pods for injection.",
 				},
 				{
 					Value:   "istio-ambient",
