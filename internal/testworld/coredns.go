@@ -3,6 +3,7 @@ package testworld
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -195,7 +196,16 @@ func (w *World) projectCoreDNSCustom(d *DNS) error {
 	sync := func(obj any) {
 		data := map[string]string{}
 		if cm, ok := obj.(*corev1.ConfigMap); ok {
-			data = cm.Data
+			for k, v := range cm.Data {
+				// The world talks to loopback only: a key forwarding
+				// elsewhere (consul_dns_servers left at the homelab's
+				// addresses) is not projected, and the log says so.
+				if bad := nonLoopbackForwards(v); len(bad) > 0 {
+					w.logf("coredns-custom", "key %s not projected: it forwards to %s, outside loopback; set consul_dns_servers to the Consul DNS stand-in %s", k, strings.Join(bad, ", "), d.Consul.Addr())
+					continue
+				}
+				data[k] = v
+			}
 		}
 		if changed, err := writeProjection(d.CustomDir, data); err != nil || !changed {
 			return
@@ -256,4 +266,39 @@ func (w *World) signal(name string, sig syscall.Signal) {
 			_ = p.cmd.Process.Signal(sig)
 		}
 	}
+}
+
+// nonLoopbackForwards lists the upstreams of the forward directives in a
+// Corefile snippet that are not on loopback.
+func nonLoopbackForwards(corefile string) []string {
+	var bad []string
+	for _, line := range strings.Split(corefile, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || f[0] != "forward" {
+			continue
+		}
+		for _, to := range f[2:] {
+			if to == "{" {
+				break
+			}
+			host := strings.TrimPrefix(to, "dns://")
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				bad = append(bad, to)
+			}
+		}
+	}
+	return bad
+}
+
+// logf appends a line to the world's log file name.log.
+func (w *World) logf(name, format string, args ...any) {
+	f, err := os.OpenFile(filepath.Join(w.Dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, time.Now().UTC().Format(time.RFC3339)+" "+format+"\n", args...)
 }

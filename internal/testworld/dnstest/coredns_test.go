@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
@@ -196,5 +197,37 @@ func TestConsulNamesResolveThroughTheGeneratedCorefile(t *testing.T) {
 	}
 	if r, err := lookupA(d.Addr, "nope.service.consul"); err != nil || r.Rcode != dns.RcodeNameError {
 		t.Errorf("an unknown Consul service through CoreDNS: %v %v, want NXDOMAIN from the stand-in", r, err)
+	}
+}
+
+// TestForwardOutsideLoopbackIsNotProjected: the world talks to loopback
+// only, so a coredns-custom key forwarding to the homelab's Consul DNS
+// addresses (the default consul_dns_servers) is not projected into CoreDNS,
+// and the world's log says what to set instead.
+func TestForwardOutsideLoopbackIsNotProjected(t *testing.T) {
+	d := world.DNS
+	ctx := context.Background()
+	cms := world.Client.CoreV1().ConfigMaps("kube-system")
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: testworld.CoreDNSCustomConfigMap},
+		Data: map[string]string{
+			"lan.server":   "consul {\n    forward . 192.168.1.5:8600 192.168.1.6:8600\n}\n",
+			"local.server": "example.consul {\n    forward . " + d.Consul.Addr() + "\n}\n",
+		},
+	}
+	if _, err := cms.Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cms.Delete(context.Background(), cm.Name, metav1.DeleteOptions{}) })
+	waitFor(t, time.Minute, "the loopback key to be projected", func(context.Context) (bool, error) {
+		_, err := os.Stat(filepath.Join(d.CustomDir, "local.server"))
+		return err == nil, err
+	})
+	if _, err := os.Stat(filepath.Join(d.CustomDir, "lan.server")); !os.IsNotExist(err) {
+		t.Errorf("lan.server, forwarding to 192.168.1.5:8600, was projected (stat: %v)", err)
+	}
+	log, err := os.ReadFile(filepath.Join(world.Dir, "logs", "coredns-custom.log"))
+	if err != nil || !strings.Contains(string(log), "lan.server not projected") || !strings.Contains(string(log), "192.168.1.5:8600") {
+		t.Errorf("the world's coredns-custom.log does not say why lan.server was left out: %q %v", log, err)
 	}
 }
