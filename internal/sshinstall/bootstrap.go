@@ -11,21 +11,18 @@ import (
 	"migrate-tui/internal/k3sconfig"
 )
 
-// readOrMakeToken reuses the token a previous run wrote at path on the first
-// server, or makes a new one. It is written only to the nodes, never logged.
-func readOrMakeToken(ctx context.Context, c *Client, path string) (string, error) {
-	r, err := c.Run(ctx, "cat "+path, nil, true)
-	if err != nil {
-		return "", err
-	}
-	if t := strings.TrimSpace(r.Stdout); r.Exit == 0 && t != "" {
-		return t, nil
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
+// agentToken returns the agent token already on the first server, or a new
+// one when K3s has never run there; like the join token, a token that
+// cannot be read, or is missing where K3s runs, stops the install
+// (existingOrNewToken). It is written only to the nodes, never logged.
+func agentToken(ctx context.Context, c *Client) (string, error) {
+	return existingOrNewToken(ctx, c, k3sconfig.AgentTokenFile, func() (string, error) {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(b), nil
+	})
 }
 
 // uploads are the files one node gets before its install script runs: the

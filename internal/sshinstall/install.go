@@ -86,11 +86,11 @@ func Install(ctx context.Context, o InstallOptions) error {
 	if err != nil {
 		return err
 	}
-	agentToken, err := readOrMakeToken(ctx, fc, k3sconfig.AgentTokenFile)
+	agent, err := agentToken(ctx, fc)
 	if err != nil {
 		return err
 	}
-	tokens := map[string]string{k3sconfig.TokenFile: token, k3sconfig.AgentTokenFile: agentToken}
+	tokens := map[string]string{k3sconfig.TokenFile: token, k3sconfig.AgentTokenFile: agent}
 	// The first server, then the others in turn. After the first only its
 	// API is awaited, not Node Ready (no node is Ready before the CNI runs;
 	// with Cilium the HelmChart uploaded with the first server brings it up
