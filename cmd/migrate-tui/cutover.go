@@ -32,6 +32,7 @@ type cutoverOptions struct {
 	Yes, JSON, List, Rollback  bool
 	RoutingDone, AcceptUnobs   bool
 	Kubeconfig, DialAddr       string
+	ConfirmJob                 string
 	CAFile, NomadAddr          string
 	Wait                       time.Duration
 
@@ -81,6 +82,7 @@ Exit status: 0 done, 1 blocked or declined (nothing changed), 2 could not run,
 	f.StringVar(&o.Service, "service", "", "the service to cut over (its Kubernetes workload name)")
 	f.StringVar(&o.NomadJob, "nomad-job", "", "the Nomad job that runs it (default: the service name)")
 	f.StringVar(&o.NomadNS, "nomad-namespace", "default", "the Nomad job's namespace")
+	f.StringVar(&o.ConfirmJob, "confirm-nomad-job", "", "confirm by name a --nomad-job that is not named after the service and registers no Consul service of its name")
 	f.BoolVar(&o.Yes, "yes", false, "stop the Nomad job without asking (the gate must still pass)")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object (the job spec is never printed)")
 	f.BoolVar(&o.List, "list", false, "list services and where they run")
@@ -225,11 +227,11 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 	o.flow = cutover.Flow{
 		Repo: o.repo,
 		Gate: cutover.GateInput{Target: cutover.Target{Service: o.Service, NomadJob: o.NomadJob, Namespace: o.NomadNS},
-			Nomad: cutover.FromClient(nc), Deps: d, AcceptUnobserved: o.AcceptUnobs,
+			Nomad: cutover.FromClient(nc), Deps: d, AcceptUnobserved: o.AcceptUnobs, ConfirmedJob: o.ConfirmJob,
 			RunOptions: checks.RunOptions{Timeout: time.Minute}},
 		Routing: cutover.Routing{Service: o.Service, Host: o.Service + "." + dec.Domain, Backends: backends},
 		Wait:    o.Wait,
-		Prompts: cutover.Prompts{ConfirmStop: o.confirmStop, ConfirmRouting: o.confirmRouting},
+		Prompts: cutover.Prompts{ConfirmStop: o.confirmStop, ConfirmRouting: o.confirmRouting, ConfirmRollback: o.confirmRollback},
 	}
 	return nil
 }
@@ -262,6 +264,20 @@ func (o *cutoverOptions) confirmStop(g cutover.Gate) bool {
 		return false
 	}
 	return o.ask(fmt.Sprintf("Stop Nomad job %s now (its spec is saved for --rollback)?", g.NomadJob))
+}
+
+func (o *cutoverOptions) confirmRollback(what string) bool {
+	if !o.JSON {
+		fmt.Fprintln(o.g.Out, what)
+	}
+	if o.Yes {
+		return true
+	}
+	if !o.interactive() {
+		fmt.Fprintln(o.g.Err, "not registering the Nomad job: no terminal to confirm on; pass --yes")
+		return false
+	}
+	return o.ask("Register it now?")
 }
 
 func (o *cutoverOptions) confirmRouting(change string) (bool, string) {
@@ -330,6 +346,8 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 		return nil
 	case errors.Is(err, cutover.ErrNotReady):
 		return withExit(1, fmt.Errorf("%s is not ready to cut over: %d check(s) block; nothing was changed", o.Service, len(out.Gate.Blockers())))
+	case errors.Is(err, cutover.ErrDeclined) && o.Rollback:
+		return withExit(1, errors.New("the Nomad job was not registered again (not confirmed); nothing was changed"))
 	case errors.Is(err, cutover.ErrDeclined):
 		return withExit(1, errors.New("the Nomad job was not stopped (not confirmed); nothing was changed"))
 	case errors.Is(err, cutover.ErrRegressions):

@@ -90,7 +90,7 @@ func TestCutoverRollbackJSONNeverPrintsTheSpec(t *testing.T) {
 		t.Errorf("list does not show overseerr on kubernetes: %s", out)
 	}
 
-	out, errOut, code = runCutoverCmd(t, "--dir", dir, "--rollback", "--service", "overseerr", "--json", "--wait", "1m")
+	out, errOut, code = runCutoverCmd(t, "--dir", dir, "--rollback", "--service", "overseerr", "--json", "--yes", "--wait", "1m")
 	if code != 0 {
 		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -83,7 +83,7 @@ func Guard(ctx context.Context, n nomadwatch.Nomad, base nomadwatch.Baseline, ex
 
 // Reregister registers the saved spec again and waits until its
 // allocations run healthy (blocking queries; ctx bounds the wait).
-func Reregister(ctx context.Context, n Nomad, spec json.RawMessage) (string, error) {
+func Reregister(ctx context.Context, n Nomad, spec json.RawMessage, jobModifyIndex uint64) (string, error) {
 	var job api.Job
 	if err := json.Unmarshal(spec, &job); err != nil {
 		return "", fmt.Errorf("the saved Nomad job spec in the state cannot be read (%v); register the job from its module (modules/<service>) with terraform apply instead", err)
@@ -92,7 +92,7 @@ func Reregister(ctx context.Context, n Nomad, spec json.RawMessage) (string, err
 	// Nomad owns these; a registration carries the spec only.
 	job.Stop, job.Status, job.StatusDescription = nil, nil, nil
 	job.Version, job.CreateIndex, job.ModifyIndex, job.JobModifyIndex, job.SubmitTime, job.Stable = nil, nil, nil, nil, nil, nil
-	if err := n.Register(ctx, &job); err != nil {
+	if err := n.Register(ctx, &job, jobModifyIndex); err != nil {
 		return "", err
 	}
 	want := 0

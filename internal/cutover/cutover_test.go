@@ -271,7 +271,8 @@ func yes(cutover.Gate) bool { return true }
 func flow(dir, ns string, n cutover.Nomad) cutover.Flow {
 	return cutover.Flow{Repo: dir, Gate: gateInput(ns, n, "whoami", true),
 		Routing: cutover.Routing{Service: "whoami", Host: "whoami.brmartin.co.uk", Backends: []string{"hestia:32443"}},
-		Prompts: cutover.Prompts{ConfirmStop: yes, ConfirmRouting: func(string) (bool, string) { return true, "test" }},
+		Prompts: cutover.Prompts{ConfirmStop: yes, ConfirmRouting: func(string) (bool, string) { return true, "test" },
+			ConfirmRollback: func(string) bool { return true }},
 		Wait:    time.Minute}
 }
 

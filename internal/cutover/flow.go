@@ -2,9 +2,12 @@ package cutover
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hashicorp/nomad/api"
 
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
@@ -37,6 +40,9 @@ type Prompts struct {
 	// ConfirmRouting shows the routing change and asks whether it is made;
 	// the answer's source ("interactive", "--routing-done") is recorded.
 	ConfirmRouting func(change string) (bool, string)
+	// ConfirmRollback: register the saved job again now? (what is shown:
+	// the job, its saved version and when it was stopped)
+	ConfirmRollback func(what string) bool
 }
 
 // Flow is one cutover or rollback against a repository's state.
@@ -105,6 +111,14 @@ func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
 		out.NomadJob, out.Phase = c.NomadJob, c.Phase
 		return out, f.routing(&out)
 	}
+	if c, ok := lookup(st, t.Service); ok && c.Phase == state.CutoverStopping {
+		// A previous run recorded its intent and was killed around the
+		// stop: ask Nomad what happened instead of blocking on the gate.
+		done, err := f.reconcileStopping(ctx, c, &out)
+		if err != nil || done {
+			return out, err
+		}
+	}
 	if c, ok := lookup(st, t.Service); ok && c.Phase == state.CutoverOnKubernetes {
 		out.Phase = c.Phase
 		return out, fmt.Errorf("%s is already cut over (Nomad job %s stopped %s); migrate-tui cutover --rollback --service %s puts it back", t.Service, c.NomadJob, c.StoppedAt.Local().Format(time.RFC3339), t.Service)
@@ -144,17 +158,71 @@ func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
 	}
 	stopped := f.now().UTC()
 	out.Steps = append(out.Steps, Step{Name: "stop-job", Status: Pass, Detail: msg})
-	if err := f.record(func(c *state.Cutover) {
-		c.Phase, c.StoppedAt = state.CutoverOnKubernetes, &stopped
-		c.Evidence = append(c.Evidence, msg)
-	}); err != nil {
+	if err := f.recordStopped(ctx, stopped, msg); err != nil {
 		return out, err
 	}
 	out.Phase = state.CutoverOnKubernetes
+	return f.afterStop(ctx, st, base, out)
+}
+
+// recordStopped records the job stopped on purpose, with Nomad's
+// JobModifyIndex after the stop (what a rollback checks).
+func (f Flow) recordStopped(ctx context.Context, at time.Time, msg string) error {
+	t := f.Gate.Target
+	var idx uint64
+	if job, err := f.Gate.Nomad.ReadJob(ctx, t.ns(), t.job()); err == nil {
+		idx = deref(job.JobModifyIndex)
+	}
+	return f.record(func(c *state.Cutover) {
+		c.Phase, c.StoppedAt, c.StoppedJobModifyIndex, c.Error = state.CutoverOnKubernetes, &at, idx, ""
+		c.Evidence = append(c.Evidence, msg)
+	})
+}
+
+// reconcileStopping finishes a cutover a previous run left in "stopping":
+// the job found stopped is recorded on Kubernetes and the run goes on with
+// the guard and the routing (done); a job still running means the stop
+// never happened, and the cutover starts over from the gate (not done).
+func (f Flow) reconcileStopping(ctx context.Context, c state.Cutover, out *Outcome) (bool, error) {
+	t := f.Gate.Target
+	if c.NomadJob != t.job() || c.Namespace != t.ns() {
+		return true, fmt.Errorf("a previous cutover of %s was interrupted while stopping Nomad job %s (namespace %s), not %s; run migrate-tui cutover --service %s --nomad-job %s to finish it (or --rollback)",
+			t.Service, c.NomadJob, c.Namespace, t.job(), t.Service, c.NomadJob)
+	}
+	job, err := f.Gate.Nomad.ReadJob(ctx, t.ns(), t.job())
+	if err != nil {
+		return true, fmt.Errorf("a previous cutover of %s was interrupted while stopping Nomad job %s; reading the job to see how far it got: %w", t.Service, t.job(), err)
+	}
+	if !deref(job.Stop) {
+		out.Steps = append(out.Steps, Step{Name: "resume", Status: Warn, Detail: "a previous run was interrupted before Nomad job " + t.job() + " was stopped: it still runs; starting over from the readiness gate"})
+		return false, nil
+	}
+	st, err := state.Load(f.Repo)
+	if err != nil {
+		return true, err
+	}
+	base, err := st.FullBaseline()
+	if err != nil {
+		return true, err
+	}
+	msg := "Nomad job " + t.job() + " found stopped: a previous run stopped it and was interrupted before recording it"
+	out.Steps = append(out.Steps, Step{Name: "resume", Status: Pass, Detail: msg})
+	if err := f.recordStopped(ctx, f.now().UTC(), msg); err != nil {
+		return true, err
+	}
+	out.Phase = state.CutoverOnKubernetes
+	res, err := f.afterStop(ctx, st, base, *out)
+	*out = res
+	return true, err
+}
+
+// afterStop guards the other jobs and records the routing change.
+func (f Flow) afterStop(ctx context.Context, st *state.State, base nomadwatch.Baseline, out Outcome) (Outcome, error) {
+	t := f.Gate.Target
 
 	excl := []Target{t}
 	for _, c := range st.Cutovers {
-		if c.Phase != state.CutoverOnNomad {
+		if st.IntentionallyStopped(c.Namespace, c.NomadJob) {
 			excl = append(excl, Target{Service: c.Service, NomadJob: c.NomadJob, Namespace: c.Namespace})
 		}
 	}
@@ -218,12 +286,19 @@ func (f Flow) Rollback(ctx context.Context) (Outcome, error) {
 		return out, fmt.Errorf("the state holds no saved Nomad job spec for %s; register the job from its module (modules/%s) with terraform apply", t.Service, t.Service)
 	}
 	out.NomadJob, out.Phase = c.NomadJob, c.Phase
+	index, what, err := f.rollbackTarget(ctx, c)
+	if err != nil {
+		return out, err
+	}
+	if f.Prompts.ConfirmRollback == nil || !f.Prompts.ConfirmRollback(what) {
+		return out, ErrDeclined
+	}
 	if err := f.record(func(c *state.Cutover) { c.Phase, c.Error = state.CutoverRollingBack, "" }); err != nil {
 		return out, err
 	}
 	wctx, cancel := f.waitCtx(ctx)
 	defer cancel()
-	msg, err := Reregister(wctx, f.Gate.Nomad, c.JobSpec)
+	msg, err := Reregister(wctx, f.Gate.Nomad, c.JobSpec, index)
 	if err != nil {
 		_ = f.record(func(c *state.Cutover) { c.Error = err.Error() })
 		out.Steps = append(out.Steps, Step{Name: "register-job", Status: Block, Detail: err.Error()})
@@ -241,6 +316,49 @@ func (f Flow) Rollback(ctx context.Context) (Outcome, error) {
 	out.Phase = state.CutoverOnNomad
 	out.Routing = f.Routing.BackToNomad()
 	return out, nil
+}
+
+// rollbackTarget checks a rollback may register the saved spec: the spec is
+// the recorded job's, Nomad still has that job stopped, and nobody changed
+// it since migrate-tui stopped it. It returns the JobModifyIndex the
+// register must enforce, and what the confirmation shows.
+func (f Flow) rollbackTarget(ctx context.Context, c state.Cutover) (uint64, string, error) {
+	var saved api.Job
+	if err := json.Unmarshal(c.JobSpec, &saved); err != nil {
+		return 0, "", fmt.Errorf("the saved Nomad job spec of %s cannot be read (%v); register the job from its own definition instead", c.Service, err)
+	}
+	ns := c.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	savedNS := deref(saved.Namespace)
+	if savedNS == "" {
+		savedNS = "default"
+	}
+	if deref(saved.ID) != c.NomadJob || savedNS != ns {
+		return 0, "", fmt.Errorf("the saved spec in the state is job %s (namespace %s), but the cutover of %s stopped %s (namespace %s): the state was edited or mixed up; nothing was registered. Register %s from its own definition",
+			deref(saved.ID), savedNS, c.Service, c.NomadJob, ns, c.NomadJob)
+	}
+	cur, err := f.Gate.Nomad.ReadJob(ctx, ns, c.NomadJob)
+	if errors.Is(err, ErrJobNotFound) {
+		return 0, "", fmt.Errorf("Nomad has no job %s any more (purged?); migrate-tui only registers a job it stopped and that is still there stopped. Register it from its own definition (nomad job run)", c.NomadJob)
+	}
+	if err != nil {
+		return 0, "", err
+	}
+	if !deref(cur.Stop) {
+		return 0, "", fmt.Errorf("Nomad job %s is not stopped any more (status %s, version %d): someone registered it since the cutover; nothing was registered. If it runs as it should, mark the rollback done by hand or leave it", c.NomadJob, deref(cur.Status), deref(cur.Version))
+	}
+	idx := deref(cur.JobModifyIndex)
+	if c.StoppedJobModifyIndex != 0 && idx != c.StoppedJobModifyIndex {
+		return 0, "", fmt.Errorf("%w: Nomad job %s was changed after migrate-tui stopped it (job modify index %d, was %d when stopped); registering the saved spec would overwrite that newer version. Look at nomad job history %s and register the right version by hand",
+			ErrJobChanged, c.NomadJob, idx, c.StoppedJobModifyIndex, c.NomadJob)
+	}
+	when := "at an unknown time"
+	if c.StoppedAt != nil {
+		when = c.StoppedAt.Local().Format(time.RFC3339)
+	}
+	return idx, fmt.Sprintf("Register Nomad job %s (namespace %s) again from the spec saved before the cutover (version %d), stopped %s?", c.NomadJob, ns, deref(saved.Version), when), nil
 }
 
 // Entry is one service in the cutover list.

@@ -95,6 +95,9 @@ type GateInput struct {
 	// instead of block (the operator vouches for it).
 	AcceptUnobserved bool
 	RunOptions       checks.RunOptions
+	// ConfirmedJob is the Nomad job ID the operator typed to confirm a job
+	// that neither is named after the service nor registers it.
+	ConfirmedJob string
 }
 
 // Readiness runs the gate. Nothing is changed.
@@ -104,6 +107,9 @@ func Readiness(ctx context.Context, in GateInput) Gate {
 	g.Checks = append(g.Checks, k8sChecks(ctx, in)...)
 	job, nc := nomadJobCheck(ctx, in)
 	g.Checks = append(g.Checks, nc)
+	if job != nil {
+		g.Checks = append(g.Checks, jobMatchCheck(in, job))
+	}
 	if job != nil {
 		g.Checks = append(g.Checks, litestreamChecks(ctx, in, job)...)
 	}

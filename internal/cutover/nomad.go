@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/nomad/api"
@@ -24,8 +25,9 @@ type Nomad interface {
 	nomadwatch.Nomad
 	// ReadJob returns a job's full spec; ErrJobNotFound when Nomad has none.
 	ReadJob(ctx context.Context, ns, id string) (*api.Job, error)
-	// Register submits a job spec.
-	Register(ctx context.Context, job *api.Job) error
+	// Register submits a job spec only while the job's JobModifyIndex is
+	// still jobModifyIndex (Nomad's EnforceIndex); otherwise ErrJobChanged.
+	Register(ctx context.Context, job *api.Job, jobModifyIndex uint64) error
 	// Stop deregisters a job without purging it (nomad job stop).
 	Stop(ctx context.Context, ns, id string) error
 	// JobAllocs lists a job's allocations; a non-zero waitIndex blocks until
@@ -62,12 +64,22 @@ func (n apiNomad) ReadJob(ctx context.Context, ns, id string) (*api.Job, error) 
 	return j, nil
 }
 
-func (n apiNomad) Register(ctx context.Context, job *api.Job) error {
+// ErrJobChanged: the job changed in Nomad since migrate-tui looked at it.
+var ErrJobChanged = errors.New("the Nomad job changed since migrate-tui read it")
+
+func (n apiNomad) Register(ctx context.Context, job *api.Job, jobModifyIndex uint64) error {
 	w := (&api.WriteOptions{}).WithContext(ctx)
 	if job.Namespace != nil {
 		w.Namespace = *job.Namespace
 	}
-	if _, _, err := n.API().Jobs().Register(job, w); err != nil {
+	// EnforceIndex: Nomad's job endpoint refuses the register with
+	// "Enforcing job modify index N: ..." when the job's JobModifyIndex is
+	// not N (nomad/job_endpoint.go, RegisterEnforceIndexErrPrefix).
+	_, _, err := n.API().Jobs().RegisterOpts(job, &api.RegisterOptions{EnforceIndex: true, ModifyIndex: jobModifyIndex}, w)
+	if err != nil && strings.Contains(err.Error(), api.RegisterEnforceIndexErrPrefix) {
+		return fmt.Errorf("%w: register Nomad job %s at %s: %v", ErrJobChanged, deref(job.ID), n.Address(), err)
+	}
+	if err != nil {
 		return fmt.Errorf("register Nomad job %s at %s (needs namespace capability submit-job): %w", deref(job.ID), n.Address(), err)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package nomadsim
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -462,6 +463,23 @@ func (s *Server) registerHandler(r *http.Request) (any, error) {
 	}
 	if ns := r.URL.Query().Get("namespace"); ns != "" && ns != "*" && req.Job.Namespace == nil {
 		req.Job.Namespace = new(ns)
+	}
+	if req.EnforceIndex {
+		// As Nomad's job endpoint does (nomad/job_endpoint.go): the three
+		// refusals, as HTTP 500 with RegisterEnforceIndexErrPrefix.
+		var existing *api.Job
+		if req.Job.ID != nil {
+			existing = s.jobs[*req.Job.ID]
+		}
+		jmi := req.JobModifyIndex
+		switch {
+		case existing != nil && jmi == 0:
+			return nil, &httpError{code: http.StatusInternalServerError, msg: api.RegisterEnforceIndexErrPrefix + " 0: job already exists"}
+		case existing != nil && existing.JobModifyIndex != nil && jmi != *existing.JobModifyIndex:
+			return nil, &httpError{code: http.StatusInternalServerError, msg: fmt.Sprintf("%s %d: job exists with conflicting job modify index: %d", api.RegisterEnforceIndexErrPrefix, jmi, *existing.JobModifyIndex)}
+		case existing == nil && jmi != 0:
+			return nil, &httpError{code: http.StatusInternalServerError, msg: fmt.Sprintf("%s %d: job does not exist", api.RegisterEnforceIndexErrPrefix, jmi)}
+		}
 	}
 	return s.register(req.Job)
 }

@@ -72,6 +72,10 @@ type Cutover struct {
 	// template text (never rendered secrets); migrate-tui never prints it.
 	JobSpec            json.RawMessage `json:"job_spec,omitempty"`
 	StoppedAt          *time.Time      `json:"stopped_at,omitempty"`
+	// StoppedJobModifyIndex is Nomad's JobModifyIndex of the job right after
+	// migrate-tui stopped it: a rollback registers the saved spec only while
+	// the job is still at that index (nobody changed it since).
+	StoppedJobModifyIndex uint64 `json:"stopped_job_modify_index,omitempty"`
 	RoutingConfirmedAt *time.Time      `json:"routing_confirmed_at,omitempty"`
 	// RoutingSource says how the routing change was confirmed: "interactive"
 	// or "--routing-done".
@@ -88,7 +92,10 @@ func (st *State) IntentionallyStopped(ns, id string) bool {
 		return false
 	}
 	for _, c := range st.Cutovers {
-		if c.NomadJob == id && (ns == "" || c.Namespace == "" || c.Namespace == ns) && c.Phase != CutoverOnNomad {
+		// "stopping" is an intent recorded before the stop: the job may still
+		// run (a kill before the stop), so it stays under the guard until a
+		// rerun finds it stopped and records on-kubernetes.
+		if c.NomadJob == id && (ns == "" || c.Namespace == "" || c.Namespace == ns) && (c.Phase == CutoverOnKubernetes || c.Phase == CutoverRollingBack) {
 			return true
 		}
 	}
