@@ -273,7 +273,7 @@ func flow(dir, ns string, n cutover.Nomad) cutover.Flow {
 		Routing: cutover.Routing{Service: "whoami", Host: "whoami.brmartin.co.uk", Backends: []string{"hestia:32443"}},
 		Prompts: cutover.Prompts{ConfirmStop: yes, ConfirmRouting: func(string) (bool, string) { return true, "test" },
 			ConfirmRollback: func(string) bool { return true }},
-		Wait:    time.Minute}
+		Wait: time.Minute}
 }
 
 // comparable drops what Nomad sets on registration.

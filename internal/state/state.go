@@ -70,13 +70,13 @@ type Cutover struct {
 	// JobSpec is the Nomad job exactly as Nomad returned it (api.Job JSON)
 	// before the stop, so a rollback registers what Nomad had. It may hold
 	// template text (never rendered secrets); migrate-tui never prints it.
-	JobSpec            json.RawMessage `json:"job_spec,omitempty"`
-	StoppedAt          *time.Time      `json:"stopped_at,omitempty"`
+	JobSpec   json.RawMessage `json:"job_spec,omitempty"`
+	StoppedAt *time.Time      `json:"stopped_at,omitempty"`
 	// StoppedJobModifyIndex is Nomad's JobModifyIndex of the job right after
 	// migrate-tui stopped it: a rollback registers the saved spec only while
 	// the job is still at that index (nobody changed it since).
-	StoppedJobModifyIndex uint64 `json:"stopped_job_modify_index,omitempty"`
-	RoutingConfirmedAt *time.Time      `json:"routing_confirmed_at,omitempty"`
+	StoppedJobModifyIndex uint64     `json:"stopped_job_modify_index,omitempty"`
+	RoutingConfirmedAt    *time.Time `json:"routing_confirmed_at,omitempty"`
 	// RoutingSource says how the routing change was confirmed: "interactive"
 	// or "--routing-done".
 	RoutingSource string     `json:"routing_source,omitempty"`
