@@ -17,10 +17,11 @@ import (
 	"migrate-tui/internal/vaultsim"
 )
 
-// The world every test here shares (started once, in TestMain): a real S3
-// server (versitygw) standing in for MinIO, the Nomad simulator seeded with
+// The world every test here shares (started once, in TestMain): an API
+// server and a real S3 server (versitygw, Options.S3) standing in for MinIO, the Nomad simulator seeded with
 // the homelab's jobs, and the Vault simulator holding the MinIO keys.
 var (
+	world   *testworld.World
 	s3      *testworld.S3
 	nomad   *nomadapi.Client
 	vault   *vaultapi.Client
@@ -47,7 +48,7 @@ var (
 func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var err error
 	tmpRoot, err = os.MkdirTemp("", "litestream-test-")
@@ -56,11 +57,13 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmpRoot)
-	if s3, err = testworld.StartS3(ctx, tmpRoot); err != nil {
-		fmt.Fprintln(os.Stderr, "litestream tests need versitygw:", err)
+	// An API server (for the StatefulSet update test) and the S3 server.
+	if world, err = testworld.Start(ctx, testworld.Options{S3: true}); err != nil {
+		fmt.Fprintln(os.Stderr, "litestream tests need the test world with S3:", err)
 		return 1
 	}
-	defer s3.Stop()
+	defer world.Stop()
+	s3 = world.S3
 	if err := setupS3(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "S3 setup:", err)
 		return 1

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestOverseerrVolumeClaimTemplatesCarryNoVersion: a StatefulSet's
@@ -76,4 +79,56 @@ func TestOverseerrSecretsMapOntoLitestreamNames(t *testing.T) {
 	if strings.Contains(cfg, nomadBucket+`"`) {
 		t.Errorf("litestream.yml (the replicate config) names the Nomad bucket:\n%s", cfg)
 	}
+}
+
+// TestOverseerrVersionBumpApplies: the StatefulSet rendered for the next
+// Overseerr version updates in place on a real API server (the version
+// label lives only where it may change); the control, the same StatefulSet
+// with the version label in its volumeClaimTemplates as before, is refused
+// by the API server, so this test fails on that defect.
+func TestOverseerrVersionBumpApplies(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	vars := moduleVars("0.5")
+	vars["local_storage_class"] = "local-path"
+	r := renderOverseerr(t, ctx, vars)
+	version := r.sts.Spec.Template.Labels["app.kubernetes.io/version"]
+	// The next version's render differs exactly in that label's value.
+	bump := func(labels map[string]string) {
+		if _, ok := labels["app.kubernetes.io/version"]; ok {
+			labels["app.kubernetes.io/version"] = version + "-next"
+		}
+	}
+	apply := func(t *testing.T, sts *appsv1.StatefulSet) error {
+		t.Helper()
+		ns := world.Namespace(t)
+		sts.Namespace = ns
+		created, err := world.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("create the rendered StatefulSet: %v", err)
+		}
+		next := created.DeepCopy()
+		bump(next.Labels)
+		bump(next.Spec.Template.Labels)
+		for i := range next.Spec.VolumeClaimTemplates {
+			bump(next.Spec.VolumeClaimTemplates[i].Labels)
+		}
+		_, err = world.Client.AppsV1().StatefulSets(ns).Update(ctx, next, metav1.UpdateOptions{})
+		return err
+	}
+	t.Run("rendered", func(t *testing.T) {
+		if err := apply(t, r.sts.DeepCopy()); err != nil {
+			t.Fatalf("the next version's StatefulSet does not apply: %v", err)
+		}
+	})
+	t.Run("control: version label in volumeClaimTemplates", func(t *testing.T) {
+		old := r.sts.DeepCopy()
+		for i := range old.Spec.VolumeClaimTemplates {
+			old.Spec.VolumeClaimTemplates[i].Labels["app.kubernetes.io/version"] = version
+		}
+		err := apply(t, old)
+		if err == nil || !strings.Contains(err.Error(), "Forbidden") {
+			t.Fatalf("updating volumeClaimTemplates' labels: %v, want the API server's Forbidden", err)
+		}
+	})
 }
