@@ -743,7 +743,7 @@ func build() []*Decision {
 		{
 			Key: "minio_endpoint", Type: String, Screen: "services",
 			Title: "MinIO endpoint", Question: "At which S3 endpoint does Litestream reach MinIO?",
-			Why:           "MinIO stays on Nomad; pods reach it through CoreDNS's .consul forwarding. A *.virtual.consul name is a Consul transparent-proxy virtual IP that only Envoy sidecars route, so K3s pods use <service>.service.consul.",
+			Why:           "MinIO stays on Nomad; pods reach it through CoreDNS's .consul forwarding. A *.virtual.consul name is a Consul transparent-proxy virtual IP that only Envoy sidecars route (developer.hashicorp.com/consul/docs/reference/dns, virtual service lookups), so K3s pods use <service>.service.consul.",
 			Default:       "http://minio-minio.service.consul:9000",
 			DefaultReason: "The address the operator's PoC used from K3s (the Nomad jobs use minio-minio.virtual.consul through their sidecars).",
 			Validate:      validHTTPURL,
@@ -770,7 +770,7 @@ func build() []*Decision {
 		{
 			Key: "overseerr_litestream_version", Type: String, Screen: "services",
 			Title: "Overseerr Litestream version", Question: "Which Litestream image tag does the K3s copy of Overseerr run?",
-			Why:           "Litestream 0.5 writes a new on-bucket format (LTX files) that 0.3 cannot restore; the K3s copy seeds its database from the Nomad job's replica, so it must run the Nomad job's version. The services stage reads the Nomad job's image tag and refuses a mismatch.",
+			Why:           "Litestream 0.5 writes a new on-bucket format, LTX files under <path>/ltx/<level>/ (litestream v0.5.18 litestream.go LTXDir), where 0.3 reads <path>/generations/ (v0.3.13 litestream.go); a 0.3 restore of a 0.5 replica finds no backup and, with -if-replica-exists, leaves no database (shown with both binaries by internal/litestream's round-trip test). The K3s copy seeds its database from the Nomad job's replica, so it runs the Nomad job's version; the services stage reads the job's image tag and refuses a mismatch.",
 			Default:       "0.5",
 			DefaultReason: "The Nomad jobs run litestream/litestream:0.5.",
 			Validate:      matches(litestreamVersion, "a version such as 0.5 or 0.5.18"),
@@ -779,7 +779,7 @@ func build() []*Decision {
 		{
 			Key: "overseerr_litestream_vault_key", Type: String, Screen: "services",
 			Title: "Overseerr Litestream credentials", Question: "Which Vault KV key holds the K3s copy's own S3 credentials (MINIO_ACCESS_KEY, MINIO_SECRET_KEY)?",
-			Why:           "The K3s copy replicates to its own bucket with its own credentials; the Nomad job's default/overseerr keys are only read for the first start's read-only restore.",
+			Why:           "The K3s copy replicates to its own bucket with its own credentials; the Nomad job's default/overseerr keys are only read for the first start's read-only restore. Litestream reads LITESTREAM_ACCESS_KEY_ID / LITESTREAM_SECRET_ACCESS_KEY (cmd/litestream applyLitestreamEnv in v0.3.13 and v0.5.18), so the ExternalSecret and the injector template map the MINIO_* keys onto those names.",
 			Default:       "default/overseerr-k8s",
 			DefaultReason: "The separate Vault secret the operator's PoC used.",
 			Validate: func(v any) error {
