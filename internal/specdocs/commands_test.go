@@ -220,7 +220,7 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	if !strings.Contains(string(st), `"job_spec"`) {
 		t.Error("the state after a cutover holds no job_spec; the schema check above proved nothing about cutovers")
 	}
-	out, _ = d.expect(c, "cutover", 0, "rollback of whoami", "cutover", "--rollback", "--service", "whoami", "--json")
+	out, _ = d.expect(c, "cutover", 0, "rollback of whoami", "cutover", "--rollback", "--service", "whoami", "--yes", "--json")
 	mustValid(t, schemas, "cutover.schema.json", "cutover --rollback --json", []byte(out))
 	if p := cutoverPhase(t, out); p != state.CutoverOnNomad {
 		t.Errorf("after the rollback, whoami's phase is %q, want %s", p, state.CutoverOnNomad)
@@ -250,22 +250,22 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	d.expect(c, "", 1, "the wizard while the lock is held", "--accessible")
 	lock.Release()
 
-	// A Nomad allocation of another job fails.
-	if err := sim.FailAllocation("echo"); err != nil {
-		t.Fatal(err)
-	}
-	out, _ = d.expect(c, "cutover", 7, "cutover of whoami while echo has regressed", "cutover", "--service", "whoami", "--yes", "--accept-unobserved", "--routing-done", "--json")
-	mustValid(t, schemas, "cutover.schema.json", "cutover --json (regressions)", []byte(out))
-	d.expect(c, "cutover", 0, "rollback of whoami after the regression", "cutover", "--rollback", "--service", "whoami", "--json")
-	d.expect(c, "apply", 7, "apply while echo has regressed", "apply", "--stage", "storage", "--yes", "--json")
-	mustValid(t, schemas, "state.schema.json", "the state at the end of the run", readState(t, c.dir))
-
 	// An adopted cluster whose API does not answer.
 	dead := filepath.Join(t.TempDir(), "dead.yaml")
 	if err := os.WriteFile(dead, []byte(deadKubeconfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	d.expect(c, "apply", 6, "adopting a cluster whose API does not answer", "apply", "--stage", "cluster", "--kubeconfig", dead, "--json")
+
+	// A Nomad allocation of another job fails.
+	if err := sim.FailAllocation("echo"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = d.expect(c, "cutover", 7, "cutover of whoami while echo has regressed", "cutover", "--service", "whoami", "--yes", "--accept-unobserved", "--routing-done", "--json")
+	mustValid(t, schemas, "cutover.schema.json", "cutover --json (regressions)", []byte(out))
+	d.expect(c, "cutover", 0, "rollback of whoami after the regression", "cutover", "--rollback", "--service", "whoami", "--yes", "--json")
+	d.expect(c, "apply", 7, "apply while echo has regressed", "apply", "--stage", "storage", "--yes", "--json")
+	mustValid(t, schemas, "state.schema.json", "the state at the end of the run", readState(t, c.dir))
 
 	usageAndFreshRepo(t, d, b)
 	checkTable(t, d, table, b)

@@ -48,7 +48,7 @@ func ExitCodes(doc string) ([]ExitCode, error) {
 	return out, nil
 }
 
-var helpCode = regexp.MustCompile(`(?:^|[\s,])(\d+)\s+[a-z]`)
+var helpCode = regexp.MustCompile(`(?:^|[\s,])(\d+)\s+[A-Za-z]`)
 
 // HelpCodes returns the exit codes a command's --help names in its
 // "Exit codes:" or "Exit status:" paragraph (nil when it has none).

@@ -13,6 +13,7 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -140,7 +141,7 @@ func (c *Cluster) Adopt(ctx context.Context, kubeconfig string) ([]CheckResult, 
 		return nil, err
 	}
 	res := Result{Stage: ClusterStage.Name, Mode: ModeAdopt, Kubeconfig: abs, ServiceMesh: mesh}
-	results := c.adoptChecks(ctx, abs, nodes)
+	results := c.adoptChecks(ctx, abs, nodes, mesh)
 	res.Checks = results
 	var failed []CheckResult
 	for _, r := range results {
@@ -171,7 +172,7 @@ func (c *Cluster) client(kubeconfig string) (kubernetes.Interface, string, error
 	return k, cfg.Host, err
 }
 
-func (c *Cluster) adoptChecks(ctx context.Context, kubeconfig string, decided []decisions.Node) []CheckResult {
+func (c *Cluster) adoptChecks(ctx context.Context, kubeconfig string, decided []decisions.Node, mesh string) []CheckResult {
 	api := CheckResult{ID: "cluster/api", Title: "Kubernetes API"}
 	kube, host, err := c.client(kubeconfig)
 	if err != nil {
@@ -218,7 +219,30 @@ func (c *Cluster) adoptChecks(ctx context.Context, kubeconfig string, decided []
 		ready.Evidence = fmt.Sprintf("%d nodes Ready: %s", len(names), strings.Join(names, ", "))
 	}
 	out = append(out, ready)
+	if mesh == "cilium" {
+		out = append(out, ciliumPresent(ctx, kube))
+	}
 	return append(out, matchNodes(list.Items, decided))
+}
+
+// ciliumPresent: with service_mesh = cilium the install mode brings Cilium
+// up with K3s (a HelmChart in the first server's auto-deploy directory) and
+// the mesh stage does not apply it, so an adopted cluster must already run
+// it. Its absence is a warning that says so, not a failure.
+func ciliumPresent(ctx context.Context, kube kubernetes.Interface) CheckResult {
+	cr := CheckResult{ID: "cluster/cni", Title: "Cilium, the CNI", Passed: true}
+	_, err := kube.AppsV1().DaemonSets("kube-system").Get(ctx, "cilium", metav1.GetOptions{})
+	switch {
+	case err == nil:
+		cr.Evidence = "DaemonSet kube-system/cilium is there"
+	case apierrors.IsNotFound(err):
+		cr.Evidence = "warning: service_mesh = cilium but the cluster runs no DaemonSet kube-system/cilium; the mesh stage does not install Cilium (the install mode brings it up with K3s)"
+		cr.Hint = "install Cilium on the adopted cluster (K3s with flannel-backend none and disable-kube-proxy), install K3s with migrate-tui instead, or choose another service_mesh"
+	default:
+		cr.NotObserved = true
+		cr.Evidence = fmt.Sprintf("could not read DaemonSet kube-system/cilium: %v", err)
+	}
+	return cr
 }
 
 func nodeReady(n corev1.Node) bool {

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 
@@ -82,5 +84,47 @@ func TestAdoptWarnsOnMismatchAndFailsOnNotReady(t *testing.T) {
 	}
 	if _, err := c.Install(context.Background(), InstallOptions{}); !errors.As(err, &re) || called {
 		t.Fatalf("install with a Nomad regression: %v (ssh called %v)", err, called)
+	}
+}
+
+// With service_mesh = cilium an adopted cluster must already run Cilium: the
+// mesh stage no longer applies it (the install mode's K3s auto-deploy owns
+// it). Without its DaemonSet the adoption warns and says what to do; with
+// it, the check says so.
+func TestAdoptWarnsWithoutCilium(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "terraform.tfvars"), []byte("service_mesh = \"cilium\"\n"), 0o644)
+	none := GuardFunc(func(context.Context) ([]Regression, error) { return nil, nil })
+	var objs []runtime.Object
+	c := &Cluster{RepoDir: dir, Guard: none, NewClient: func(string) (kubernetes.Interface, string, error) {
+		cs := fake.NewClientset(objs...)
+		for _, n := range []string{"hestia", "heracles", "nyx"} {
+			cs.CoreV1().Nodes().Create(context.Background(), fakeNode(n, "arm64", true), metav1.CreateOptions{})
+		}
+		return cs, "https://127.0.0.1:6443", nil
+	}}
+	find := func(rs []CheckResult) CheckResult {
+		for _, r := range rs {
+			if r.ID == "cluster/cni" {
+				return r
+			}
+		}
+		t.Fatalf("no cluster/cni check in %+v", rs)
+		return CheckResult{}
+	}
+	rs, err := c.Adopt(context.Background(), filepath.Join(dir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := find(rs); !r.Passed || !strings.Contains(r.Evidence, "warning: service_mesh = cilium but the cluster runs no DaemonSet kube-system/cilium") || r.Hint == "" {
+		t.Fatalf("without Cilium: %+v", r)
+	}
+	objs = []runtime.Object{&appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: "cilium", Namespace: "kube-system"}}}
+	rs, err = c.Adopt(context.Background(), filepath.Join(dir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := find(rs); !r.Passed || strings.Contains(r.Evidence, "warning") {
+		t.Fatalf("with Cilium: %+v", r)
 	}
 }
