@@ -203,8 +203,10 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	whoamiOnKubernetes(t, "poc")
 	out, _ = d.expect(c, "cutover", 1, "cutover of echo, which has no Kubernetes copy", "cutover", "--service", "echo", "--yes", "--accept-unobserved", "--json")
 	mustValid(t, schemas, "cutover.schema.json", "cutover --json (blocked)", []byte(out))
+	gateIDs(t, out)
 	out, _ = d.expect(c, "cutover", 8, "cutover of whoami without --routing-done", "cutover", "--service", "whoami", "--yes", "--accept-unobserved", "--json")
 	mustValid(t, schemas, "cutover.schema.json", "cutover --json (routing not confirmed)", []byte(out))
+	gateIDs(t, out)
 	if p := cutoverPhase(t, out); p != state.CutoverOnKubernetes {
 		t.Errorf("after the stop, whoami's phase is %q, want %s", p, state.CutoverOnKubernetes)
 	}
@@ -269,6 +271,34 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 
 	usageAndFreshRepo(t, d, b)
 	checkTable(t, d, table, b)
+}
+
+// gateIDs checks every readiness-gate check the command reported is a
+// row of data-model.md's gate table.
+func gateIDs(t *testing.T, out string) {
+	t.Helper()
+	var r struct {
+		Outcome struct {
+			Gate *struct {
+				Checks []struct{ ID string } `json:"checks"`
+			} `json:"gate"`
+		} `json:"outcome"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Outcome.Gate == nil {
+		t.Errorf("cutover --json has no gate: %v\n%s", err, out)
+		return
+	}
+	doc, err := Read(repoRoot(t), "data-model.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, gate, _ := strings.Cut(doc, "| gate check | blocks when |")
+	rows := tableKeys(gate[:strings.Index(gate, "\n\n")])
+	for _, c := range r.Outcome.Gate.Checks {
+		if !rows[c.ID] {
+			t.Errorf("cutover reported gate check %s, which data-model.md's gate table does not list", c.ID)
+		}
+	}
 }
 
 // deadKubeconfig names an API server on a port nothing listens on.
