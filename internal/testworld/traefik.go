@@ -72,6 +72,7 @@ const traefikConfig = `global:
   sendAnonymousUsage: false
 log:
   level: INFO
+  noColor: true
 entryPoints:
   websecure:
     address: "%[1]s"
