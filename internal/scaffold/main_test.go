@@ -1,0 +1,115 @@
+package scaffold
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/nomad/api"
+
+	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/testworld"
+)
+
+// world is this package's one test world (CRDs for ExternalSecret and
+// IngressRoute); nil when -short.
+var (
+	world       *testworld.World
+	pluginCache string
+)
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	flag.Parse()
+	tmp, err := os.MkdirTemp("", "scaffold-plugins-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	pluginCache = tmp
+	if !testing.Short() && os.Getenv("SCAFFOLD_NO_WORLD") == "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		w, err := testworld.Start(ctx, testworld.Options{CRDs: true})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "scaffold: the test world did not start: %v\n", err)
+			return 1
+		}
+		defer w.Stop()
+		world = w
+	}
+	return m.Run()
+}
+
+// fixtures are the realistic homelab jobs under testdata/jobs.
+func fixtures(t *testing.T) map[string]*api.Job {
+	t.Helper()
+	paths, err := filepath.Glob("testdata/jobs/*.json")
+	if err != nil || len(paths) < 6 {
+		t.Fatalf("want at least six job fixtures, got %d (%v)", len(paths), err)
+	}
+	jobs := map[string]*api.Job{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var j api.Job
+		if err := json.Unmarshal(b, &j); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		jobs[strings.TrimSuffix(filepath.Base(p), ".json")] = &j
+	}
+	return jobs
+}
+
+func sortedNames(m map[string]*api.Job) []string {
+	var n []string
+	for k := range m {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// newTofu runs the pinned tofu with a CLI config that installs providers
+// only from the bootstrap's filesystem mirror.
+func newTofu(t *testing.T) Tofu {
+	t.Helper()
+	bin, err := testtools.Bin("tofu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	rc, err := testtools.WriteCLIConfig(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "KUBE") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_PLUGIN_CACHE_DIR="+pluginCache, "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	return Tofu{Bin: bin, Env: env}
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	r, err := testtools.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

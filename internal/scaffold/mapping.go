@@ -1,0 +1,56 @@
+// Package scaffold turns a Nomad job (nomad/api's api.Job) into a service
+// module under modules-k8s/<service> in the module pattern of the existing
+// ones (specs/003-nomad-to-kubernetes/contracts/module-pattern.md). What it
+// cannot map is returned as a list and written as comments into the module:
+// nothing in the job is dropped silently.
+package scaffold
+
+// Mapping is one row of the documented mapping: a Nomad job field and what
+// the generated module makes of it. The table is data so that documents and
+// tests read the same rows (TestMappingTableCovered keeps every row used).
+type Mapping struct {
+	ID         string // stable key, used in Item.Mapping
+	Nomad      string // the job field
+	Kubernetes string // what the module makes of it
+}
+
+// Mappings is the table of everything scaffold maps.
+var Mappings = []Mapping{
+	{"image", "task.config.image (docker)", "container image"},
+	{"args", "task.config.args / command / entrypoint", "container args / command"},
+	{"env", "task.env", "container env (sorted by name)"},
+	{"ports", "group.network.port (to / static)", "containerPort named after the label; the Service's ports"},
+	{"resources", "task.resources cpu (MHz) / cores / memory / memory_max", "requests cpu (1 MHz = 1m) / cores; memory request, limit memory_max else memory"},
+	{"arch", "constraint ${attr.cpu.arch} = X", "nodeSelector kubernetes.io/arch: X"},
+	{"node", "constraint ${node.unique.name} = X", "nodeSelector kubernetes.io/hostname: X"},
+	{"count", "group.count", "replicas"},
+	{"host", "service tag traefik.http.routers.*.rule=Host(`h`)", "IngressRoute host (variable host's default)"},
+	{"middlewares", "service tag traefik.http.routers.*.middlewares", "named in the module's ingress_middlewares output (Traefik Middleware objects are not made)"},
+	{"checks", "service check http / tcp", "readiness and liveness probes"},
+	{"vault-env", "template with secret, env = true", "ExternalSecret (ESO) keys -> Secret, envFrom"},
+	{"vault-file", "template with secret, file", "ExternalSecret keys -> Secret mounted at the destination's directory"},
+	{"configmap", "template without secret", "ConfigMap mounted with subPath at the destination"},
+	{"csi", "group volume type csi (source glusterfs_<svc>_<type>)", "PersistentVolumeClaim <svc>-<type> per storage_backend (glusterfs-hostpath PV, glusterfs-nfs, local-path, longhorn)"},
+	{"host-volume", "group volume type host", "PersistentVolumeClaim <svc>-<name> per storage_backend"},
+	{"volume-mount", "task volume_mount", "volumeMount"},
+	{"periodic", "periodic cron / prohibit_overlap / time_zone", "CronJob schedule / concurrencyPolicy Forbid / timeZone"},
+	{"batch", "type = batch", "Job"},
+	{"service", "type = service", "Deployment (strategy Recreate when it claims a ReadWriteOnce volume)"},
+	{"tasks", "several tasks in a group", "several containers in one pod"},
+	{"prestart", "lifecycle prestart, sidecar = false", "initContainer"},
+	{"sidecar", "lifecycle prestart or poststart, sidecar = true", "native sidecar: initContainer with restartPolicy Always"},
+	{"gpu", "task.resources.device nvidia/gpu (count)", "limits nvidia.com/gpu and nodeSelector nvidia.com/gpu.present=true"},
+	{"upstreams", "connect sidecar_service proxy upstreams", "mesh_upstreams output: the services whose allow policy must admit this one"},
+	{"kill-timeout", "task.kill_timeout", "terminationGracePeriodSeconds"},
+	{"privileged", "task.config.privileged", "securityContext.privileged"},
+	{"groups", "several task groups", "one workload per group, <svc>-<group> after the first"},
+}
+
+// Item is one thing of the job, mapped or not.
+type Item struct {
+	Where   string `json:"where"`             // e.g. group web, task app
+	What    string `json:"what"`              // the Nomad field and value
+	Mapping string `json:"mapping,omitempty"` // Mappings ID (mapped items)
+	Result  string `json:"result,omitempty"`  // what was made of it
+	Reason  string `json:"reason,omitempty"`  // why it was not mapped
+}
