@@ -86,8 +86,12 @@ type Env struct {
 	// applied coredns-custom); ConsulDNS the Consul DNS stand-in it forwards
 	// .consul to once consul_dns_servers names it. Both host:port on
 	// loopback, UDP and TCP.
-	ClusterDNS string    `json:"clusterDns,omitempty"`
-	ConsulDNS  string    `json:"consulDns,omitempty"`
+	ClusterDNS string `json:"clusterDns,omitempty"`
+	ConsulDNS  string `json:"consulDns,omitempty"`
+	// S3Endpoint is the S3 server standing in for MinIO, exported as
+	// MIGRATE_TUI_S3_ENDPOINT for the services stage's bucket check
+	// (minio_endpoint's *.service.consul does not resolve here).
+	S3Endpoint string    `json:"s3Endpoint,omitempty"`
 	PID        int       `json:"pid"`  // the server process
 	PIDs       []int     `json:"pids"` // the world's processes (each its own process group)
 	StartedAt  time.Time `json:"startedAt"`
@@ -110,6 +114,9 @@ func (e Env) Exports() string {
 	}
 	if e.ClusterDNS != "" {
 		line += " MIGRATE_TUI_CLUSTER_DNS=" + shellQuote(e.ClusterDNS) + " MIGRATE_TUI_CONSUL_DNS=" + shellQuote(e.ConsulDNS)
+	}
+	if e.S3Endpoint != "" {
+		line += " MIGRATE_TUI_S3_ENDPOINT=" + shellQuote(e.S3Endpoint)
 	}
 	if e.ToolsBin != "" {
 		line += " PATH=" + shellQuote(e.ToolsBin) + `:"$PATH"`
@@ -283,7 +290,9 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 		// The real Traefik runs in a network namespace of its own: root only.
 		Traefik: traefik,
 		CoreDNS: true,
-		Dir:     filepath.Join(stateDir, worldDir),
+		// MinIO's stand-in: the services stage checks the Litestream bucket.
+		S3:  true,
+		Dir: filepath.Join(stateDir, worldDir),
 	})
 	cancel()
 	if err != nil {
@@ -330,6 +339,9 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	// What Nomad's template blocks read today (nomad/default/<service>); a
 	// made-up value, not a secret.
 	vault.PutKV("nomad", "default/overseerr", map[string]any{"api_key": "sandbox-value"})
+	// The Kubernetes copy's own S3 credentials (overseerr_litestream_vault_key):
+	// the sandbox S3 server's root account, which may create the bucket.
+	vault.PutKV("nomad", "default/overseerr-k8s", map[string]any{"MINIO_ACCESS_KEY": w.S3.AccessKey, "MINIO_SECRET_KEY": w.S3.SecretKey})
 
 	kube, err := os.ReadFile(w.Kubeconfig)
 	if err != nil {
@@ -357,6 +369,7 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 		ToolsBin:        filepath.Dir(tofu),
 		ClusterDNS:      w.DNS.Addr,
 		ConsulDNS:       w.DNS.Consul.Addr(),
+		S3Endpoint:      w.S3.Endpoint,
 		PID:             os.Getpid(),
 		PIDs:            w.PIDs(),
 		StartedAt:       time.Now().UTC(),
