@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/decisions/decide"
@@ -127,33 +125,7 @@ func (o *decideOptions) Validate() error {
 }
 
 // readAnswers reads a YAML or JSON file of KEY: VALUE.
-func readAnswers(path string) (decisions.Answers, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading answers: %w", err)
-	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("answers file %s is neither YAML nor JSON: %v", path, err)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(js, &raw); err != nil {
-		return nil, fmt.Errorf("answers file %s must be a mapping of KEY: VALUE: %v", path, err)
-	}
-	out := decisions.Answers{}
-	for k, r := range raw {
-		d := decisions.Get(k)
-		if d == nil {
-			return nil, fmt.Errorf("answers file %s: %w", path, decisions.UnknownKeyError(k))
-		}
-		v, err := d.Decode(r)
-		if err != nil {
-			return nil, fmt.Errorf("answers file %s: %w", path, err)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
+func readAnswers(path string) (decisions.Answers, error) { return decide.ReadAnswers(path) }
 
 func (o *decideOptions) Run() error {
 	if o.List {

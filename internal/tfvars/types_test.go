@@ -1,6 +1,8 @@
 package tfvars
 
 import (
+	"github.com/zclconf/go-cty/cty"
+
 	"errors"
 	"fmt"
 	"strings"
@@ -72,6 +74,36 @@ func FuzzDecisionTypes(f *testing.F) {
 			if err := d.Check(got); err != nil {
 				t.Fatalf("%s: FromCty accepted %#v, which Check refuses: %v", k, got, err)
 			}
+		}
+	})
+}
+
+// Names and addresses typed by a person (namespaces, service names,
+// domains, URLs, paths): whatever a decision accepts is written to
+// terraform.tfvars and reads back as the same value, so no accepted text
+// can inject another key or break the file.
+func FuzzAcceptedValuesRoundTrip(f *testing.F) {
+	for i, s := range []string{"poc", "whoami,echo", "brmartin.co.uk", "https://vault.service.consul:8200", "a\"b", "x\n= 1", "${var.x}", "%{ if true }x%{ endif }", "kv/../../x"} {
+		f.Add(uint8(i), s)
+	}
+	keys := decisions.Keys()
+	f.Fuzz(func(t *testing.T, which uint8, text string) {
+		d := decisions.Get(keys[int(which)%len(keys)])
+		v, err := d.Parse(text)
+		if err != nil {
+			return
+		}
+		out, err := Render(nil, "fuzz.tfvars", map[string]cty.Value{d.Key: d.Cty(v)}, nil)
+		if err != nil {
+			t.Fatalf("%s = %q accepted but not writable: %v", d.Key, text, err)
+		}
+		vals, _, err := Parse(out, "fuzz.tfvars")
+		if err != nil || len(vals) != 1 {
+			t.Fatalf("%s = %q: the written file does not read back as one key: %v\n%s", d.Key, text, err, out)
+		}
+		back, err := d.FromCty(vals[d.Key])
+		if err != nil || !decisions.Equal(back, v) {
+			t.Fatalf("%s = %q reads back as %#v (%v)", d.Key, text, back, err)
 		}
 	})
 }
