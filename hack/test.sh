@@ -28,3 +28,24 @@ go vet ./...
 echo "[test] go test ./..."
 # One test world per package; -p 2 matches CI's two cores.
 go test -p 2 -count=1 -timeout 45m "$@" ./...
+# Hostile input: each fuzz target for a bounded time (one target per go
+# test invocation). FUZZTIME=0 skips them; the seed corpora already ran
+# above as ordinary tests.
+fuzztime=${FUZZTIME:-18s}
+if [ "$fuzztime" != 0 ]; then
+  while read -r pkg target; do
+    echo "[test] fuzz $target ($pkg, $fuzztime)"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"
+  done <<'TARGETS'
+./internal/state FuzzDecode
+./internal/tfvars FuzzParse
+./internal/tfvars FuzzDecisionTypes
+./internal/tfvars FuzzAcceptedValuesRoundTrip
+./internal/decisions/decide FuzzReadAnswers
+./internal/sshinstall FuzzKubeconfigTarget
+./internal/sshinstall FuzzParseSS
+./internal/hostile FuzzTLSFromPEM
+./internal/hostile FuzzTLSFromACME
+./internal/tfrunner FuzzEventStream
+TARGETS
+fi
