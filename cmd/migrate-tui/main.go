@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	// Before Bubble Tea's init: the terminal is never asked for its
+	// background colour unless $MIGRATE_TUI_BACKGROUND=auto (see the package).
+	_ "bgcolor"
 )
 
 func main() {

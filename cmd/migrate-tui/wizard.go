@@ -53,6 +53,10 @@ func (o *wizardOptions) Complete() error {
 
 func (o *wizardOptions) Run() error {
 	tui.RespectNoColor()
+	// Before any style renders: never wait for the terminal's background colour.
+	if err := tui.SetBackground(os.Getenv); err != nil {
+		return withExit(2, err)
+	}
 	lock, err := state.Acquire(o.repo, "migrate-tui (wizard)")
 	if err != nil {
 		return err
