@@ -7,10 +7,13 @@ package vaultsetup
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -44,12 +47,43 @@ type Config struct {
 	TokenReviewer SecretRef
 	Policies      map[string]string
 	Roles         map[string]Role
+	// Adopt lets migrate-tui take over an auth mount or policies of the
+	// same name it did not create (MIGRATE_TUI_VAULT_ADOPT=1).
+	Adopt bool
+}
+
+// AdoptEnv, set to 1, lets the vault stage take over an existing auth
+// mount or policies of the same name.
+const AdoptEnv = "MIGRATE_TUI_VAULT_ADOPT"
+
+// ownerMark marks what migrate-tui created in Vault: the auth mount's
+// description and a first line in each policy it writes.
+const (
+	ownerMark    = "migrate-tui"
+	policyHeader = "# Managed by migrate-tui (vault stage); changes here are overwritten.\n"
+)
+
+// reviewerMark is a short fingerprint of the token reviewer JWT kept in the
+// auth mount's description: Vault never returns the JWT, so this is how a
+// rotated token is noticed and pushed. 12 hex digits of SHA-256 say nothing
+// about the token.
+func reviewerMark(jwt string) string {
+	sum := sha256.Sum256([]byte(jwt))
+	return "reviewer sha256:" + hex.EncodeToString(sum[:])[:12]
+}
+
+// OwnershipError: something of the same name exists in Vault that
+// migrate-tui did not create.
+type OwnershipError struct{ What, Found string }
+
+func (e *OwnershipError) Error() string {
+	return fmt.Sprintf("Vault already has %s that migrate-tui did not create (%s); it was left alone. Choose another name in the decisions (vault_auth_mount, the services), or let migrate-tui take it over: %s=1 and retry the vault stage", e.What, e.Found, AdoptEnv)
 }
 
 // ConfigFromOutputs reads vault_token_reviewer, vault_policies and
 // vault_roles from `output -json` values (name -> raw JSON value).
 func ConfigFromOutputs(outputs map[string]json.RawMessage, kubernetesHost string) (Config, error) {
-	c := Config{KubernetesHost: kubernetesHost}
+	c := Config{KubernetesHost: kubernetesHost, Adopt: os.Getenv(AdoptEnv) == "1"}
 	var tr struct {
 		SecretRef
 		AuthMount string `json:"auth_mount"`
@@ -82,6 +116,7 @@ type Sys interface {
 	ListAuthWithContext(ctx context.Context) (map[string]*api.AuthMount, error)
 	EnableAuthWithOptionsWithContext(ctx context.Context, path string, options *api.EnableAuthOptions) error
 	GetPolicyWithContext(ctx context.Context, name string) (string, error)
+	TuneMountAllowNilWithContext(ctx context.Context, path string, config api.TuneMountConfigInput) error
 	PutPolicyWithContext(ctx context.Context, name, rules string) error
 }
 
@@ -111,10 +146,15 @@ func Apply(ctx context.Context, v Vault, k kubernetes.Interface, c Config, log i
 	if err != nil {
 		return nil, vaultErr("listing auth methods (sys/auth)", err)
 	}
+	desc := ""
 	if m, ok := mounts[mount+"/"]; ok {
 		if m.Type != "kubernetes" {
 			return nil, fmt.Errorf("Vault already has a %s auth method at %s/: choose another vault_auth_mount", m.Type, mount)
 		}
+		if !strings.Contains(m.Description, ownerMark) && !c.Adopt {
+			return nil, &OwnershipError{What: "a Kubernetes auth method at " + mount + "/", Found: fmt.Sprintf("its description is %q", m.Description)}
+		}
+		desc = m.Description
 	} else {
 		if err := v.Sys.EnableAuthWithOptionsWithContext(ctx, mount, &api.EnableAuthOptions{Type: "kubernetes", Description: "K3s cluster (migrate-tui)"}); err != nil {
 			return nil, vaultErr("enabling Kubernetes auth at "+mount+"/", err)
@@ -126,6 +166,7 @@ func Apply(ctx context.Context, v Vault, k kubernetes.Interface, c Config, log i
 	if err != nil {
 		return changes, err
 	}
+	mark := reviewerMark(jwt)
 	if c.CACert != "" {
 		ca = c.CACert
 	}
@@ -135,7 +176,8 @@ func Apply(ctx context.Context, v Vault, k kubernetes.Interface, c Config, log i
 		return changes, vaultErr("reading "+cfgPath, err)
 	}
 	if cur == nil || cur.Data == nil || str(cur.Data["kubernetes_host"]) != c.KubernetesHost ||
-		strings.TrimSpace(str(cur.Data["kubernetes_ca_cert"])) != strings.TrimSpace(ca) || cur.Data["token_reviewer_jwt_set"] != true {
+		strings.TrimSpace(str(cur.Data["kubernetes_ca_cert"])) != strings.TrimSpace(ca) || cur.Data["token_reviewer_jwt_set"] != true ||
+		!strings.Contains(desc, mark) {
 		if _, err := v.Logical.WriteWithContext(ctx, cfgPath, map[string]any{
 			"kubernetes_host":    c.KubernetesHost,
 			"kubernetes_ca_cert": ca,
@@ -144,16 +186,25 @@ func Apply(ctx context.Context, v Vault, k kubernetes.Interface, c Config, log i
 			return changes, vaultErr("writing "+cfgPath, err)
 		}
 		note(fmt.Sprintf("configured %s: kubernetes_host %s, the cluster CA and the token reviewer %s/%s's token", cfgPath, c.KubernetesHost, c.TokenReviewer.Namespace, c.TokenReviewer.Name))
+		// Remember which reviewer token Vault holds (and that the mount is
+		// migrate-tui's), so a rotated token is pushed on the next run.
+		d := "K3s cluster (" + ownerMark + "; " + mark + ")"
+		if err := v.Sys.TuneMountAllowNilWithContext(ctx, "auth/"+mount, api.TuneMountConfigInput{Description: &d}); err != nil {
+			return changes, vaultErr("recording the reviewer token's fingerprint in the description of auth/"+mount, err)
+		}
 	}
 
 	for _, name := range sortedKeys(c.Policies) {
-		want := c.Policies[name]
+		want := policyHeader + c.Policies[name]
 		have, err := v.Sys.GetPolicyWithContext(ctx, name)
 		if err != nil {
 			return changes, vaultErr("reading policy "+name, err)
 		}
 		if strings.TrimSpace(have) == strings.TrimSpace(want) {
 			continue
+		}
+		if strings.TrimSpace(have) != "" && !strings.HasPrefix(have, policyHeader) && !c.Adopt {
+			return changes, &OwnershipError{What: "a policy named " + name, Found: "it has no migrate-tui header and differs from what the vault stage would write"}
 		}
 		if err := v.Sys.PutPolicyWithContext(ctx, name, want); err != nil {
 			return changes, vaultErr("writing policy "+name, err)

@@ -21,6 +21,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	auth     map[string]string                    // mount (no slash) -> type
+	authDesc map[string]string                    // mount -> description
 	configs  map[string]map[string]any            // mount -> auth config
 	roles    map[string]map[string]map[string]any // mount -> role -> data
 	policies map[string]string
@@ -33,7 +34,7 @@ type Server struct {
 
 // New returns a simulator that accepts only token.
 func New(token string) *Server {
-	return &Server{token: token, auth: map[string]string{"token": "token"}, configs: map[string]map[string]any{},
+	return &Server{token: token, auth: map[string]string{"token": "token"}, authDesc: map[string]string{}, configs: map[string]map[string]any{},
 		roles: map[string]map[string]map[string]any{}, policies: map[string]string{"default": "# default", "root": ""},
 		kv: map[string]map[string]any{}}
 }
@@ -162,9 +163,20 @@ func (s *Server) route(method, path string, body map[string]any) (int, any) {
 	case path == "sys/auth" && method == http.MethodGet:
 		mounts := map[string]any{}
 		for m, t := range s.auth {
-			mounts[m+"/"] = map[string]any{"type": t, "description": "", "accessor": "auth_" + t + "_sim", "config": map[string]any{}, "options": map[string]any{}, "local": false, "seal_wrap": false}
+			mounts[m+"/"] = map[string]any{"type": t, "description": s.authDesc[m], "accessor": "auth_" + t + "_sim", "config": map[string]any{}, "options": map[string]any{}, "local": false, "seal_wrap": false}
 		}
 		return 200, data(mounts)
+	case len(parts) >= 5 && parts[0] == "sys" && parts[1] == "mounts" && parts[2] == "auth" && parts[len(parts)-1] == "tune" &&
+		(method == http.MethodPost || method == http.MethodPut):
+		// sys/mounts/auth/<mount>/tune: only the description is kept.
+		mount := strings.Join(parts[3:len(parts)-1], "/")
+		if _, ok := s.auth[mount]; !ok {
+			return 400, "cannot tune a mount that does not exist: auth/" + mount
+		}
+		if d, ok := body["description"].(string); ok {
+			s.authDesc[mount] = d
+		}
+		return 204, nil
 	case len(parts) >= 3 && parts[0] == "sys" && parts[1] == "auth":
 		mount := strings.Join(parts[2:], "/")
 		switch method {
@@ -177,6 +189,7 @@ func (s *Server) route(method, path string, body map[string]any) (int, any) {
 				return 400, "missing type"
 			}
 			s.auth[mount] = t
+			s.authDesc[mount], _ = body["description"].(string)
 			return 204, nil
 		case http.MethodDelete:
 			delete(s.auth, mount)
