@@ -44,10 +44,17 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 	// router named http (the shared templates route to port http).
 	httpLabel := ""
 	for _, s := range tg.Services {
-		if routerHost(s.Tags) != "" || httpLabel == "" && s.PortLabel != "" {
+		if routerHost(s.Tags) != "" && s.PortLabel != "" {
+			httpLabel = s.PortLabel
+			break
+		}
+	}
+	for _, s := range tg.Services {
+		if httpLabel == "" && s.PortLabel != "" {
 			httpLabel = s.PortLabel
 		}
 	}
+	used := map[string]bool{}
 	var ports []map[string]any
 	dyn := 8000
 	extraEnv := map[string]string{}
@@ -72,7 +79,10 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 			if p.Label == httpLabel {
 				name = "http"
 				g.httpPort = n
+			} else if name == "http" || used[name] {
+				name = portName(fmt.Sprintf("%s-%d", name, n))
 			}
+			used[name] = true
 			ports = append(ports, map[string]any{"name": name, "containerPort": n, "protocol": "TCP"})
 			g.ports = append(g.ports, port{name: name, port: n})
 			res := fmt.Sprintf("containerPort %d named %s", n, name)

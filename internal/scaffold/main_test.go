@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/nomad/api"
 
 	"migrate-tui/internal/testtools"
@@ -113,3 +114,8 @@ func repoRoot(t *testing.T) string {
 	}
 	return r
 }
+
+var hclSchema = hclv2.BodySchema{Blocks: []hclv2.BlockHeaderSchema{
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "output", LabelNames: []string{"name"}},
+}}

@@ -34,7 +34,7 @@ func (e *TofuError) Error() string {
 		filepath.Base(e.Bin()), strings.Join(e.Args, " "), e.Dir, e.Err, tail(e.Output, 4000), filepath.Base(e.Bin()))
 }
 
-func (e *TofuError) Bin() string { return "tofu" }
+func (e *TofuError) Bin() string   { return "tofu" }
 func (e *TofuError) Unwrap() error { return e.Err }
 
 func tail(s string, n int) string {

@@ -59,7 +59,7 @@ func (m *model) task(w string, t *api.Task, claims map[string]string, podVolumes
 	for _, k := range sortedKeys(t.Env) {
 		env = append(env, map[string]any{"name": k, "value": t.Env[k]})
 		if strings.Contains(t.Env[k], "${") || strings.Contains(t.Env[k], "NOMAD_") {
-			m.no(w, "env "+k, "its value uses Nomad interpolation, kept literally; fix it by hand")
+			m.no(w, "env "+k+"="+t.Env[k], "its value uses Nomad interpolation, kept literally; fix it by hand")
 		}
 	}
 	if len(env) > 0 {
@@ -181,6 +181,9 @@ func deviceResource(name string) (string, map[string]string) {
 var (
 	secretRe = regexp.MustCompile(`secret\s+"([^"]+)"`)
 	keyRe    = regexp.MustCompile(`\.Data(?:\.data)?\.([A-Za-z0-9_]+)`)
+	// withEnd are the {{ with secret }} / {{ end }} actions around a line.
+	withEnd  = regexp.MustCompile(`\{\{-?\s*(with\s+secret\s+"[^"]*"|end)\s*-?\}\}`)
+	plainKey = regexp.MustCompile(`^\{\{-?\s*\.Data(?:\.data)?\.([A-Za-z0-9_]+)\s*-?\}\}$`)
 	envLine  = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
 )
 
@@ -201,11 +204,11 @@ func (m *model) template(w string, t *api.Task, i int, tp *api.Template, c map[s
 		sec := secret{name: name}
 		if isEnv {
 			for _, line := range strings.Split(data, "\n") {
-				em := envLine.FindStringSubmatch(line)
+				em := envLine.FindStringSubmatch(withEnd.ReplaceAllString(line, ""))
 				if em == nil {
 					continue
 				}
-				km := keyRe.FindStringSubmatch(em[2])
+				km := plainKey.FindStringSubmatch(strings.TrimSpace(em[2]))
 				if km == nil {
 					if strings.Contains(em[2], "{{") {
 						m.no(w, what+" line "+em[1], "not a plain Vault read; set it by hand")
