@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"migrate-tui/internal/faultpoint"
 )
 
 // WriteFile replaces path with data, created with mode.
@@ -36,10 +39,12 @@ func WriteFile(path string, data []byte, mode os.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	faultpoint.Hit(faultpoint.AtomicBeforeRename)
 	if err := os.Rename(name, path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
 	}
 	ok = true
+	removeLeftovers(path)
 	d, err := os.Open(dir)
 	if err != nil {
 		return nil
@@ -47,4 +52,20 @@ func WriteFile(path string, data []byte, mode os.FileMode) error {
 	defer d.Close()
 	_ = d.Sync() // the rename is durable once the directory is synced; not every filesystem supports it
 	return nil
+}
+
+// removeLeftovers deletes temp files of this path that a writer killed
+// before its rename left behind (they may hold a secret-bearing state). The
+// callers write one file from one process at a time (the repository lock),
+// so any other temp file of the same path is a dead writer's.
+func removeLeftovers(path string) {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+globEscape(filepath.Base(path))+".tmp-*"))
+	for _, m := range matches {
+		_ = os.Remove(m)
+	}
+}
+
+func globEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`)
+	return r.Replace(s)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/nomad/api"
 
+	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
 )
@@ -145,6 +146,7 @@ func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
 	}); err != nil {
 		return out, fmt.Errorf("saving the Nomad job spec in the state before stopping it: %w (nothing was stopped)", err)
 	}
+	faultpoint.Hit(faultpoint.CutoverAfterSaveSpec)
 	out.Steps = append(out.Steps, Step{Name: "save-spec", Status: Pass, Detail: fmt.Sprintf("Nomad job %s spec saved in .migrate-tui/state.json (%d bytes, not shown)", t.job(), len(spec))})
 	out.Phase = state.CutoverStopping
 
@@ -156,6 +158,7 @@ func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
 		out.Steps = append(out.Steps, Step{Name: "stop-job", Status: Block, Detail: err.Error()})
 		return out, err
 	}
+	faultpoint.Hit(faultpoint.CutoverAfterStop)
 	stopped := f.now().UTC()
 	out.Steps = append(out.Steps, Step{Name: "stop-job", Status: Pass, Detail: msg})
 	if err := f.recordStopped(ctx, stopped, msg); err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -307,6 +308,7 @@ func (r *Runner) Apply(ctx context.Context, p *tfrunner.Plan, events chan<- tfru
 			close(events)
 			return err
 		}
+		faultpoint.Hit(faultpoint.StagesAfterCommitVars)
 	}
 	err := r.TF.Apply(ctx, p, events)
 	switch {

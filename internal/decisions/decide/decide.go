@@ -16,6 +16,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
@@ -161,6 +162,7 @@ func Apply(repoDir string, st *state.State, changes decisions.Answers, source st
 	if err := WriteTfvars(out.TfvarsPath, &work); err != nil {
 		return out, err
 	}
+	faultpoint.Hit(faultpoint.DecideBetweenWrites)
 	if err := state.Save(repoDir, &work, now); err != nil {
 		return out, fmt.Errorf("%s was written, but saving the state failed: %w", out.TfvarsPath, err)
 	}
