@@ -89,6 +89,7 @@ every step has a non-interactive twin below for scripts and CI.`,
 		newCutoverCmd(g),
 		newSandboxCmd(g),
 		newTLSSecretCmd(g),
+		newScaffoldCmd(g),
 	)
 	return root
 }
