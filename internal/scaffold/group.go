@@ -223,6 +223,15 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 	if g.kind != "Deployment" {
 		spec["restartPolicy"] = "OnFailure"
 	}
+	var grace int64
+	for _, t := range tg.Tasks {
+		if t.KillTimeout != nil && int64(t.KillTimeout.Seconds()) > grace {
+			grace = int64(t.KillTimeout.Seconds())
+		}
+	}
+	if grace > 0 {
+		spec["terminationGracePeriodSeconds"] = grace
+	}
 	if tg.RestartPolicy != nil || tg.ReschedulePolicy != nil {
 		m.no(w, "restart/reschedule", "Kubernetes restarts by its own policy (Always, or OnFailure for jobs)")
 	}

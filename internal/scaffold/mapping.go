@@ -5,6 +5,11 @@
 // nothing in the job is dropped silently.
 package scaffold
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Mapping is one row of the documented mapping: a Nomad job field and what
 // the generated module makes of it. The table is data so that documents and
 // tests read the same rows (TestMappingTableCovered keeps every row used).
@@ -54,3 +59,16 @@ type Item struct {
 	Result  string `json:"result,omitempty"`  // what was made of it
 	Reason  string `json:"reason,omitempty"`  // why it was not mapped
 }
+
+// MarkdownTable renders Mappings as the documented table (MAPPING.md;
+// TestMappingDoc keeps the file equal to it).
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| id | Nomad job | Kubernetes (generated module) |\n|---|---|---|\n")
+	for _, m := range Mappings {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", m.ID, pipe(m.Nomad), pipe(m.Kubernetes))
+	}
+	return b.String()
+}
+
+func pipe(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

@@ -44,6 +44,7 @@ var expectations = map[string]expectation{
 				t.Errorf("want the restore init container then the Litestream native sidecar, got %v", inits)
 			}
 			want(t, d, "amd64", "spec", "template", "spec", "nodeSelector", "kubernetes.io/arch")
+			want(t, d, int64(30), "spec", "template", "spec", "terminationGracePeriodSeconds")
 			want(t, d, "/ping", "spec", "template", "spec", "containers", "0", "readinessProbe", "httpGet", "path")
 			ir := find(t, objs, "IngressRoute", "sonarr")
 			want(t, ir, "Host(`sonarr.brmartin.co.uk`)", "spec", "routes", "0", "match")

@@ -136,7 +136,7 @@ func (m *model) task(w string, t *api.Task, claims map[string]string, podVolumes
 		c["volumeMounts"] = mounts
 	}
 	if t.KillTimeout != nil && *t.KillTimeout > 0 {
-		m.ok(w, "kill_timeout "+t.KillTimeout.String(), "kill-timeout", "terminationGracePeriodSeconds is per pod: note only")
+		m.ok(w, "kill_timeout "+t.KillTimeout.String(), "kill-timeout", "terminationGracePeriodSeconds (the pod's: the longest of its tasks)")
 	}
 	if t.Vault != nil {
 		m.ok(w, "vault policies", "vault-env", "the ClusterSecretStore vault reads for this service")
