@@ -28,8 +28,8 @@ variable "vpa_update_mode" {
   type        = string
   default     = "Off"
   validation {
-    condition     = contains(["Off", "Initial", "Recreate", "InPlaceOrRecreate", "Auto"], var.vpa_update_mode)
-    error_message = "vpa_update_mode must be Off, Initial, Recreate, InPlaceOrRecreate or Auto."
+    condition     = contains(["Off", "Initial", "Recreate", "Auto"], var.vpa_update_mode)
+    error_message = "vpa_update_mode must be Off, Initial, Recreate or Auto (the modes the pinned VPA accepts)."
   }
 }
 
