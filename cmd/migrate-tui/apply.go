@@ -22,14 +22,15 @@ import (
 	"migrate-tui/internal/tfrunner"
 )
 
-// Exit codes of `migrate-tui apply`.
+// Exit codes of `migrate-tui apply`: names for rows of the one table
+// (exitcodes.go).
 const (
-	exitApplyError       = 1 // plan or apply failed
-	exitApplyRefused     = 2 // destroys outside the stage, or not confirmed
-	exitApplyLocked      = 4 // the state lock is held
-	exitApplyInterrupted = 5 // Ctrl+C: run again to re-plan and continue
-	exitApplyVerify      = 6 // applied, but the stage's checks failed
-	exitApplyNomad       = 7 // Nomad regressed against the preflight baseline
+	exitApplyError       = exitFailed    // plan or apply failed
+	exitApplyRefused     = exitDeclined  // destroys outside the stage, a pre-check, or not confirmed
+	exitApplyLocked      = exitLocked    // the state lock is held
+	exitApplyInterrupted = exitInterrupt // Ctrl+C: run again to re-plan and continue
+	exitApplyVerify      = exitVerify    // applied, but the stage's checks failed
+	exitApplyNomad       = exitRegressed // Nomad regressed against the preflight baseline
 )
 
 type applyOptions struct {
@@ -75,19 +76,18 @@ Nomad is compared with the preflight baseline before and after.
 A plan that would destroy anything outside the stage is refused. Ctrl+C stops
 Terraform gracefully; run the command again to re-plan and continue.
 
-Exit codes: 0 applied and verified, 1 failed, 2 refused or not confirmed
-(for the cluster: an SSH preflight check failed, nothing installed), 4 state
-locked, 5 interrupted, 6 checks failed (for an adopted cluster: the API or a
-node not Ready), 7 Nomad regressed.
+Refused (exit 3) includes, for the cluster, an SSH preflight check that
+failed (nothing installed); for an adopted cluster, checks failed (exit 6)
+means the API or a node is not Ready.
 
 After an apply, objects still rolling out get up to 3m to become ready
 ($MIGRATE_TUI_VERIFY_WAIT, e.g. 30s or 10m) before the stage counts as failed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {
-				return withExit(exitApplyError, err)
+				return usage(err)
 			}
 			if err := o.Validate(); err != nil {
-				return withExit(exitApplyError, err)
+				return usage(err)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()

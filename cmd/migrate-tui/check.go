@@ -52,8 +52,8 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 		Short: "Check the success criteria SC-001..SC-010 live against the cluster, Nomad and Terraform",
 		Long: `check runs the PoC's success criteria against the cluster (kubeconfig),
 Nomad (NOMAD_ADDR, NOMAD_TOKEN) and Terraform (the repository in --dir).
-Exit status: 0 when every selected check passes (warnings allowed), 1 when
-any fails, 2 when the checks could not run.`,
+It exits 0 when every selected check passes (warnings allowed), 1 when any
+fails, 2 when the checks could not run (bad flags, no kubeconfig).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -61,16 +61,16 @@ any fails, 2 when the checks could not run.`,
 				ctx = context.Background()
 			}
 			if err := o.Complete(ctx); err != nil {
-				return withExit(2, err)
+				return withExit(exitUsage, err)
 			}
 			if err := o.Validate(); err != nil {
-				return withExit(2, err)
+				return withExit(exitUsage, err)
 			}
 			return o.Run(ctx)
 		},
 	}
 	// Bad flags mean the checks could not run: exit 2, not 1.
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(2, err) })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(exitUsage, err) })
 	f := cmd.Flags()
 	f.BoolVar(&o.JSON, "json", false, `print one JSON object: {"checks":[...],"summary":{...}}`)
 	f.StringSliceVar(&o.Only, "only", nil, "run only these check IDs (e.g. SC-001,SC-004)")
@@ -217,7 +217,7 @@ func (o *checkOptions) Run(ctx context.Context) error {
 		err = checks.WriteTable(o.g.Out, rs, o.Verbose)
 	}
 	if err != nil {
-		return withExit(2, err)
+		return withExit(exitUsage, err)
 	}
 	var failed []string
 	for _, r := range rs {
@@ -226,7 +226,7 @@ func (o *checkOptions) Run(ctx context.Context) error {
 		}
 	}
 	if len(failed) > 0 {
-		return withExit(1, fmt.Errorf("%d check(s) failed: %s", len(failed), strings.Join(failed, ", ")))
+		return withExit(exitFailed, fmt.Errorf("%d check(s) failed: %s", len(failed), strings.Join(failed, ", ")))
 	}
 	return nil
 }

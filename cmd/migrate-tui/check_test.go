@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -50,11 +49,7 @@ func runCheckCmd(t *testing.T, args ...string) (string, string, int) {
 	err := root.Execute()
 	code := 0
 	if err != nil {
-		var ec exitCoder
-		if !errors.As(err, &ec) {
-			t.Fatalf("error without an exit code: %v", err)
-		}
-		code = ec.ExitCode()
+		code = exitCode(err) // what main exits with
 		errOut.WriteString(err.Error())
 	}
 	return out.String(), errOut.String(), code

@@ -52,8 +52,8 @@ it checks readiness (the Kubernetes copy, the Nomad job, separate Litestream
 buckets), saves the Nomad job's spec in .migrate-tui/state.json, stops the job
 (not purged), checks every other Nomad job is unaffected, and tells you the
 external Traefik change to make. --rollback registers the saved job again.
-Exit status: 0 done, 1 blocked or declined (nothing changed), 2 could not run,
-7 other Nomad jobs regressed, 8 routing change not confirmed.`,
+A blocking readiness gate and a declined confirmation both exit 3 (nothing
+changed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -61,23 +61,28 @@ Exit status: 0 done, 1 blocked or declined (nothing changed), 2 could not run,
 				ctx = context.Background()
 			}
 			if err := o.Validate(); err != nil {
-				return withExit(2, err)
+				return withExit(exitUsage, err)
 			}
 			if o.List {
 				return o.runList()
 			}
-			lock, err := state.Acquire(mustRepo(o), "cutover")
+			// A missing --dir is bad usage: the lock must not create it.
+			repo, err := o.g.RepoDir()
 			if err != nil {
-				return withExit(2, err)
+				return err
+			}
+			lock, err := state.Acquire(repo, "cutover")
+			if err != nil {
+				return err // held: exit 4 (exitcodes.go)
 			}
 			defer lock.Release()
 			if err := o.Complete(ctx); err != nil {
-				return withExit(2, err)
+				return withExit(exitUsage, err)
 			}
 			return o.Run(ctx)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(2, err) })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(exitUsage, err) })
 	f := cmd.Flags()
 	f.StringVar(&o.Service, "service", "", "the service to cut over (its Kubernetes workload name)")
 	f.StringVar(&o.NomadJob, "nomad-job", "", "the Nomad job that runs it (default: the service name)")
@@ -138,11 +143,11 @@ func (o *cutoverOptions) decisions() (checks.Decisions, error) {
 func (o *cutoverOptions) runList() error {
 	dec, err := o.decisions()
 	if err != nil {
-		return withExit(2, err)
+		return withExit(exitUsage, err)
 	}
 	st, err := state.Load(o.repo)
 	if err != nil {
-		return withExit(2, err)
+		return withExit(exitFailed, err)
 	}
 	es := cutover.List(st, dec.PoCServices)
 	if o.JSON {
@@ -325,7 +330,7 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 		enc := json.NewEncoder(o.g.Out)
 		enc.SetIndent("", "  ")
 		if e := enc.Encode(res); e != nil {
-			return withExit(2, e)
+			return withExit(exitFailed, e)
 		}
 	} else {
 		if out.Gate != nil && (errors.Is(err, cutover.ErrNotReady)) {
@@ -345,16 +350,16 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, cutover.ErrNotReady):
-		return withExit(1, fmt.Errorf("%s is not ready to cut over: %d check(s) block; nothing was changed", o.Service, len(out.Gate.Blockers())))
+		return withExit(exitDeclined, fmt.Errorf("%s is not ready to cut over: %d check(s) block; nothing was changed", o.Service, len(out.Gate.Blockers())))
 	case errors.Is(err, cutover.ErrDeclined) && o.Rollback:
-		return withExit(1, errors.New("the Nomad job was not registered again (not confirmed); nothing was changed"))
+		return withExit(exitDeclined, errors.New("the Nomad job was not registered again (not confirmed); nothing was changed"))
 	case errors.Is(err, cutover.ErrDeclined):
-		return withExit(1, errors.New("the Nomad job was not stopped (not confirmed); nothing was changed"))
+		return withExit(exitDeclined, errors.New("the Nomad job was not stopped (not confirmed); nothing was changed"))
 	case errors.Is(err, cutover.ErrRegressions):
-		return withExit(7, fmt.Errorf("%s was cut over, but %d regression(s) in other Nomad jobs since the baseline (listed above)", o.Service, len(out.Regressions)))
+		return withExit(exitRegressed, fmt.Errorf("%s was cut over, but %d regression(s) in other Nomad jobs since the baseline (listed above)", o.Service, len(out.Regressions)))
 	case errors.Is(err, cutover.ErrRouting):
-		return withExit(8, fmt.Errorf("Nomad job %s is stopped but the external Traefik change is not confirmed: make it, then run again with --routing-done, or migrate-tui cutover --rollback --service %s", out.NomadJob, o.Service))
+		return withExit(exitRoutingDue, fmt.Errorf("Nomad job %s is stopped but the external Traefik change is not confirmed: make it, then run again with --routing-done, or migrate-tui cutover --rollback --service %s", out.NomadJob, o.Service))
 	default:
-		return withExit(2, err)
+		return withExit(exitFailed, err)
 	}
 }

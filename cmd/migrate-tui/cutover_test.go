@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -23,11 +22,7 @@ func runCutoverCmd(t *testing.T, args ...string) (string, string, int) {
 	err := root.Execute()
 	code := 0
 	if err != nil {
-		var ec exitCoder
-		if !errors.As(err, &ec) {
-			t.Fatalf("error without an exit code: %v", err)
-		}
-		code = ec.ExitCode()
+		code = exitCode(err) // what main exits with
 		errOut.WriteString(err.Error())
 	}
 	return out.String(), errOut.String(), code

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -17,13 +16,10 @@ func main() {
 	if err == nil {
 		return
 	}
-	var ec exitCoder
-	if errors.As(err, &ec) {
-		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(os.Stderr, "migrate-tui:", msg)
-		}
-		os.Exit(ec.ExitCode())
+	// An empty message means the command already printed it (its --json
+	// document carries it).
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(os.Stderr, "migrate-tui:", msg)
 	}
-	fmt.Fprintln(os.Stderr, "migrate-tui:", err)
-	os.Exit(1)
+	os.Exit(exitCode(err)) // the one table: exitcodes.go
 }

@@ -21,9 +21,9 @@ import (
 
 // Exit codes of `migrate-tui preflight`.
 const (
-	exitPreflightFailed = 1 // a check failed (or the state could not be saved)
-	exitPreflightUsage  = 2 // bad flags or not a repository
-	exitPreflightLocked = 4 // another migrate-tui holds the repository lock
+	exitPreflightFailed = exitFailed // a check failed (or the state could not be saved)
+	exitPreflightUsage  = exitUsage  // bad flags or not a repository
+	exitPreflightLocked = exitLocked // another migrate-tui holds the repository lock
 )
 
 // preflightOptions are `migrate-tui preflight`'s flags: the non-interactive
@@ -45,10 +45,7 @@ func newPreflightCmd(g *globalOptions) *cobra.Command {
 Nomad reachable with the token (NOMAD_ADDR, NOMAD_TOKEN, NOMAD_CACERT), the
 node inventory, and the baseline of every Nomad job's health that each stage
 compares against. Results are saved to .migrate-tui/state.json (never the
-token). A step whose dependency failed is not run.
-
-Exit codes: 0 every check passed, 1 a check failed, 2 bad usage,
-4 state locked.`,
+token). A step whose dependency failed is not run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {

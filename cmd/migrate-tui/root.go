@@ -30,17 +30,20 @@ func (g *globalOptions) RepoDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A --dir that does not exist is bad usage in every command: nothing is
+	// created in its place.
 	st, err := os.Stat(abs)
 	if err != nil {
-		return "", fmt.Errorf("repository directory %s: %w", abs, err)
+		return "", usage(fmt.Errorf("repository directory %s: %w (give --dir the repository holding main.tf)", abs, err))
 	}
 	if !st.IsDir() {
-		return "", fmt.Errorf("repository directory %s is not a directory", abs)
+		return "", usage(fmt.Errorf("repository directory %s is not a directory (give --dir the repository holding main.tf)", abs))
 	}
 	return abs, nil
 }
 
-// exitCoder lets a command choose its exit status; only main exits.
+// exitCoder lets a command choose its exit status from the table in
+// exitcodes.go; only main exits.
 type exitCoder interface {
 	error
 	ExitCode() int
@@ -80,6 +83,10 @@ every step has a non-interactive twin below for scripts and CI.`,
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&g.Dir, "dir", ".", "the repository migrate-tui works on (holds main.tf and terraform.tfvars)")
 	root.RunE = wizardRunE(g, root)
+	// Unknown subcommands and flags are bad usage in every command (cobra
+	// hands a subcommand its parent's flag error function).
+	root.Args = unknownCommand
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	root.AddCommand(
 		newPreflightCmd(g),
 		newStatusCmd(g),
@@ -91,10 +98,6 @@ every step has a non-interactive twin below for scripts and CI.`,
 		newTLSSecretCmd(g),
 		newScaffoldCmd(g),
 	)
+	withExitHelp(root)
 	return root
-}
-
-// notYet is what an unfinished subcommand returns: it says so and exits 3.
-func notYet(what string) error {
-	return withExit(3, fmt.Errorf("%s is not implemented yet in this version of migrate-tui", what))
 }

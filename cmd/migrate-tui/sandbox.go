@@ -95,7 +95,7 @@ func (o *sandboxUpOptions) Run(ctx context.Context) error {
 		Progress: o.g.Err,
 	})
 	if err != nil {
-		return withExit(1, fmt.Errorf("sandbox up: %w", err))
+		return withExit(exitFailed, fmt.Errorf("sandbox up: %w", err))
 	}
 	if already {
 		fmt.Fprintf(o.g.Err, "sandbox: already running (pid %d, started %s); `migrate-tui sandbox down` stops it\n",
@@ -135,7 +135,7 @@ func newSandboxEnvCmd(g *globalOptions) *cobra.Command {
 func (o *sandboxEnvOptions) Run() error {
 	env, err := sandbox.ReadEnv(o.StateDir)
 	if err != nil {
-		return withExit(1, err)
+		return withExit(exitFailed, err)
 	}
 	if o.JSON {
 		enc := json.NewEncoder(o.g.Out)
@@ -176,7 +176,7 @@ func (o *sandboxDownOptions) Run() error {
 		fmt.Fprintf(o.g.Err, "sandbox: not running (nothing to stop in %s)\n", o.StateDir)
 		return nil
 	case err != nil:
-		return withExit(1, fmt.Errorf("sandbox down: %w", err))
+		return withExit(exitFailed, fmt.Errorf("sandbox down: %w", err))
 	}
 	fmt.Fprintln(o.g.Err, "sandbox: stopped and removed")
 	return nil
@@ -200,7 +200,7 @@ func newSandboxServeCmd(g *globalOptions) *cobra.Command {
 				ctx = context.Background()
 			}
 			if err := sandbox.Serve(ctx, dir, g.Err); err != nil {
-				return withExit(1, err)
+				return withExit(exitFailed, err)
 			}
 			return nil
 		},

@@ -21,8 +21,8 @@ import (
 
 // Exit codes of `migrate-tui tls-secret`.
 const (
-	exitTLSFailed = 1 // validation failed, or the cluster refused the Secret
-	exitTLSUsage  = 2 // bad flags, or no TLSStore in this ingress mode
+	exitTLSFailed = exitFailed // validation failed, or the cluster refused the Secret
+	exitTLSUsage  = exitUsage  // bad flags, or no TLSStore in this ingress mode
 )
 
 // tlsSecretOptions are `migrate-tui tls-secret`'s flags.
@@ -58,10 +58,8 @@ are printed.
 
 domain, tls_secret_name, ingress_mode and kubeconfig_path come from
 terraform.tfvars (flags override); the kubeconfig is --kubeconfig, else
-kubeconfig_path, else $KUBECONFIG.
-
-Exit codes: 0 created, updated or unchanged, 1 the certificate was refused
-or the cluster could not be written, 2 bad usage.`,
+kubeconfig_path, else $KUBECONFIG. Exit 1 means the certificate was refused
+or the cluster could not be written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {

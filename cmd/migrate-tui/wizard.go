@@ -36,7 +36,7 @@ func wizardRunE(g *globalOptions, root *cobra.Command) func(*cobra.Command, []st
 	root.Flags().BoolVar(&o.Accessible, "accessible", false, "plain line-by-line prompts (huh's accessible mode) instead of the full-screen wizard")
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return withExit(2, fmt.Errorf("unknown command %q; see migrate-tui --help", args[0]))
+			return unknownCommand(cmd, args)
 		}
 		if err := o.Complete(); err != nil {
 			return err
@@ -55,7 +55,7 @@ func (o *wizardOptions) Run() error {
 	tui.RespectNoColor()
 	// Before any style renders: never wait for the terminal's background colour.
 	if err := tui.SetBackground(os.Getenv); err != nil {
-		return withExit(2, err)
+		return usage(err)
 	}
 	lock, err := state.Acquire(o.repo, "migrate-tui (wizard)")
 	if err != nil {
@@ -83,7 +83,7 @@ func (o *wizardOptions) Run() error {
 		return tui.RunAccessible(opts, o.g.In, o.g.Out)
 	}
 	if f, ok := o.g.In.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
-		return withExit(2, errors.New("the full-screen wizard needs a terminal on standard input; use migrate-tui --accessible for line-by-line prompts, or the status and decide commands in scripts"))
+		return usage(errors.New("the full-screen wizard needs a terminal on standard input; use migrate-tui --accessible for line-by-line prompts, or the status and decide commands in scripts"))
 	}
 	p := tea.NewProgram(tui.New(opts, st), tea.WithAltScreen(), tea.WithInput(o.g.In), tea.WithOutput(o.g.Out))
 	_, err = p.Run()

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,11 +33,7 @@ func runCmd(t *testing.T, stdin string, args ...string) (string, string, int) {
 	err := root.Execute()
 	code := 0
 	if err != nil {
-		code = 1
-		var ec exitCoder
-		if errors.As(err, &ec) {
-			code = ec.ExitCode()
-		}
+		code = exitCode(err) // what main exits with
 		errOut.WriteString(err.Error())
 	}
 	return out.String(), errOut.String(), code
