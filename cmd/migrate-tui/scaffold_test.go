@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/nomad/api"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"migrate-tui/internal/nomadsim"
+	"migrate-tui/internal/testtools"
+)
+
+func runScaffoldCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRootCmd(strings.NewReader(""), &out, &errOut)
+	root.SetArgs(append([]string{"scaffold"}, args...))
+	err := root.Execute()
+	code := 0
+	if err != nil {
+		var ec exitCoder
+		if !errors.As(err, &ec) {
+			t.Fatalf("error without an exit code: %v", err)
+		}
+		code = ec.ExitCode()
+		errOut.WriteString(err.Error())
+	}
+	return out.String(), errOut.String(), code
+}
+
+// TestScaffoldCommand: every service job of the simulator's Nomad (its seed
+// and two registered homelab jobs) dry-runs to a YAML stream rendered by
+// tofu; a real scaffold writes the module, refuses to overwrite it, and
+// --force regenerates it.
+func TestScaffoldCommand(t *testing.T) {
+	tofu, err := testtools.Bin("tofu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := testtools.WriteCLIConfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_CLI_CONFIG_FILE", rc)
+	t.Setenv("TF_PLUGIN_CACHE_DIR", t.TempDir())
+	repo, err := testtools.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := nomadsim.New(nomadsim.Options{Token: "scaffold-token"})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	t.Setenv("NOMAD_ADDR", sim.URL())
+	t.Setenv("NOMAD_TOKEN", sim.Token())
+	cfg := api.DefaultConfig()
+	cfg.Address, cfg.SecretID = sim.URL(), sim.Token()
+	nc, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"jellyfin", "restic-backup"} {
+		b, err := os.ReadFile(filepath.Join(repo, "internal/scaffold/testdata/jobs", f+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var j api.Job
+		if err := json.Unmarshal(b, &j); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := nc.Jobs().Register(&j, nil); err != nil {
+			t.Fatalf("register %s in the simulator: %v", f, err)
+		}
+	}
+	jobs := sim.Jobs()
+	if len(jobs) < 3 {
+		t.Fatalf("the simulator holds %v; want its seed and the registered jobs", jobs)
+	}
+	for _, id := range jobs {
+		t.Run(id, func(t *testing.T) {
+			out, errOut, code := runScaffoldCmd(t, id, "--dir", repo, "--dry-run", "-o", "yaml", "--tf-binary", tofu)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			kinds := decodeKinds(t, out)
+			if kinds["Deployment"]+kinds["CronJob"]+kinds["Job"] == 0 {
+				t.Fatalf("no workload in the dry-run output (%v):\n%s", kinds, out)
+			}
+			if !strings.Contains(errOut, "not mapped") && !strings.Contains(errOut, "everything in the job was mapped") {
+				t.Errorf("the dry-run did not report what it could not map: %q", errOut)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(repo, "modules-k8s", "jellyfin")); err == nil {
+		t.Fatal("--dry-run wrote into the repository")
+	}
+
+	dir := t.TempDir()
+	out, errOut, code := runScaffoldCmd(t, "jellyfin", "--dir", dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep scaffoldReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, out)
+	}
+	if rep.Service != "jellyfin" || len(rep.Mapped) == 0 || len(rep.Unmapped) == 0 {
+		t.Fatalf("report %+v: want mapped and unmapped items (the GPU model constraint is not mappable)", rep)
+	}
+	mainTF := filepath.Join(dir, "modules-k8s", "jellyfin", "main.tf")
+	if b, err := os.ReadFile(mainTF); err != nil || !strings.Contains(string(b), "NOT MAPPED") {
+		t.Fatalf("main.tf missing or without the unmapped comments: %v", err)
+	}
+	if _, errOut, code := runScaffoldCmd(t, "jellyfin", "--dir", dir); code != 2 || !strings.Contains(errOut, "--force") {
+		t.Fatalf("a second scaffold: exit %d (%s), want 2 naming --force", code, errOut)
+	}
+	if _, errOut, code := runScaffoldCmd(t, "jellyfin", "--dir", dir, "--force"); code != 0 {
+		t.Fatalf("--force: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := runScaffoldCmd(t, "no-such-job", "--dir", dir); code != 1 || !strings.Contains(errOut, "no-such-job") {
+		t.Fatalf("a missing job: exit %d (%s), want 1 naming it", code, errOut)
+	}
+}
+
+func decodeKinds(t *testing.T, stream string) map[string]int {
+	t.Helper()
+	d := utilyaml.NewYAMLOrJSONDecoder(strings.NewReader(stream), 4096)
+	kinds := map[string]int{}
+	for {
+		var m map[string]any
+		if err := d.Decode(&m); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("not YAML: %v\n%s", err, stream)
+		}
+		if k, ok := m["kind"].(string); ok {
+			kinds[k]++
+		}
+	}
+	return kinds
+}
