@@ -78,7 +78,9 @@ func TestAnswersFileReplaysInteractiveRun(t *testing.T) {
 		wait(t, tm, "Decision: "+sc.Title)
 		if sc.ID == "mesh" {
 			tm.Send(tea.KeyMsg{Type: tea.KeyDown})
-			wait(t, tm, "automatic mTLS")
+			// The cursor, not the description: at 80x24 the per-node
+			// memory lines push the option's description out of view.
+			wait(t, tm, "> linkerd")
 		}
 		for range decide.Asked(sc.ID, decisions.Effective(chosen)) {
 			tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
@@ -108,6 +110,7 @@ traefik_http_node_port: 32080
 tls_secret_name: wildcard-tls
 vault_method: external-secrets
 vault_address: https://vault.service.consul:8200
+vault_ca_file: ""
 vault_kv_mount: nomad
 vault_auth_mount: kubernetes-k3s
 k3s_version: v1.34.3+k3s1
@@ -125,11 +128,14 @@ system_reserved: cpu=250m,memory=512Mi
 kube_reserved: cpu=250m,memory=512Mi
 consul_dns_servers: ["192.168.1.5:8600", "192.168.1.6:8600", "192.168.1.7:8600"]
 domain: brmartin.co.uk
+poc_host_pattern: "{service}-k8s.{domain}"
 poc_services: [whoami, echo, overseerr]
 poc_namespace: poc
 vpa_update_mode: "Off"
 minio_endpoint: http://minio-minio.service.consul:9000
 overseerr_litestream_bucket: overseerr-k8s-litestream
+overseerr_litestream_version: "0.5"
+overseerr_litestream_vault_key: default/overseerr-k8s
 `
 	replay := t.TempDir()
 	f := filepath.Join(t.TempDir(), "answers.yaml")
