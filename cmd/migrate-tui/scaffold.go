@@ -43,10 +43,8 @@ main.tf by hand.
 --dry-run -o yaml writes nothing to the repository and prints the objects
 the module would create, rendered by tofu from the module's own templates
 (tofu init needs the kubectl provider). --json prints what was mapped and
-what was not.
-
-Exit codes: 0 written (or printed), 1 Nomad, tofu or a flag failed,
-2 refused: the module exists (pass --force) or the job has nothing to run.`,
+what was not. It refuses (nothing written) when the module exists (pass
+--force) or the job has no docker task to run.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args[0]) },
 	}
@@ -87,7 +85,7 @@ type scaffoldReport struct {
 
 func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 	if o.Output != "" && (o.Output != "yaml" || !o.DryRun) {
-		return withExit(1, fmt.Errorf("-o %s: only -o yaml with --dry-run is supported", o.Output))
+		return usage(fmt.Errorf("-o %s: only -o yaml with --dry-run is supported", o.Output))
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -96,31 +94,31 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 	defer cancel()
 	repo, err := o.g.RepoDir()
 	if err != nil {
-		return withExit(1, err)
+		return withExit(exitFailed, err)
 	}
 	job, err := o.readJob(ctx, repo, jobID)
 	if err != nil {
-		return withExit(1, err)
+		return withExit(exitFailed, err)
 	}
 	mod, err := scaffold.Build(job, scaffold.Options{Service: o.Service})
 	if err != nil {
-		return withExit(2, err)
+		return withExit(exitDeclined, err)
 	}
 	rep := scaffoldReport{Service: mod.Service, Job: mod.Job, DryRun: o.DryRun, Mapped: mod.Mapped, Unmapped: mod.Unmapped}
 	if o.DryRun {
 		if o.Output == "yaml" {
 			if rep.YAML, err = o.render(ctx, repo, mod); err != nil {
-				return withExit(1, err)
+				return withExit(exitFailed, err)
 			}
 		}
 	} else {
 		dir, err := mod.Write(repo, o.Force)
 		var ee *scaffold.ExistsError
 		if errors.As(err, &ee) {
-			return withExit(2, err)
+			return withExit(exitDeclined, err)
 		}
 		if err != nil {
-			return withExit(1, fmt.Errorf("write %s: %w", dir, err))
+			return withExit(exitFailed, fmt.Errorf("write %s: %w", dir, err))
 		}
 		rep.Dir = dir
 	}

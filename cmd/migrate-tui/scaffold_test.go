@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,13 +22,8 @@ func runScaffoldCmd(t *testing.T, args ...string) (string, string, int) {
 	root := newRootCmd(strings.NewReader(""), &out, &errOut)
 	root.SetArgs(append([]string{"scaffold"}, args...))
 	err := root.Execute()
-	code := 0
+	code := exitCode(err)
 	if err != nil {
-		var ec exitCoder
-		if !errors.As(err, &ec) {
-			t.Fatalf("error without an exit code: %v", err)
-		}
-		code = ec.ExitCode()
 		errOut.WriteString(err.Error())
 	}
 	return out.String(), errOut.String(), code
@@ -119,14 +113,14 @@ func TestScaffoldCommand(t *testing.T) {
 	if b, err := os.ReadFile(mainTF); err != nil || !strings.Contains(string(b), "NOT MAPPED") {
 		t.Fatalf("main.tf missing or without the unmapped comments: %v", err)
 	}
-	if _, errOut, code := runScaffoldCmd(t, "jellyfin", "--dir", dir); code != 2 || !strings.Contains(errOut, "--force") {
-		t.Fatalf("a second scaffold: exit %d (%s), want 2 naming --force", code, errOut)
+	if _, errOut, code := runScaffoldCmd(t, "jellyfin", "--dir", dir); code != exitDeclined || !strings.Contains(errOut, "--force") {
+		t.Fatalf("a second scaffold: exit %d (%s), want %d naming --force", code, errOut, exitDeclined)
 	}
 	if _, errOut, code := runScaffoldCmd(t, "jellyfin", "--dir", dir, "--force"); code != 0 {
 		t.Fatalf("--force: exit %d: %s", code, errOut)
 	}
-	if _, errOut, code := runScaffoldCmd(t, "no-such-job", "--dir", dir); code != 1 || !strings.Contains(errOut, "no-such-job") {
-		t.Fatalf("a missing job: exit %d (%s), want 1 naming it", code, errOut)
+	if _, errOut, code := runScaffoldCmd(t, "no-such-job", "--dir", dir); code != exitFailed || !strings.Contains(errOut, "no-such-job") {
+		t.Fatalf("a missing job: exit %d (%s), want %d naming it", code, errOut, exitFailed)
 	}
 }
 
