@@ -65,6 +65,7 @@ type Inputs struct {
 	Namespace, IngressMode, IngressNamespace, ServiceMesh string
 	ClusterCIDR, LANCIDR, StorageBackend, VaultMethod     string
 	NodePort                                              int
+	VPAEnabled                                            bool
 }
 
 // Stage writes the module into a scratch tree under dir next to copies of
@@ -136,9 +137,10 @@ func (t Tofu) Render(ctx context.Context, moduleDir string, in Inputs) (string, 
   node_port         = %d
   storage_backend   = %s
   vault_method      = %s
+  vpa_enabled       = %t
 }
 `, hcl(filepath.ToSlash(rel)), hcl(in.Namespace), hcl(in.ServiceMesh), hcl(in.IngressMode), hcl(in.IngressNamespace),
-		hcl(in.ClusterCIDR), hcl(in.LANCIDR), in.NodePort, hcl(in.StorageBackend), hcl(in.VaultMethod))
+		hcl(in.ClusterCIDR), hcl(in.LANCIDR), in.NodePort, hcl(in.StorageBackend), hcl(in.VaultMethod), in.VPAEnabled)
 	if err := os.WriteFile(filepath.Join(root, "main.tf"), []byte(body), 0o644); err != nil {
 		return "", err
 	}

@@ -34,7 +34,7 @@ type expectation struct {
 
 var expectations = map[string]expectation{
 	"sonarr": {
-		kinds:    map[string]int{"Deployment": 1, "ExternalSecret": 2, "ConfigMap": 1, "PersistentVolumeClaim": 2, "IngressRoute": 1, "Service": 1, "CiliumNetworkPolicy": 1},
+		kinds:    map[string]int{"VerticalPodAutoscaler": 1, "Deployment": 1, "ExternalSecret": 2, "ConfigMap": 1, "PersistentVolumeClaim": 2, "IngressRoute": 1, "Service": 1, "CiliumNetworkPolicy": 1},
 		mappings: []string{"prestart", "sidecar", "csi", "volume-mount", "configmap", "vault-env", "arch", "checks", "middlewares", "host", "resources", "env", "kill-timeout"},
 		unmapped: []string{"config.volumes", "update stanza", "meta owner", "restart/reschedule"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
@@ -81,7 +81,7 @@ var expectations = map[string]expectation{
 		},
 	},
 	"restic-backup": {
-		kinds:    map[string]int{"CronJob": 1, "ExternalSecret": 1, "PersistentVolumeClaim": 1},
+		kinds:    map[string]int{"VerticalPodAutoscaler": 0, "CronJob": 1, "ExternalSecret": 1, "PersistentVolumeClaim": 1},
 		mappings: []string{"periodic", "host-volume", "node"},
 		unmapped: []string{"restart/reschedule"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
@@ -165,7 +165,7 @@ func TestScaffoldFixtures(t *testing.T) {
 			}
 			ns := world.Namespace(t)
 			out, err := tf.Render(ctx, md, Inputs{Namespace: ns, IngressMode: "traefik-behind-external", IngressNamespace: "traefik",
-				ServiceMesh: "cilium", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24", StorageBackend: "glusterfs-nfs", VaultMethod: "external-secrets"})
+				ServiceMesh: "cilium", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24", StorageBackend: "glusterfs-nfs", VaultMethod: "external-secrets", VPAEnabled: true})
 			if err != nil {
 				t.Fatal(err)
 			}
