@@ -73,7 +73,6 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 				dyn++
 				n = dyn
 				how = "dynamic"
-				extraEnv["NOMAD_PORT_"+p.Label] = fmt.Sprint(n)
 			}
 			name := portName(p.Label)
 			if p.Label == httpLabel {
@@ -86,9 +85,8 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 			ports = append(ports, map[string]any{"name": name, "containerPort": n, "protocol": "TCP"})
 			g.ports = append(g.ports, port{name: name, port: n})
 			res := fmt.Sprintf("containerPort %d named %s", n, name)
-			if how == "dynamic" {
-				res += fmt.Sprintf("; NOMAD_PORT_%s=%d set for the app", p.Label, n)
-			}
+			extraEnv["NOMAD_PORT_"+p.Label] = fmt.Sprint(n)
+			res += fmt.Sprintf("; NOMAD_PORT_%s=%d set for the app", p.Label, n)
 			m.ok(w, fmt.Sprintf("port %s (%s)", p.Label, how), "ports", res)
 			if p.Value > 0 && p.To > 0 {
 				m.no(w, fmt.Sprintf("port %s static host port %d", p.Label, p.Value), "host ports are not kept; reach the Service or the IngressRoute")
@@ -165,7 +163,7 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 
 	var containers, inits []map[string]any
 	for _, t := range tg.Tasks {
-		c := m.task(w+" task "+t.Name, t, claims, &podVolumes, nodeSel)
+		c := m.task(w+" task "+t.Name, t, claims, &podVolumes, nodeSel, extraEnv)
 		if c == nil {
 			continue
 		}
@@ -179,7 +177,6 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 				for k, v := range probes {
 					c[k] = v
 				}
-				addEnv(c, extraEnv)
 			}
 			containers = append(containers, c)
 		case lc.Hook == "prestart" && !lc.Sidecar:

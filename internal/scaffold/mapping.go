@@ -23,7 +23,7 @@ type Mapping struct {
 var Mappings = []Mapping{
 	{"image", "task.config.image (docker)", "container image"},
 	{"args", "task.config.args / command / entrypoint", "container args / command"},
-	{"env", "task.env", "container env (sorted by name)"},
+	{"env", "task.env; ${NOMAD_PORT_x} / ${NOMAD_UPSTREAM_ADDR_x} in values", "container env (sorted by name) after NOMAD_PORT_* / NOMAD_UPSTREAM_ADDR_* set by scaffold, referenced as $(VAR)"},
 	{"ports", "group.network.port (to / static)", "containerPort named after the label; the Service's ports"},
 	{"resources", "task.resources cpu (MHz) / cores / memory / memory_max", "requests cpu (1 MHz = 1m) / cores; memory request, limit memory_max else memory"},
 	{"arch", "constraint ${attr.cpu.arch} = X", "nodeSelector kubernetes.io/arch: X"},

@@ -71,8 +71,12 @@ var expectations = map[string]expectation{
 	"forgejo": {
 		kinds:    map[string]int{"Deployment": 2, "ExternalSecret": 2, "Service": 1, "IngressRoute": 1},
 		mappings: []string{"upstreams", "groups", "node", "privileged", "sidecar", "args", "count"},
-		unmapped: []string{"traefik.tcp.routers", "NOMAD_UPSTREAM_ADDR_postgres", "host ports are not kept"},
+		unmapped: []string{"traefik.tcp.routers", "$NOMAD_ALLOC_ID", "host ports are not kept"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
+			f := find(t, objs, "Deployment", "forgejo")
+			if env := fmt.Sprint(f.Object["spec"]); !strings.Contains(env, "value:$(NOMAD_UPSTREAM_ADDR_postgres)") || !strings.Contains(env, "value:postgres:5432") {
+				t.Errorf("the upstream address is not set and referenced as $(VAR): %s", env)
+			}
 			r := find(t, objs, "Deployment", "forgejo-runner")
 			want(t, int64(2), r, "spec", "replicas")
 			want(t, "arm64", r, "spec", "template", "spec", "nodeSelector", "kubernetes.io/arch")
@@ -106,13 +110,16 @@ var expectations = map[string]expectation{
 	"searxng": {
 		kinds:    map[string]int{"Deployment": 1, "ConfigMap": 2, "ExternalSecret": 1, "Service": 1},
 		mappings: []string{"tasks", "configmap", "count", "ports"},
-		unmapped: []string{"driver raw_exec", "artifacts", "check script", "affinities", "consul-template range", "service meta", "NOMAD_PORT_http"},
+		unmapped: []string{"driver raw_exec", "artifacts", "check script", "affinities", "consul-template range", "service meta"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
 			d := find(t, objs, "Deployment", "searxng")
 			want(t, int64(2), d, "spec", "replicas")
 			cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
 			if len(cs) != 2 {
 				t.Errorf("want searxng and valkey as containers (log-shipper is raw_exec), got %d", len(cs))
+			}
+			if env := fmt.Sprint(d.Object["spec"]); !strings.Contains(env, "name:NOMAD_PORT_http value:8001") || !strings.Contains(env, "value:$(NOMAD_PORT_http)") {
+				t.Errorf("the dynamic port is not set as NOMAD_PORT_http and referenced as $(VAR): %s", env)
 			}
 			cm := find(t, objs, "ConfigMap", "searxng-searxng-0")
 			if s, _, _ := unstructured.NestedString(cm.Object, "data", "settings.yml"); !strings.Contains(s, `"%{not-a-template}"`) {

@@ -13,7 +13,7 @@ import (
 var dockerKeys = map[string]bool{"image": true, "args": true, "command": true, "entrypoint": true, "ports": true, "privileged": true}
 
 // task maps one task onto a container (nil: not a docker task).
-func (m *model) task(w string, t *api.Task, claims map[string]string, podVolumes *[]map[string]any, nodeSel map[string]any) map[string]any {
+func (m *model) task(w string, t *api.Task, claims map[string]string, podVolumes *[]map[string]any, nodeSel map[string]any, runtime map[string]string) map[string]any {
 	if t.Driver != "docker" && t.Driver != "podman" {
 		m.no(w, "driver "+t.Driver, "only docker/podman tasks become containers; this task is not in the module")
 		return nil
@@ -55,11 +55,24 @@ func (m *model) task(w string, t *api.Task, claims map[string]string, podVolumes
 			m.no(w, "config."+k, "docker driver option with no generated counterpart")
 		}
 	}
-	var env []map[string]any
+	for _, a := range strList(t.Config["args"]) {
+		if strings.Contains(a, "NOMAD_") || strings.Contains(a, "${") {
+			m.no(w, "args "+a, "uses Nomad's runtime variables, which Kubernetes does not set; fix it by hand")
+		}
+	}
+	// The runtime variables scaffold sets (NOMAD_PORT_*, NOMAD_UPSTREAM_ADDR_*)
+	// come first so that Kubernetes' $(VAR) expansion can use them.
+	env := runtimeEnv(runtime)
 	for _, k := range sortedKeys(t.Env) {
-		env = append(env, map[string]any{"name": k, "value": t.Env[k]})
-		if strings.Contains(t.Env[k], "${") || strings.Contains(t.Env[k], "NOMAD_") {
-			m.no(w, "env "+k+"="+t.Env[k], "its value uses Nomad interpolation, kept literally; fix it by hand")
+		v := t.Env[k]
+		if r := interpolate(v, runtime); r != v && !strings.Contains(r, "${") {
+			env = append(env, map[string]any{"name": k, "value": r})
+			m.ok(w, "env "+k+"="+v, "env", "env "+k+"="+r+" (Kubernetes expands $(VAR))")
+			continue
+		}
+		env = append(env, map[string]any{"name": k, "value": v})
+		if strings.Contains(v, "${") || strings.Contains(v, "NOMAD_") {
+			m.no(w, "env "+k+"="+v, "its value uses Nomad interpolation, kept literally; fix it by hand")
 		}
 	}
 	if len(env) > 0 {
@@ -324,4 +337,26 @@ func appendKey(ks []secretKey, k secretKey) []secretKey {
 		}
 	}
 	return append(ks, k)
+}
+
+var interp = regexp.MustCompile(`\$\{([A-Za-z0-9_.]+)\}`)
+
+// interpolate turns ${NAME} of the runtime variables scaffold sets into
+// Kubernetes' $(NAME), which the kubelet expands from earlier env entries.
+func interpolate(v string, runtime map[string]string) string {
+	return interp.ReplaceAllStringFunc(v, func(s string) string {
+		n := s[2 : len(s)-1]
+		if _, ok := runtime[n]; ok {
+			return "$(" + n + ")"
+		}
+		return s
+	})
+}
+
+func runtimeEnv(runtime map[string]string) []map[string]any {
+	var env []map[string]any
+	for _, k := range sortedKeys(runtime) {
+		env = append(env, map[string]any{"name": k, "value": runtime[k]})
+	}
+	return env
 }
