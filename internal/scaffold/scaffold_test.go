@@ -36,7 +36,7 @@ var expectations = map[string]expectation{
 	"sonarr": {
 		kinds:    map[string]int{"VerticalPodAutoscaler": 1, "Deployment": 1, "ExternalSecret": 2, "ConfigMap": 1, "PersistentVolumeClaim": 2, "IngressRoute": 1, "Service": 1, "CiliumNetworkPolicy": 1},
 		mappings: []string{"prestart", "sidecar", "csi", "volume-mount", "configmap", "vault-env", "arch", "checks", "middlewares", "host", "resources", "env", "kill-timeout"},
-		unmapped: []string{"config.volumes", "update stanza", "meta owner", "restart/reschedule"},
+		unmapped: []string{"config.volumes", "update stanza", "meta owner", "restart/reschedule", "Nomad copy's bucket"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
 			d := find(t, objs, "Deployment", "sonarr")
 			inits, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "initContainers")

@@ -24,6 +24,12 @@ func (m *model) task(w string, t *api.Task, claims map[string]string, podVolumes
 		return nil
 	}
 	c := map[string]any{"name": dnsLabel(t.Name), "image": image}
+	if strings.Contains(image, "litestream") {
+		// Both copies replicating into one bucket corrupt each other's
+		// replica; modules-k8s/overseerr gives its copy its own bucket and
+		// credentials and only restores (reads) from the Nomad copy's.
+		m.no(w, "Litestream "+image, "replicates with the Nomad copy's bucket and credentials: give this copy its own bucket and key before both run (see modules-k8s/overseerr)")
+	}
 	m.ok(w, "image "+image, "image", "container "+dnsLabel(t.Name))
 	if a := strList(t.Config["args"]); len(a) > 0 {
 		c["args"] = a
