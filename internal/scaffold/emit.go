@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2/hclwrite"
 	"sigs.k8s.io/yaml"
 )
 
@@ -52,6 +53,12 @@ func (m *model) emit() (map[string]string, error) {
 			docs = append(docs, string(b))
 		}
 		files["manifests/configmaps.yaml"] = literal(docs)
+	}
+	// tofu fmt's layout, so the module passes fmt -check in the repository.
+	for n, f := range files {
+		if strings.HasSuffix(n, ".tf") {
+			files[n] = string(hclwrite.Format([]byte(f)))
+		}
 	}
 	for _, g := range m.groups {
 		s, err := m.workloadYAML(g)

@@ -170,6 +170,9 @@ func TestScaffoldFixtures(t *testing.T) {
 			if err := tf.Validate(ctx, md); err != nil {
 				t.Fatal(err)
 			}
+			if out, err := tf.run(ctx, md, "", "fmt", "-check", "-no-color"); err != nil {
+				t.Errorf("the module is not in tofu fmt's layout (%v): %s", err, out)
+			}
 			ns := world.Namespace(t)
 			out, err := tf.Render(ctx, md, Inputs{Namespace: ns, IngressMode: "traefik-behind-external", IngressNamespace: "traefik",
 				ServiceMesh: "cilium", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24", StorageBackend: "glusterfs-nfs", VaultMethod: "external-secrets", VPAEnabled: true})
