@@ -118,7 +118,52 @@ func (t Tofu) Validate(ctx context.Context, moduleDir string) error {
 // one multi-document YAML: a root module calls it with in, and tofu
 // console evaluates its manifests output.
 func (t Tofu) Render(ctx context.Context, moduleDir string, in Inputs) (string, error) {
-	root := filepath.Join(filepath.Dir(filepath.Dir(moduleDir)), "dry-run-root")
+	root, err := t.root(ctx, moduleDir, "dry-run-root", in, "")
+	if err != nil {
+		return "", err
+	}
+	// base64 keeps the console's string quoting out of the way.
+	out, err := t.run(ctx, root, `base64encode(join("\n---\n", module.svc.manifests))`+"\n", "console", "-no-color")
+	if err != nil {
+		return "", err
+	}
+	q := strings.TrimSpace(out)
+	s, err := strconv.Unquote(q)
+	if err != nil {
+		return "", fmt.Errorf("tofu console printed %q, not a quoted string: %w", tail(q, 200), err)
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return "", fmt.Errorf("tofu console's output is not base64: %w", err)
+	}
+	return tidy(string(b)), nil
+}
+
+// Apply applies the staged module for real with the kubectl provider on
+// kubeconfig (a rehearsal against a sandbox or test cluster), returning
+// the module's objects output; Destroy removes them again.
+func (t Tofu) Apply(ctx context.Context, moduleDir string, in Inputs, kubeconfig string) (string, error) {
+	root, err := t.root(ctx, moduleDir, "apply-root", in, kubeconfig)
+	if err != nil {
+		return "", err
+	}
+	if _, err := t.run(ctx, root, "", "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		return "", err
+	}
+	return t.run(ctx, root, "", "output", "-json", "objects")
+}
+
+// Destroy destroys what Apply made.
+func (t Tofu) Destroy(ctx context.Context, moduleDir string) error {
+	root := filepath.Join(filepath.Dir(filepath.Dir(moduleDir)), "apply-root")
+	_, err := t.run(ctx, root, "", "destroy", "-auto-approve", "-input=false", "-no-color")
+	return err
+}
+
+// root writes a root module calling the staged module with in (and, for an
+// apply, the kubectl provider on kubeconfig) and runs init in it.
+func (t Tofu) root(ctx context.Context, moduleDir, name string, in Inputs, kubeconfig string) (string, error) {
+	root := filepath.Join(filepath.Dir(filepath.Dir(moduleDir)), name)
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", err
 	}
@@ -141,27 +186,37 @@ func (t Tofu) Render(ctx context.Context, moduleDir string, in Inputs) (string, 
 }
 `, hcl(filepath.ToSlash(rel)), hcl(in.Namespace), hcl(in.ServiceMesh), hcl(in.IngressMode), hcl(in.IngressNamespace),
 		hcl(in.ClusterCIDR), hcl(in.LANCIDR), in.NodePort, hcl(in.StorageBackend), hcl(in.VaultMethod), in.VPAEnabled)
+	if kubeconfig != "" {
+		body += fmt.Sprintf(`
+terraform {
+  required_providers {
+    kubectl = {
+      source = "gavinbunney/kubectl"
+    }
+  }
+}
+
+provider "kubectl" {
+  config_path      = %s
+  load_config_file = true
+}
+
+output "objects" {
+  value = module.svc.objects
+}
+`, hcl(kubeconfig))
+	}
 	if err := os.WriteFile(filepath.Join(root, "main.tf"), []byte(body), 0o644); err != nil {
 		return "", err
 	}
-	if _, err := t.run(ctx, root, "", "init", "-input=false", "-backend=false", "-no-color"); err != nil {
+	args := []string{"init", "-input=false", "-no-color"}
+	if kubeconfig == "" {
+		args = append(args, "-backend=false")
+	}
+	if _, err := t.run(ctx, root, "", args...); err != nil {
 		return "", err
 	}
-	// base64 keeps the console's string quoting out of the way.
-	out, err := t.run(ctx, root, `base64encode(join("\n---\n", module.svc.manifests))`+"\n", "console", "-no-color")
-	if err != nil {
-		return "", err
-	}
-	q := strings.TrimSpace(out)
-	s, err := strconv.Unquote(q)
-	if err != nil {
-		return "", fmt.Errorf("tofu console printed %q, not a quoted string: %w", tail(q, 200), err)
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return "", fmt.Errorf("tofu console's output is not base64: %w", err)
-	}
-	return tidy(string(b)), nil
+	return root, nil
 }
 
 // tidy drops empty documents (a template whose objects were all switched

@@ -3,6 +3,7 @@ package scaffold
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -477,4 +479,69 @@ func dryRun(ctx context.Context, cfg *rest.Config, objs []*unstructured.Unstruct
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// TestApplyInWorld: a scaffolded module applies for real (tofu apply with
+// the kubectl provider) next to nothing else in a fresh namespace, its
+// objects output names what is then in the cluster, and destroy removes it.
+func TestApplyInWorld(t *testing.T) {
+	if world == nil {
+		t.Skip("needs the test world (not -short)")
+	}
+	jobs := fixtures(t)
+	tf := newTofu(t)
+	for _, name := range []string{"sonarr", "restic-backup"} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			mod, err := Build(jobs[name], Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			md, err := Stage(t.TempDir(), repoRoot(t), mod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ns := world.Namespace(t)
+			out, err := tf.Apply(ctx, md, Inputs{Namespace: ns, IngressMode: "traefik-behind-external", IngressNamespace: "traefik",
+				ServiceMesh: "none", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24", StorageBackend: "glusterfs-nfs", VaultMethod: "external-secrets"}, world.Kubeconfig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			if err := json.Unmarshal([]byte(out), &keys); err != nil || len(keys) == 0 {
+				t.Fatalf("objects output %q: %v", out, err)
+			}
+			dyn, err := dynamic.NewForConfig(world.RESTConfig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dc, err := discovery.NewDiscoveryClientForConfig(world.RESTConfig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+			for _, k := range keys {
+				parts := strings.SplitN(k, "/", 3)
+				gk := kindGroup(parts[0])
+				m, err := mapper.RESTMapping(gk)
+				if err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+				if _, err := dyn.Resource(m.Resource).Namespace(parts[1]).Get(ctx, parts[2], metav1.GetOptions{}); err != nil {
+					t.Errorf("%s is in the objects output but not in the cluster: %v", k, err)
+				}
+			}
+			if err := tf.Destroy(ctx, md); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// kindGroup names the API group of the kinds a scaffolded module makes.
+func kindGroup(kind string) schema.GroupKind {
+	groups := map[string]string{"Deployment": "apps", "CronJob": "batch", "Job": "batch", "ExternalSecret": "external-secrets.io",
+		"IngressRoute": "traefik.io", "VerticalPodAutoscaler": "autoscaling.k8s.io", "CiliumNetworkPolicy": "cilium.io"}
+	return schema.GroupKind{Group: groups[kind], Kind: kind}
 }
