@@ -183,6 +183,9 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 			inits = append(inits, c)
 			m.ok(w+" task "+t.Name, "lifecycle prestart", "prestart", "initContainer "+t.Name)
 		case (lc.Hook == "prestart" || lc.Hook == "poststart") && lc.Sidecar:
+			// An init container with restartPolicy Always runs beside the
+			// main containers for the pod's life (k8s.io/api v0.34.3
+			// core/v1 Container.RestartPolicy, feature SidecarContainers).
 			c["restartPolicy"] = "Always"
 			inits = append(inits, c)
 			m.ok(w+" task "+t.Name, "lifecycle "+lc.Hook+" sidecar", "sidecar", "native sidecar (initContainer with restartPolicy Always) "+t.Name)

@@ -187,8 +187,10 @@ func deviceResource(name string) (string, map[string]string) {
 	parts := strings.Split(name, "/")
 	switch {
 	case len(parts) >= 2 && parts[0] == "nvidia" && parts[1] == "gpu", name == "gpu":
-		// NVIDIA's device plugin advertises nvidia.com/gpu; GPU feature
-		// discovery labels GPU nodes nvidia.com/gpu.present=true.
+		// NVIDIA's device plugin advertises nvidia.com/gpu; the node label
+		// nvidia.com/gpu.present=true is the one NVIDIA's GPU feature
+		// discovery DaemonSet keys on (k8s-device-plugin v0.17.1
+		// deployments/static/gpu-feature-discovery-daemonset.yaml).
 		return "nvidia.com/gpu", map[string]string{"nvidia.com/gpu.present": "true"}
 	case len(parts) >= 2 && parts[0] == "intel" && parts[1] == "gpu":
 		// Intel's GPU plugin advertises gpu.intel.com/i915.
@@ -348,7 +350,8 @@ func appendKey(ks []secretKey, k secretKey) []secretKey {
 var interp = regexp.MustCompile(`\$\{([A-Za-z0-9_.]+)\}`)
 
 // interpolate turns ${NAME} of the runtime variables scaffold sets into
-// Kubernetes' $(NAME), which the kubelet expands from earlier env entries.
+// Kubernetes' $(NAME), which the kubelet expands from env entries defined
+// before it (k8s.io/api v0.34.3 core/v1 EnvVar.Value).
 func interpolate(v string, runtime map[string]string) string {
 	return interp.ReplaceAllStringFunc(v, func(s string) string {
 		n := s[2 : len(s)-1]
