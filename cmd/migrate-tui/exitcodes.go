@@ -61,6 +61,7 @@ var commandExitCodes = map[string][]int{
 	"cutover":    {exitOK, exitFailed, exitUsage, exitDeclined, exitLocked, exitRegressed, exitRoutingDue},
 	"sandbox":    {exitOK, exitFailed, exitUsage},
 	"tls-secret": {exitOK, exitFailed, exitUsage},
+	"scaffold":   {exitOK, exitFailed, exitUsage, exitDeclined},
 }
 
 // exitHelp renders the "Exit codes:" paragraph of a command's --help, one
@@ -72,6 +73,17 @@ func exitHelp(codes []int) string {
 		fmt.Fprintf(&b, "\n  %d  %s", c, exitMeaning[c])
 	}
 	return b.String()
+}
+
+// argsAreUsage makes every command's argument check (cobra.NoArgs,
+// ExactArgs...) bad usage; cobra returns those errors untyped.
+func argsAreUsage(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error { return usage(check(cmd, args)) }
+	}
+	for _, sub := range c.Commands() {
+		argsAreUsage(sub)
+	}
 }
 
 // withExitHelp appends the generated exit-code paragraph to every command's

@@ -99,5 +99,6 @@ every step has a non-interactive twin below for scripts and CI.`,
 		newScaffoldCmd(g),
 	)
 	withExitHelp(root)
+	argsAreUsage(root)
 	return root
 }

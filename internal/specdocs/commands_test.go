@@ -201,7 +201,7 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 
 	// Cutover: echo has no Kubernetes copy (blocked), whoami does.
 	whoamiOnKubernetes(t, "poc")
-	out, _ = d.expect(c, "cutover", 1, "cutover of echo, which has no Kubernetes copy", "cutover", "--service", "echo", "--yes", "--accept-unobserved", "--json")
+	out, _ = d.expect(c, "cutover", 3, "cutover of echo, which has no Kubernetes copy", "cutover", "--service", "echo", "--yes", "--accept-unobserved", "--json")
 	mustValid(t, schemas, "cutover.schema.json", "cutover --json (blocked)", []byte(out))
 	gateIDs(t, out)
 	out, _ = d.expect(c, "cutover", 8, "cutover of whoami without --routing-done", "cutover", "--service", "whoami", "--yes", "--accept-unobserved", "--json")
@@ -229,7 +229,7 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	}
 
 	// The ingress stage refuses to plan without the wildcard TLS Secret.
-	d.expect(c, "apply", 2, "apply --stage ingress without the TLS Secret", "apply", "--stage", "ingress", "--yes", "--json")
+	d.expect(c, "apply", 3, "apply --stage ingress without the TLS Secret", "apply", "--stage", "ingress", "--yes", "--json")
 
 	// tls-secret.
 	pair := tlstest.Valid(t, "brmartin.co.uk")
@@ -247,9 +247,9 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	}
 	d.expect(c, "preflight", 4, "preflight while the lock is held", "preflight", "--json")
 	d.expect(c, "apply", 4, "apply while the lock is held", "apply", "--stage", "storage", "--yes", "--json")
-	d.expect(c, "cutover", 2, "cutover while the lock is held", "cutover", "--service", "whoami", "--json")
-	d.expect(c, "decide", 1, "decide while the lock is held", "decide", "--defaults")
-	d.expect(c, "", 1, "the wizard while the lock is held", "--accessible")
+	d.expect(c, "cutover", 4, "cutover while the lock is held", "cutover", "--service", "whoami", "--json")
+	d.expect(c, "decide", 4, "decide while the lock is held", "decide", "--defaults")
+	d.expect(c, "", 4, "the wizard while the lock is held", "--accessible")
 	lock.Release()
 
 	// An adopted cluster whose API does not answer.
@@ -333,21 +333,28 @@ func usageAndFreshRepo(t *testing.T, d *driven, b string) {
 	}
 	c := &cli{t: t, bin: b, dir: fresh, env: toolEnv(t, map[string]string{"NOMAD_ADDR": "http://127.0.0.1:1", "NOMAD_TOKEN": "x"})}
 	d.expect(c, "preflight", 1, "preflight with Nomad unreachable", "preflight", "--json")
-	d.expect(c, "preflight", 1, "preflight with an unknown flag", "preflight", "--bogus")
+	d.expect(c, "preflight", 2, "preflight with an unknown flag", "preflight", "--bogus")
 	d.expect(&cli{t: t, bin: b, dir: filepath.Join(fresh, "no-such-dir"), env: c.env}, "preflight", 2, "preflight in a directory that does not exist", "preflight")
 	d.expect(c, "status", 0, "status of a repository", "status", "--json")
-	d.expect(c, "status", 1, "status with an unknown flag", "status", "--bogus")
+	d.expect(c, "status", 2, "status with an unknown flag", "status", "--bogus")
 	d.expect(c, "decide", 2, "decide with an unknown key", "decide", "--set", "no_such_key=1")
-	d.expect(c, "decide", 1, "decide with an unknown flag", "decide", "--bogus")
-	d.expect(c, "apply", 1, "apply without --stage", "apply")
+	d.expect(c, "decide", 2, "decide with an unknown flag", "decide", "--bogus")
+	d.expect(c, "apply", 2, "apply without --stage", "apply")
+	d.expect(&cli{t: t, bin: b, dir: filepath.Join(fresh, "no-such-dir"), env: c.env}, "cutover", 2, "cutover in a directory that does not exist", "cutover", "--service", "whoami")
+	if _, err := os.Stat(filepath.Join(fresh, "no-such-dir")); err == nil {
+		t.Error("cutover created the --dir that did not exist")
+	}
 	d.expect(c, "check", 2, "check without a kubeconfig", "check")
 	d.expect(c, "cutover", 2, "cutover without --service", "cutover")
-	d.expect(c, "tls-secret", 1, "tls-secret with an unknown flag", "tls-secret", "--bogus")
-	d.expect(c, "", 1, "an unknown subcommand", "no-such-command")
+	d.expect(c, "tls-secret", 2, "tls-secret with an unknown flag", "tls-secret", "--bogus")
+	d.expect(c, "", 2, "an unknown subcommand", "no-such-command")
+	d.expect(c, "scaffold", 2, "scaffold without a job", "scaffold")
+	d.expect(c, "scaffold", 2, "scaffold with an unknown flag", "scaffold", "echo", "--bogus")
 	d.expect(c, "", 2, "the wizard without a terminal")
 	sd := t.TempDir()
 	d.expect(&cli{t: t, bin: b, env: c.env}, "sandbox", 1, "sandbox env when no sandbox runs", "sandbox", "env", "--state-dir", sd)
 	d.expect(&cli{t: t, bin: b, env: c.env}, "sandbox", 0, "sandbox down when no sandbox runs", "sandbox", "down", "--state-dir", sd)
+	d.expect(&cli{t: t, bin: b, env: c.env}, "sandbox", 2, "sandbox env with an unknown flag", "sandbox", "env", "--bogus")
 
 	if err := os.MkdirAll(filepath.Join(fresh, state.DirName), 0o700); err != nil {
 		t.Fatal(err)
@@ -356,6 +363,10 @@ func usageAndFreshRepo(t *testing.T, d *driven, b string) {
 		t.Fatal(err)
 	}
 	d.expect(c, "status", 1, "status with a corrupt state file", "status")
+	d.expect(c, "decide", 1, "decide with a corrupt state file", "decide", "--defaults")
+	d.expect(c, "apply", 1, "apply with a corrupt state file", "apply", "--stage", "storage", "--yes", "--json")
+	d.expect(c, "cutover", 1, "cutover --list with a corrupt state file", "cutover", "--list")
+	d.expect(c, "", 1, "the wizard with a corrupt state file", "--accessible")
 }
 
 // checkTable compares contracts/exit-codes.md with what the commands did
