@@ -306,8 +306,8 @@ func TestOperatorGoesEndToEndWithoutTheTUI(t *testing.T) {
 	// The ingress stage's TLSStore names the wildcard Secret, which only
 	// tls-secret creates (the key stays out of Terraform): refused until then.
 	out, errOut, code = c.run("apply", "--stage", "ingress", "--yes", "--json")
-	if last := jsonLines(t, out); code != 2 || last[len(last)-1]["outcome"] != "refused" || !strings.Contains(out, "migrate-tui tls-secret") {
-		t.Fatalf("ingress without the TLS Secret: exit %d, want 2 naming tls-secret\n%s%s", code, out, errOut)
+	if last := jsonLines(t, out); code != 3 || last[len(last)-1]["outcome"] != "refused" || !strings.Contains(out, "migrate-tui tls-secret") {
+		t.Fatalf("ingress without the TLS Secret: exit %d, want 3 (refused) naming tls-secret\n%s%s", code, out, errOut)
 	}
 	pair := tlstest.Valid(t, "brmartin.co.uk") // decide --defaults: domain brmartin.co.uk
 	cert, key := pair.Files(t, t.TempDir())
