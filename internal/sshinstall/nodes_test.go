@@ -64,12 +64,31 @@ func sh(t *testing.T, args ...string) {
 	}
 }
 
+// freeSubnet picks a 10.231.N /24 no host interface already has: a lab
+// left behind by a killed run keeps its bridge, and a second bridge on the
+// same subnet would send this lab's traffic to the old one's namespaces.
+func freeSubnet(t *testing.T, seed byte) string {
+	t.Helper()
+	out, err := exec.Command("ip", "-o", "-4", "addr", "show").Output()
+	if err != nil {
+		t.Fatalf("ip addr show: %v", err)
+	}
+	for i := 0; i < 200; i++ {
+		s := fmt.Sprintf("10.231.%d", 10+(int(seed)+i)%200)
+		if !strings.Contains(string(out), " "+s+".") {
+			return s
+		}
+	}
+	t.Fatal("every 10.231.N subnet is taken by another bridge; remove stale h6b* bridges (ip link del NAME)")
+	return ""
+}
+
 func newLab(t *testing.T, nodes ...testNode) *lab {
 	requireRoot(t)
 	id := make([]byte, 3)
 	rand.Read(id)
 	tag := hex.EncodeToString(id)
-	l := &lab{t: t, dir: t.TempDir(), bridge: "h6b" + tag, subnet: fmt.Sprintf("10.231.%d", 10+int(id[0])%200),
+	l := &lab{t: t, dir: t.TempDir(), bridge: "h6b" + tag, subnet: freeSubnet(t, id[0]),
 		addrs: map[string]string{}, hostKeys: map[string]ssh.PublicKey{}}
 	l.hostIP = l.subnet + ".1"
 
