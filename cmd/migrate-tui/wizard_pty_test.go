@@ -47,7 +47,14 @@ func (p *ptyTerminal) String() string {
 // pseudo-terminal that never answers and returns what it writes.
 func startWizardInPTY(t *testing.T, bin string, env ...string) *ptyTerminal {
 	t.Helper()
-	cmd := exec.Command(bin, "--dir", t.TempDir())
+	return startInPTY(t, bin, []string{"--dir", t.TempDir()}, env...)
+}
+
+// startInPTY starts the built binary with args in a pseudo-terminal that
+// never answers and returns what it writes.
+func startInPTY(t *testing.T, bin string, args []string, env ...string) *ptyTerminal {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=", "TMUX=")
 	cmd.Env = append(cmd.Env, env...)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
@@ -123,6 +130,20 @@ func TestFirstFrameWithoutATerminalAnswer(t *testing.T) {
 		out := waitForFrame(t, startWizardInPTY(t, bin, tui.BackgroundEnv+"=light"))
 		if strings.Contains(out, oscBackgroundQuery) {
 			t.Fatalf("the wizard asked the terminal for its background colour although it is set:\n%q", out)
+		}
+	})
+	// Bubble Tea's init asks in every command, not only the wizard.
+	t.Run("status", func(t *testing.T) {
+		term := startInPTY(t, bin, []string{"--dir", t.TempDir(), "status"}, tui.BackgroundEnv+"=")
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := kwait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(context.Context) (bool, error) {
+			return strings.Contains(term.String(), "Preflight"), nil
+		}); err != nil {
+			t.Fatalf("status printed no plan in a terminal that never answers:\n%q", term.String())
+		}
+		if out := term.String(); strings.Contains(out, oscBackgroundQuery) {
+			t.Fatalf("status asked the terminal for its background colour:\n%q", out)
 		}
 	})
 	t.Run("auto asks before the frame", func(t *testing.T) {
