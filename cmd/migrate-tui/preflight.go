@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
@@ -141,6 +142,7 @@ func (o *preflightOptions) Run(ctx context.Context) error {
 			o.print(ps)
 		}
 	}
+	faultpoint.Hit(faultpoint.PreflightBeforeSave)
 	if err := state.Save(o.repo, st, now()); err != nil {
 		return withExit(exitPreflightFailed, fmt.Errorf("preflight ran but its results could not be saved: %w", err))
 	}

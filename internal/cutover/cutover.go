@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/nomad/api"
 
+	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/nomadwatch"
 )
 
@@ -43,6 +44,7 @@ func StopJob(ctx context.Context, n Nomad, t Target) (string, error) {
 				live = append(live, short(a.ID)+" on "+a.NodeName)
 			}
 		}
+		faultpoint.Hit(faultpoint.CutoverStopWait) // before the first answer is judged: a SIGINT here always finds the wait
 		if len(live) == 0 {
 			return fmt.Sprintf("Nomad job %s stopped (not purged); %d allocations stopped", t.job(), len(allocs)), nil
 		}
@@ -95,6 +97,7 @@ func Reregister(ctx context.Context, n Nomad, spec json.RawMessage, jobModifyInd
 	if err := n.Register(ctx, &job, jobModifyIndex); err != nil {
 		return "", err
 	}
+	faultpoint.Hit(faultpoint.RollbackAfterRegister)
 	want := 0
 	for _, tg := range job.TaskGroups {
 		want += deref(tg.Count)

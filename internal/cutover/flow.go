@@ -164,6 +164,7 @@ func (f Flow) Cutover(ctx context.Context) (Outcome, error) {
 	if err := f.recordStopped(ctx, stopped, msg); err != nil {
 		return out, err
 	}
+	faultpoint.Hit(faultpoint.CutoverAfterRecordStop)
 	out.Phase = state.CutoverOnKubernetes
 	return f.afterStop(ctx, st, base, out)
 }
@@ -243,6 +244,7 @@ func (f Flow) afterStop(ctx context.Context, st *state.State, base nomadwatch.Ba
 		out.Steps = append(out.Steps, Step{Name: "nomad-guard", Status: Pass, Detail: fmt.Sprintf("every other Nomad job of the baseline (%d running then) is as healthy as it was", jobs-len(excl))})
 	}
 
+	faultpoint.Hit(faultpoint.CutoverBeforeRouting)
 	rerr := f.routing(&out)
 	if len(regs) > 0 {
 		return out, ErrRegressions
@@ -299,6 +301,7 @@ func (f Flow) Rollback(ctx context.Context) (Outcome, error) {
 	if err := f.record(func(c *state.Cutover) { c.Phase, c.Error = state.CutoverRollingBack, "" }); err != nil {
 		return out, err
 	}
+	faultpoint.Hit(faultpoint.RollbackAfterMarkRolling)
 	wctx, cancel := f.waitCtx(ctx)
 	defer cancel()
 	msg, err := Reregister(wctx, f.Gate.Nomad, c.JobSpec, index)
@@ -308,6 +311,7 @@ func (f Flow) Rollback(ctx context.Context) (Outcome, error) {
 		out.Phase = state.CutoverRollingBack
 		return out, err
 	}
+	faultpoint.Hit(faultpoint.RollbackBeforeRecord)
 	at := f.now().UTC()
 	out.Steps = append(out.Steps, Step{Name: "register-job", Status: Pass, Detail: msg})
 	if err := f.record(func(c *state.Cutover) {

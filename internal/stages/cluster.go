@@ -20,6 +20,7 @@ import (
 
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/decisions/decide"
+	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfvars"
@@ -114,6 +115,7 @@ func (c *Cluster) finish(ctx context.Context, res Result, kubeconfig string) err
 		_ = c.record(res)
 		return fmt.Errorf("the cluster is ready but %s could not be written to %s: %w", KubeconfigKey, c.tfvarsPath(), err)
 	}
+	faultpoint.Hit(faultpoint.ClusterAdoptAfterTFVars)
 	if err := c.guard(ctx, "after"); err != nil {
 		return err
 	}

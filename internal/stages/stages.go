@@ -311,6 +311,9 @@ func (r *Runner) Apply(ctx context.Context, p *tfrunner.Plan, events chan<- tfru
 		faultpoint.Hit(faultpoint.StagesAfterCommitVars)
 	}
 	err := r.TF.Apply(ctx, p, events)
+	if err == nil {
+		faultpoint.Hit(faultpoint.StagesAfterApply)
+	}
 	switch {
 	case errors.Is(err, tfrunner.ErrInterrupted):
 		_ = r.record(Result{Stage: p.Stage, Outcome: Interrupted, Summary: p.Summary, LogPath: p.LogPath, Reason: "interrupted during apply; run the stage again to re-plan and continue"})
@@ -375,6 +378,7 @@ func (r *Runner) Verify(ctx context.Context, s Stage, p *tfrunner.Plan) ([]Check
 		return results, &VerifyError{Stage: s.Name, Failed: failed}
 	}
 	res.Outcome = Applied
+	faultpoint.Hit(faultpoint.StagesBeforeRecord)
 	return results, r.record(res)
 }
 
@@ -406,8 +410,10 @@ func (r *Runner) planWith(ctx context.Context, stage string, add bool) (*tfrunne
 		if err := r.Vars.SetEnabledStages(want); err != nil {
 			return nil, err
 		}
+		faultpoint.Hit(faultpoint.StagesAfterSetEnabled)
 	}
 	p, err := r.planOnly(ctx, stage)
+	faultpoint.Hit(faultpoint.StagesAfterPlan)
 	if changed {
 		if rerr := r.Vars.SetEnabledStages(prev); rerr != nil {
 			return nil, fmt.Errorf("putting enabled_stages back after the plan: %w", rerr)

@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/go-version"
 	"github.com/hashicorp/terraform-exec/tfexec"
 	tfjson "github.com/hashicorp/terraform-json"
+
+	"migrate-tui/internal/faultpoint"
 )
 
 // Options configure a Runner.
@@ -174,12 +176,14 @@ func (r *Runner) Init(ctx context.Context) error {
 	r.tf.SetStderr(f)
 	defer r.tf.SetStdout(nil)
 	defer r.tf.SetStderr(nil)
+	faultpoint.Hit(faultpoint.TFBeforeInit)
 	if err := r.tf.Init(ctx, tfexec.Upgrade(false)); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s init: %w", Product(r.o.Binary), ErrInterrupted)
 		}
 		return fmt.Errorf("%s init in %s failed: %s; the full log is %s", Product(r.o.Binary), r.o.Dir, firstLine(err), f.Name())
 	}
+	faultpoint.Hit(faultpoint.TFAfterInit)
 	return nil
 }
 
@@ -277,16 +281,19 @@ func (r *Runner) Apply(ctx context.Context, p *Plan, events chan<- Event) (err e
 	defer logf.Close()
 	start := r.o.Now()
 	dec := &decoder{stage: p.Stage, start: start, total: p.Summary.Steps, now: r.o.Now,
-		emit: func(e Event) { events <- e }}
+		emit: func(e Event) { faultpoint.Hit(faultpoint.TFDuringApply); events <- e }}
 	events <- Event{Kind: EventApplyStart, Stage: p.Stage, Time: start, Total: p.Summary.Steps}
 	lw := &lineWriter{log: func(b []byte) { logf.Write(b) }, line: dec.line}
 	r.tf.SetStderr(logf)
 	defer r.tf.SetStdout(nil)
 	defer r.tf.SetStderr(nil)
+	faultpoint.Hit(faultpoint.TFBeforeApply)
 	err = r.tf.ApplyJSON(ctx, lw, tfexec.DirOrPlan(p.File), tfexec.LockTimeout(r.o.LockTimeout))
 	lw.flush()
 	if err != nil {
 		err = r.commandError(ctx, "apply of stage "+p.Stage, dec.diags, p.LogPath, err)
+	} else {
+		faultpoint.Hit(faultpoint.TFAfterApply)
 	}
 	done := Event{Kind: EventApplyDone, Stage: p.Stage, Time: r.o.Now(), Done: dec.done, Failed: dec.failed, Total: dec.total}
 	done.Elapsed = done.Time.Sub(start)

@@ -15,6 +15,7 @@ import (
 
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/decisions/decide"
+	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/tfvars"
 )
 
@@ -115,6 +116,7 @@ func Apply(ctx context.Context, kube kubernetes.Interface, t Target, m *Material
 	} else if err != nil {
 		return "", fmt.Errorf("reading namespace %s: %w", t.Namespace, err)
 	}
+	faultpoint.Hit(faultpoint.TLSAfterNamespace)
 	want := map[string][]byte{corev1.TLSCertKey: m.certPEM, corev1.TLSPrivateKeyKey: m.keyPEM}
 	secrets := kube.CoreV1().Secrets(t.Namespace)
 	cur, err := secrets.Get(ctx, t.Name, metav1.GetOptions{})

@@ -22,6 +22,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"migrate-tui/internal/faultpoint"
 )
 
 // SecretRef names the token reviewer's Secret.
@@ -162,6 +164,7 @@ func Apply(ctx context.Context, v Vault, k kubernetes.Interface, c Config, log i
 		note("enabled Kubernetes auth at " + mount + "/")
 	}
 
+	faultpoint.Hit(faultpoint.VaultAfterAuthEnable)
 	jwt, ca, err := reviewerToken(ctx, k, c.TokenReviewer)
 	if err != nil {
 		return changes, err
@@ -193,6 +196,7 @@ func Apply(ctx context.Context, v Vault, k kubernetes.Interface, c Config, log i
 			return changes, vaultErr("recording the reviewer token's fingerprint in the description of auth/"+mount, err)
 		}
 	}
+	faultpoint.Hit(faultpoint.VaultAfterConfig)
 
 	for _, name := range sortedKeys(c.Policies) {
 		want := policyHeader + c.Policies[name]
