@@ -110,6 +110,10 @@ resource "terraform_data" "decisions" {
 
   lifecycle {
     precondition {
+      condition     = alltrue([for s in keys(var.services) : contains(local.scaffolded_services, s)])
+      error_message = "services names ${join(", ", [for s in keys(var.services) : s if !contains(local.scaffolded_services, s)])}, which have no module block in services.generated.tf: run migrate-tui scaffold for them, or drop them from services."
+    }
+    precondition {
       condition     = local.nomad_port_high < local.node_port_low || local.node_port_high < local.nomad_port_low
       error_message = "node_port_range ${var.node_port_range} overlaps Nomad's dynamic ports ${var.nomad_dynamic_port_range}: move node_port_range above ${local.nomad_port_high} or lower Nomad's max_dynamic_port."
     }

@@ -14,11 +14,12 @@ output "poc_namespace" {
 }
 
 output "service_urls" {
-  description = "Where each PoC service answers: https://<service>.<domain> behind Traefik, or a NodePort for external-direct."
+  description = "Where each PoC or enabled scaffolded service answers: https://<service>.<domain> behind Traefik, or a NodePort for external-direct."
   value = merge(
     local.stage.services && contains(var.poc_services, "whoami") ? { whoami = module.whoami[0].url } : {},
     local.stage.services && contains(var.poc_services, "echo") ? { echo = module.echo[0].url } : {},
     local.stage.services && contains(var.poc_services, "overseerr") ? { overseerr = module.overseerr[0].url } : {},
+    local.scaffolded_urls,
   )
 }
 

@@ -367,6 +367,16 @@ variable "poc_services" {
   }
 }
 
+variable "services" {
+  description = "Scaffolded services (migrate-tui scaffold writes their module blocks to services.generated.tf): service => { enabled = bool }, deployed with the services stage. whoami, echo and overseerr stay in poc_services."
+  type        = map(object({ enabled = bool }))
+  default     = {}
+  validation {
+    condition     = alltrue([for s in keys(var.services) : can(regex("^[a-z]([-a-z0-9]*[a-z0-9])?$", s)) && !contains(["whoami", "echo", "overseerr"], s)])
+    error_message = "services keys are scaffolded module names (DNS labels); whoami, echo and overseerr are switched by poc_services."
+  }
+}
+
 variable "poc_namespace" {
   description = "Namespace of the PoC services."
   type        = string

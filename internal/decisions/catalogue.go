@@ -71,6 +71,7 @@ func ScreenByID(id string) *Screen {
 var NotDecisions = map[string]string{
 	"kubeconfig_path": "written by the cluster stage once K3s is installed",
 	"enabled_stages":  "written by the stage runner as stages are applied",
+	"services":        "written by migrate-tui scaffold (a scaffolded module switched on or off)",
 }
 
 // All returns the catalogue in the order questions are asked.

@@ -86,7 +86,7 @@ func copyTerraform(t *testing.T, dir string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"main.tf", "variables.tf", "outputs.tf", "versions.tf", "k8s", "modules-k8s"} {
+	for _, p := range []string{"main.tf", "variables.tf", "outputs.tf", "versions.tf", "services.generated.tf", "k8s", "modules-k8s"} {
 		if err := os.CopyFS(filepath.Join(dir, p), os.DirFS(filepath.Join(root, p))); err != nil {
 			// CopyFS takes directories; the root files are copied plainly.
 			b, rerr := os.ReadFile(filepath.Join(root, p))
