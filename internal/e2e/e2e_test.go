@@ -10,7 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"migrate-tui/internal/tftree"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,37 +80,8 @@ func run(m *testing.M) int {
 func copyRepo(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
-	for _, f := range []string{"main.tf", "variables.tf", "versions.tf", "outputs.tf"} {
-		b, err := os.ReadFile(filepath.Join(repoRoot, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, d := range []string{"k8s", "modules-k8s"} {
-		src := filepath.Join(repoRoot, d)
-		err := filepath.WalkDir(src, func(p string, e fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(src, p)
-			if e.IsDir() {
-				if e.Name() == ".terraform" {
-					return filepath.SkipDir
-				}
-				return os.MkdirAll(filepath.Join(dst, d, rel), 0o755)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dst, d, rel), b, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := tftree.CopyRepo(repoRoot, dst); err != nil {
+		t.Fatal(err)
 	}
 	return dst
 }

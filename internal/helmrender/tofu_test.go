@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io/fs"
+	"migrate-tui/internal/tftree"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,27 +157,7 @@ func (tf *tofu) mustIn(t testing.TB, stdin string, args ...string) string {
 
 func copyTree(t testing.TB, src, dst string) {
 	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".terraform" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if strings.HasSuffix(p, ".go") || strings.Contains(p, "tfstate") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
+	if err := tftree.Copy(src, dst); err != nil {
 		t.Fatalf("copy %s: %v", src, err)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"io/fs"
+	"migrate-tui/internal/tftree"
 	"net"
 	"net/http"
 	"os"
@@ -180,9 +180,6 @@ func TestTraefikRoutesPoCHostWithWildcardCertificate(t *testing.T) {
 	}
 }
 
-// tfPaths make up the repository's configuration.
-var tfPaths = []string{"main.tf", "variables.tf", "versions.tf", "outputs.tf", "k8s", "modules-k8s"}
-
 // copyRepoConfig copies the configuration and terraform.tfvars.example (as
 // terraform.tfvars) into a fresh directory: no state lands in the repository.
 func copyRepoConfig(t *testing.T) string {
@@ -192,38 +189,10 @@ func copyRepoConfig(t *testing.T) string {
 		t.Fatal(err)
 	}
 	dst := filepath.Join(t.TempDir(), "config")
-	copyFile := func(src, dst string) error {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
+	if err := tftree.CopyRepo(root, dst); err != nil {
+		t.Fatal(err)
 	}
-	for _, p := range tfPaths {
-		err := filepath.WalkDir(filepath.Join(root, p), func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, path)
-			if d.IsDir() {
-				if d.Name() == ".terraform" {
-					return filepath.SkipDir
-				}
-				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-			}
-			if strings.HasSuffix(path, ".go") || strings.Contains(path, "tfstate") {
-				return nil
-			}
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(dst, rel)), 0o755); err != nil {
-				return err
-			}
-			return copyFile(path, filepath.Join(dst, rel))
-		})
-		if err != nil {
-			t.Fatalf("copy %s: %v", p, err)
-		}
-	}
-	if err := copyFile(filepath.Join(root, "terraform.tfvars.example"), filepath.Join(dst, "terraform.tfvars")); err != nil {
+	if err := tftree.Copy(filepath.Join(root, "terraform.tfvars.example"), filepath.Join(dst, "terraform.tfvars")); err != nil {
 		t.Fatal(err)
 	}
 	return dst

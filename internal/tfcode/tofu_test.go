@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"migrate-tui/internal/tftree"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,42 +25,13 @@ func repoRoot(t testing.TB) string {
 	return root
 }
 
-// tfPaths are the parts of the repository that make up the configuration.
-var tfPaths = []string{"main.tf", "variables.tf", "versions.tf", "outputs.tf", "terraform.tfvars.example", "k8s", "modules-k8s"}
-
 // copyConfig copies the configuration into a fresh directory so no
 // .terraform, lock file or state ever lands in the repository.
 func copyConfig(t testing.TB) string {
 	t.Helper()
-	src := repoRoot(t)
 	dst := filepath.Join(t.TempDir(), "config")
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+	if err := tftree.CopyRepo(repoRoot(t), dst, "terraform.tfvars.example"); err != nil {
 		t.Fatal(err)
-	}
-	for _, p := range tfPaths {
-		err := filepath.WalkDir(filepath.Join(src, p), func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(src, path)
-			if d.IsDir() {
-				if d.Name() == ".terraform" {
-					return filepath.SkipDir
-				}
-				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-			}
-			if strings.HasSuffix(path, ".go") || strings.Contains(path, "tfstate") {
-				return nil
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-		})
-		if err != nil {
-			t.Fatalf("copy %s: %v", p, err)
-		}
 	}
 	return dst
 }

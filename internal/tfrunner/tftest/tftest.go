@@ -5,7 +5,7 @@ package tftest
 
 import (
 	"context"
-	"os"
+	"migrate-tui/internal/tftree"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -26,21 +26,7 @@ func FixtureConfig() string {
 func CopyConfig(t testing.TB, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if info.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
+	if err := tftree.Copy(src, dst); err != nil {
 		t.Fatal(err)
 	}
 	return dst
