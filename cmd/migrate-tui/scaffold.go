@@ -23,6 +23,7 @@ type scaffoldOptions struct {
 	NomadAddr, NomadNS  string
 	Service             string
 	Force, DryRun, JSON bool
+	Enable              bool
 	Output, TFBinary    string
 	In                  scaffold.Inputs
 	Timeout             time.Duration
@@ -37,8 +38,12 @@ func newScaffoldCmd(g *globalOptions) *cobra.Command {
 $NOMAD_ADDR or the one preflight used, token from $NOMAD_TOKEN; read only)
 and writes modules-k8s/<service>/ in the pattern of the other service
 modules. What it cannot map is printed and written as comments at the top of
-the module's main.tf. It does not enable the module: add a module block to
-main.tf by hand.
+the module's main.tf. It then writes the module's block into
+services.generated.tf (wired like main.tf's whoami) and sets
+services = { <service> = { enabled = true } } in terraform.tfvars, so the
+services stage (or a plain terraform apply) deploys it; --enable=false
+writes enabled = false instead. whoami, echo and overseerr are PoC modules
+of main.tf: scaffold such a job under another name (--service).
 
 --dry-run -o yaml writes nothing to the repository and prints the objects
 the module would create, rendered by tofu from the module's own templates
@@ -52,6 +57,7 @@ what was not. It refuses (nothing written) when the module exists (pass
 	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight used; token from $NOMAD_TOKEN)")
 	f.StringVar(&o.NomadNS, "nomad-namespace", "default", "the Nomad job's namespace")
 	f.StringVar(&o.Service, "service", "", "module name (default: the job's name)")
+	f.BoolVar(&o.Enable, "enable", true, "switch the module on in terraform.tfvars (services.<service>.enabled); false writes enabled = false")
 	f.BoolVar(&o.Force, "force", false, "overwrite an existing modules-k8s/<service> (edits there are lost)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "write nothing; with -o yaml print the objects the module would create")
 	f.StringVarP(&o.Output, "output", "o", "", "with --dry-run: yaml prints the rendered objects")
@@ -77,6 +83,7 @@ type scaffoldReport struct {
 	Service  string          `json:"service"`
 	Job      string          `json:"job"`
 	Dir      string          `json:"dir,omitempty"`
+	Enabled  *bool           `json:"enabled,omitempty"`
 	DryRun   bool            `json:"dry_run"`
 	Mapped   []scaffold.Item `json:"mapped"`
 	Unmapped []scaffold.Item `json:"unmapped"`
@@ -113,6 +120,11 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 			}
 		}
 	} else {
+		// Refused before anything is written: a module named like a PoC
+		// service would clash with main.tf's block.
+		if err := scaffold.CanEnable(mod.Service); err != nil {
+			return withExit(exitDeclined, err)
+		}
 		dir, err := mod.Write(repo, o.Force)
 		var ee *scaffold.ExistsError
 		if errors.As(err, &ee) {
@@ -122,6 +134,10 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 			return withExit(exitFailed, fmt.Errorf("write %s: %w", dir, err))
 		}
 		rep.Dir = dir
+		if err := scaffold.Enable(repo, mod.Service, o.Enable); err != nil {
+			return withExit(exitFailed, fmt.Errorf("wrote %s, but enabling it failed: %w", dir, err))
+		}
+		rep.Enabled = &o.Enable
 	}
 	return o.print(rep)
 }
@@ -182,6 +198,7 @@ func (o *scaffoldOptions) print(rep scaffoldReport) error {
 		w = o.g.Err
 	} else if rep.Dir != "" {
 		fmt.Fprintf(w, "wrote %s (%d items mapped)\n", rep.Dir, len(rep.Mapped))
+		fmt.Fprintf(w, "module block in %s; services.%s.enabled = %t in %s (the services stage applies it)\n", scaffold.GeneratedRoot, rep.Service, rep.Enabled != nil && *rep.Enabled, "terraform.tfvars")
 	} else {
 		fmt.Fprintf(w, "%s: %d items mapped (dry run, nothing written)\n", rep.Service, len(rep.Mapped))
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,7 +14,9 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"migrate-tui/internal/nomadsim"
+	"migrate-tui/internal/scaffold"
 	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/tfvars"
 )
 
 func runScaffoldCmd(t *testing.T, args ...string) (string, string, int) {
@@ -112,6 +115,27 @@ func TestScaffoldCommand(t *testing.T) {
 	mainTF := filepath.Join(dir, "modules-k8s", "jellyfin", "main.tf")
 	if b, err := os.ReadFile(mainTF); err != nil || !strings.Contains(string(b), "NOT MAPPED") {
 		t.Fatalf("main.tf missing or without the unmapped comments: %v", err)
+	}
+	// Enabled: its module block in services.generated.tf, switched on in
+	// terraform.tfvars.
+	if rep.Enabled == nil || !*rep.Enabled {
+		t.Errorf("report enabled = %v, want true", rep.Enabled)
+	}
+	if names, err := scaffold.GeneratedServices(filepath.Join(dir, scaffold.GeneratedRoot)); err != nil || !slices.Equal(names, []string{"jellyfin"}) {
+		t.Fatalf("module blocks in %s: %v (%v), want [jellyfin]", scaffold.GeneratedRoot, names, err)
+	}
+	vals, _, err := tfvars.Read(filepath.Join(dir, tfvars.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sv, ok := vals["services"]; !ok || !sv.GetAttr("jellyfin").GetAttr("enabled").True() {
+		t.Fatalf("terraform.tfvars services = %#v, want jellyfin enabled", vals["services"])
+	}
+	if _, errOut, code := runScaffoldCmd(t, "jellyfin", "--service", "whoami", "--dir", dir); code != exitDeclined || !strings.Contains(errOut, "--service") {
+		t.Fatalf("scaffolding as whoami: exit %d (%s), want %d naming --service", code, errOut, exitDeclined)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "modules-k8s", "whoami")); err == nil {
+		t.Fatal("a refused scaffold wrote modules-k8s/whoami")
 	}
 	if _, errOut, code := runScaffoldCmd(t, "jellyfin", "--dir", dir); code != exitDeclined || !strings.Contains(errOut, "--force") {
 		t.Fatalf("a second scaffold: exit %d (%s), want %d naming --force", code, errOut, exitDeclined)

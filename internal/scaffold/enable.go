@@ -46,11 +46,8 @@ var moduleName = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 // terraform.tfvars, other entries and keys left alone. After it, a plain
 // `terraform apply` of the root deploys the module with the services stage.
 func Enable(repo, service string, enabled bool) error {
-	if slices.Contains(PoCServices, service) {
-		return &ReservedNameError{Service: service, Why: "main.tf already has a module of that name (a PoC service, switched by poc_services)"}
-	}
-	if !moduleName.MatchString(service) {
-		return &ReservedNameError{Service: service, Why: "a module name must be a DNS label starting with a letter"}
+	if err := CanEnable(service); err != nil {
+		return err
 	}
 	gen := filepath.Join(repo, GeneratedRoot)
 	names, err := GeneratedServices(gen)
@@ -80,6 +77,18 @@ func Enable(repo, service string, enabled bool) error {
 	}
 	entries[service] = cty.ObjectVal(map[string]cty.Value{"enabled": cty.BoolVal(enabled)})
 	return tfvars.Update(tv, map[string]cty.Value{ServicesKey: cty.ObjectVal(entries)}, nil)
+}
+
+// CanEnable says whether service can get a module block in the root
+// (checked before the module is written, so a refusal writes nothing).
+func CanEnable(service string) error {
+	if slices.Contains(PoCServices, service) {
+		return &ReservedNameError{Service: service, Why: "main.tf already has a module of that name (a PoC service, switched by poc_services)"}
+	}
+	if !moduleName.MatchString(service) {
+		return &ReservedNameError{Service: service, Why: "a module name must be a DNS label starting with a letter"}
+	}
+	return nil
 }
 
 // GeneratedServices lists the module blocks of the generated root file
