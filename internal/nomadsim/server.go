@@ -58,6 +58,10 @@ type Options struct {
 	Empty bool
 	// Now is the clock for events made by mutators; default time.Now.
 	Now func() time.Time
+	// Audit, when set, sees every request (method and path) before the
+	// ACL check, whether it is then allowed or not: a test counts the
+	// writes a client attempted (sandbox up --nomad-from must make none).
+	Audit func(method, path string)
 }
 
 // Server is a running (or ready to run) simulated Nomad agent.
@@ -217,6 +221,9 @@ func (s *Server) Handler() http.Handler {
 // "ACL token not found"; both are 403.
 func (s *Server) acl(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Audit != nil {
+			s.opts.Audit(r.Method, r.URL.Path)
+		}
 		if s.opts.Token == "" {
 			next.ServeHTTP(w, r)
 			return

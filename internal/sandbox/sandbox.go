@@ -271,9 +271,22 @@ func Down(stateDir string, grace time.Duration) error {
 	return nil
 }
 
+// ServeOptions are the server process's settings beyond its state directory.
+type ServeOptions struct {
+	// NomadFrom, when set, is a live Nomad's address: the simulator starts
+	// without its homelab seed and holds a copy of that Nomad's jobs
+	// (CopyJobs; only reads reach it), read with NomadFromToken.
+	NomadFrom, NomadFromToken string
+}
+
 // Serve is the server process: it starts the world and the Nomad simulator,
 // publishes the environment, and runs until ctx ends or SIGTERM/SIGINT.
 func Serve(ctx context.Context, stateDir string, log io.Writer) error {
+	return ServeWith(ctx, stateDir, ServeOptions{}, log)
+}
+
+// ServeWith is Serve with options.
+func ServeWith(ctx context.Context, stateDir string, so ServeOptions, log io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	if err := os.MkdirAll(filepath.Join(stateDir, worldDir), 0o700); err != nil {
@@ -309,11 +322,17 @@ func Serve(ctx context.Context, stateDir string, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	nomad := nomadsim.New(nomadsim.Options{Token: token})
+	nomad := nomadsim.New(nomadsim.Options{Token: token, Empty: so.NomadFrom != ""})
 	if err := nomad.Start("127.0.0.1:0"); err != nil {
 		return fmt.Errorf("sandbox: start the Nomad simulator: %w", err)
 	}
 	defer nomad.Close()
+	if so.NomadFrom != "" {
+		// Before the environment is published: a ready sandbox holds the copy.
+		if err := seedFrom(ctx, so, nomad, log); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+	}
 	// The Consul DNS stand-in answers for what the homelab registers in
 	// Consul: the simulator's Consul services, Vault, Consul and Nomad.
 	services, err := consulServices(nomad.URL(), nomad.Token())

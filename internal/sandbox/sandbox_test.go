@@ -29,9 +29,14 @@ import (
 // `migrate-tui sandbox serve` does for the CLI.
 const serveEnv = "MIGRATE_TUI_SANDBOX_TEST_SERVE"
 
+// nomadFromEnv is `sandbox serve --nomad-from` for the re-executed server
+// (the token comes from NOMAD_TOKEN, as in the CLI).
+const nomadFromEnv = "MIGRATE_TUI_SANDBOX_TEST_NOMAD_FROM"
+
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(serveEnv); dir != "" {
-		if err := sandbox.Serve(context.Background(), dir, os.Stderr); err != nil {
+		so := sandbox.ServeOptions{NomadFrom: os.Getenv(nomadFromEnv), NomadFromToken: os.Getenv("NOMAD_TOKEN")}
+		if err := sandbox.ServeWith(context.Background(), dir, so, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
