@@ -30,6 +30,12 @@ simulator seeded with homelab-like jobs. Try migrate-tui against it:
   migrate-tui
   migrate-tui sandbox down
 
+To rehearse scaffold and cutover on your own services, seed the simulated
+Nomad with a copy of your running Nomad's jobs instead (every namespace the
+token can list; only reads reach that Nomad):
+
+  NOMAD_TOKEN=<a read-only token> migrate-tui sandbox up --nomad-from http://hestia:4646
+
 The test tools must be built first (hack/bootstrap.sh).`,
 	}
 	cmd.AddCommand(newSandboxUpCmd(g), newSandboxEnvCmd(g), newSandboxDownCmd(g), newSandboxServeCmd(g))
@@ -48,9 +54,10 @@ func absStateDir(dir string) (string, error) {
 }
 
 type sandboxUpOptions struct {
-	g        *globalOptions
-	StateDir string
-	Timeout  time.Duration
+	g         *globalOptions
+	StateDir  string
+	Timeout   time.Duration
+	NomadFrom string
 }
 
 func newSandboxUpCmd(g *globalOptions) *cobra.Command {
@@ -68,6 +75,7 @@ func newSandboxUpCmd(g *globalOptions) *cobra.Command {
 	}
 	addStateDirFlag(cmd, &o.StateDir)
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", 6*time.Minute, "how long to wait for the sandbox to become ready")
+	cmd.Flags().StringVar(&o.NomadFrom, "nomad-from", "", "seed the sandbox's Nomad with a copy of the jobs of the Nomad at this address (token from $NOMAD_TOKEN; only read, nothing is written to it) instead of the homelab-like seed")
 	return cmd
 }
 
@@ -89,9 +97,15 @@ func (o *sandboxUpOptions) Run(ctx context.Context) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	// The server reads the live Nomad's token from its environment
+	// (inherited), never from its command line.
+	command := []string{exe, "sandbox", "serve", "--state-dir", o.StateDir}
+	if o.NomadFrom != "" {
+		command = append(command, "--nomad-from", o.NomadFrom)
+	}
 	env, already, err := sandbox.Up(ctx, sandbox.UpOptions{
 		StateDir: o.StateDir,
-		Command:  []string{exe, "sandbox", "serve", "--state-dir", o.StateDir},
+		Command:  command,
 		Progress: o.g.Err,
 	})
 	if err != nil {
@@ -100,6 +114,9 @@ func (o *sandboxUpOptions) Run(ctx context.Context) error {
 	if already {
 		fmt.Fprintf(o.g.Err, "sandbox: already running (pid %d, started %s); `migrate-tui sandbox down` stops it\n",
 			env.PID, env.StartedAt.Local().Format(time.DateTime))
+		if o.NomadFrom != "" {
+			fmt.Fprintf(o.g.Err, "sandbox: --nomad-from %s was not applied: the running sandbox keeps the jobs it started with; run `migrate-tui sandbox down`, then up --nomad-from again\n", o.NomadFrom)
+		}
 	} else {
 		fmt.Fprintf(o.g.Err, "sandbox: ready (pid %d); `migrate-tui sandbox down` stops it\n", env.PID)
 	}
@@ -184,7 +201,7 @@ func (o *sandboxDownOptions) Run() error {
 
 // newSandboxServeCmd is the detached server process `up` starts.
 func newSandboxServeCmd(g *globalOptions) *cobra.Command {
-	var stateDir string
+	var stateDir, nomadFrom string
 	cmd := &cobra.Command{
 		Use:    "serve",
 		Short:  "Run the sandbox in the foreground (what `up` starts in the background)",
@@ -199,12 +216,14 @@ func newSandboxServeCmd(g *globalOptions) *cobra.Command {
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			if err := sandbox.Serve(ctx, dir, g.Err); err != nil {
+			so := sandbox.ServeOptions{NomadFrom: nomadFrom, NomadFromToken: os.Getenv("NOMAD_TOKEN")}
+			if err := sandbox.ServeWith(ctx, dir, so, g.Err); err != nil {
 				return withExit(exitFailed, err)
 			}
 			return nil
 		},
 	}
 	addStateDirFlag(cmd, &stateDir)
+	cmd.Flags().StringVar(&nomadFrom, "nomad-from", "", "copy the jobs of the Nomad at this address (token from $NOMAD_TOKEN, read only)")
 	return cmd
 }
