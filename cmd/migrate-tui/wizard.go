@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,39 +78,66 @@ func (o *wizardOptions) Run() error {
 	if len(skipped) > 0 {
 		notice = strings.TrimSpace(notice + " terraform.tfvars values not used (the forms start from the defaults there): " + strings.Join(skipped, "; "))
 	}
-	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: notice, Existing: existing,
-		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen, steps.KindVerify: verifyScreen}}
+	// One context for the program and every command it runs; the applies
+	// belong to runs, not to the screens that show them.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	runs := stageui.NewRuns()
+	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: notice, Existing: existing, Context: ctx,
+		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen(runs), steps.KindVerify: verifyScreen}}
 	if o.Accessible {
 		return tui.RunAccessible(opts, o.g.In, o.g.Out)
 	}
 	if f, ok := o.g.In.(*os.File); !ok || !term.IsTerminal(f.Fd()) {
 		return usage(errors.New("the full-screen wizard needs a terminal on standard input; use migrate-tui --accessible for line-by-line prompts, or the status and decide commands in scripts"))
 	}
-	p := tea.NewProgram(tui.New(opts, st), tea.WithAltScreen(), tea.WithInput(o.g.In), tea.WithOutput(o.g.Out))
+	app := tui.New(opts, st)
+	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithAltScreen(), tea.WithInput(o.g.In), tea.WithOutput(o.g.Out))
 	_, err = p.Run()
+	// Quitting during an apply: Terraform gets SIGINT (not the SIGKILL its
+	// Pdeathsig would send if we exited) and we wait out its grace period,
+	// so the state lock is released before the wizard's own lock.
+	app.Close()
+	waitForRuns(runs, o.g.Err)
 	return err
+}
+
+// waitForRuns waits for the applies still running, saying why it waits.
+func waitForRuns(runs *stageui.Runs, w io.Writer) {
+	done := make(chan struct{})
+	go func() { runs.Wait(); close(done) }()
+	select {
+	case <-done:
+	default:
+		fmt.Fprintln(w, "Stopping Terraform gracefully (SIGINT); waiting for it to release the state lock…")
+		<-done
+	}
 }
 
 // stageScreen mounts a platform stage's screen (plan, confirm, apply,
 // verify) from internal/stages/stageui, or the cluster stage's (install
 // over SSH or adopt).
-func stageScreen(c *tui.Common, step steps.Step) tea.Model {
-	if step.Ref == stages.ClusterStage.Name {
-		return clusterScreen(c, step)
-	}
-	s, ok := stages.ByName(step.Ref)
-	if !ok {
-		return tui.Placeholder(c, step)
-	}
-	build := func(c *tui.Common) (tea.Model, error) {
-		r, err := stages.ForRepo(c.Context(), c.Opts.RepoDir, "")
-		if err != nil {
-			return nil, err
+// runs holds the program's applies: a screen built again shows its
+// stage's apply still running.
+func stageScreen(runs *stageui.Runs) tui.ScreenFactory {
+	return func(c *tui.Common, step steps.Step) tea.Model {
+		if step.Ref == stages.ClusterStage.Name {
+			return clusterScreen(c, step)
 		}
-		return stageModel{stageui.New(s, r)}, nil
+		s, ok := stages.ByName(step.Ref)
+		if !ok {
+			return tui.Placeholder(c, step)
+		}
+		build := func(c *tui.Common) (tea.Model, error) {
+			r, err := stages.ForRepo(c.Context(), c.Opts.RepoDir, "")
+			if err != nil {
+				return nil, err
+			}
+			return stageModel{stageui.NewIn(c.Context(), runs, s, r)}, nil
+		}
+		isDone := func(msg tea.Msg) bool { _, ok := msg.(stageui.DoneMsg); return ok }
+		return tui.Deferred(c, step, build, isDone)
 	}
-	isDone := func(msg tea.Msg) bool { _, ok := msg.(stageui.DoneMsg); return ok }
-	return tui.Deferred(c, step, build, isDone)
 }
 
 // stageModel adapts stageui.Model (whose Update returns its own type) to tea.Model.
@@ -123,7 +151,13 @@ func (s stageModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (s stageModel) View() string { return s.m.View() }
 
 // CapturesCtrlC: while Terraform applies, ctrl+c stops it gracefully.
-func (s stageModel) CapturesCtrlC() bool { return s.m.Phase() == stageui.Applying }
+func (s stageModel) CapturesCtrlC() bool { return s.m.CapturesCtrlC() }
+
+// CapturesEsc: the first esc during an apply says what leaving means.
+func (s stageModel) CapturesEsc() bool { return s.m.CapturesEsc() }
+
+// Close stops the screen's plan or verification; an apply goes on.
+func (s stageModel) Close() { s.m.Close() }
 
 // verifyScreen mounts the success-criteria dashboard (internal/checks/checksui)
 // with the same dependencies as `migrate-tui check`; each finished run is

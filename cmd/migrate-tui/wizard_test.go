@@ -19,6 +19,7 @@ import (
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/stages"
+	"migrate-tui/internal/stages/stageui"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
 	"migrate-tui/internal/tui"
@@ -187,7 +188,7 @@ func TestWizardFactories(t *testing.T) {
 	repo := t.TempDir()
 	t.Setenv("KUBECONFIG", filepath.Join(repo, "no-such-kubeconfig"))
 	c := tui.NewCommon(tui.Options{RepoDir: repo})
-	cluster := stageScreen(c, *c.Plan.Get("stage.cluster"))
+	cluster := stageScreen(stageui.NewRuns())(c, *c.Plan.Get("stage.cluster"))
 	cluster, _ = cluster.Update(cluster.Init()())
 	if v := cluster.View(); !strings.Contains(v, "no Nomad baseline") || !strings.Contains(v, "Press r to try again") {
 		t.Fatalf("cluster stage screen without a baseline:\n%s", v)

@@ -75,6 +75,15 @@ func (a *App) State() *state.State { return a.st }
 // Init implements tea.Model.
 func (a *App) Init() tea.Cmd { return nil }
 
+// Close is the wizard's teardown, for after the program returned: it
+// closes the open screen and cancels the program's context, so work still
+// running (a Terraform apply) is interrupted gracefully. The caller waits
+// for that work (stageui.Runs.Wait) before exiting.
+func (a *App) Close() {
+	closeScreen(a.screen)
+	a.c.cancel()
+}
+
 func (a *App) paneWidth() int  { return max(a.width-listWidth-1, 20) }
 func (a *App) paneHeight() int { return max(a.height-3, 5) }
 
@@ -87,6 +96,7 @@ func (a *App) openStep(id string) tea.Cmd {
 	if f == nil {
 		f = newPlaceholder
 	}
+	closeScreen(a.screen) // the old screen's plan in flight stops; an apply goes on
 	a.open = id
 	a.cursor = a.c.Plan.Index(id)
 	a.screen = f(a.c, *s)
@@ -130,6 +140,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if next := a.c.Plan.FirstUnfinished(a.st.Steps); next != "" && next != msg.StepID {
 			return a, a.openStep(next)
 		}
+		closeScreen(a.screen)
 		a.screen, a.open, a.focus = nil, "", focusList
 		return a, nil
 	case tea.KeyMsg:

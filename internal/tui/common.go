@@ -39,6 +39,9 @@ type Options struct {
 	// Existing are values terraform.tfvars already held when the wizard
 	// started; forms start from them for keys not decided yet.
 	Existing decisions.Answers
+	// Context is the program's (the one given to tea.WithContext); every
+	// command's context derives from it. Nil: context.Background().
+	Context context.Context
 }
 
 // Common is what every screen shares: options, styles, the plan, keys and
@@ -50,6 +53,10 @@ type Common struct {
 	Keys   KeyMap
 
 	mu *sync.Mutex // serialises load-modify-save of the state between commands
+	// ctx is cancelled when the wizard closes (App.Close): Terraform gets
+	// SIGINT and its grace period rather than SIGKILL at exit.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // NewCommon builds what screens share (for factories and their tests).
@@ -59,7 +66,12 @@ func newCommon(o Options) *Common {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Common{Opts: o, Plan: steps.Default(), Styles: NewStyles(), Keys: DefaultKeyMap, mu: &sync.Mutex{}}
+	parent := o.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	return &Common{Opts: o, Plan: steps.Default(), Styles: NewStyles(), Keys: DefaultKeyMap, mu: &sync.Mutex{}, ctx: ctx, cancel: cancel}
 }
 
 // StateChangedMsg carries the state after a command changed it.
@@ -96,8 +108,20 @@ func (c *Common) Update(fn func(st *state.State, now time.Time) (notice string, 
 	}
 }
 
-// Context for commands (the wizard has no deadline; Ctrl+C quits).
-func (c *Common) Context() context.Context { return context.Background() }
+// Context for commands: the program's, cancelled when the wizard closes.
+func (c *Common) Context() context.Context { return c.ctx }
+
+// Closer is implemented by screens that hold work to stop when the router
+// leaves them (a plan in flight): the router calls Close when another step
+// opens, when the step is done and when the wizard quits. Work that must
+// outlive the screen (a Terraform apply) is not the screen's to stop.
+type Closer interface{ Close() }
+
+func closeScreen(m tea.Model) {
+	if c, ok := m.(Closer); ok {
+		c.Close()
+	}
+}
 
 // KeyMap is the root's keys; screens add their own to the help line.
 type KeyMap struct {

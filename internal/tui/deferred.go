@@ -18,7 +18,7 @@ func Placeholder(c *Common, s steps.Step) tea.Model { return newPlaceholder(c, s
 type BuildFunc func(c *Common) (tea.Model, error)
 
 type builtMsg struct {
-	id    string
+	from  *deferred // a build finished after its screen was left is dropped
 	model tea.Model
 	err   error
 }
@@ -46,12 +46,15 @@ func (d *deferred) Init() tea.Cmd { return d.start() }
 
 func (d *deferred) start() tea.Cmd {
 	d.err = nil
-	id, build, c := d.step.ID, d.build, d.c
+	build, c := d.build, d.c
 	return func() tea.Msg {
 		m, err := build(c)
-		return builtMsg{id: id, model: m, err: err}
+		return builtMsg{from: d, model: m, err: err}
 	}
 }
+
+// Close passes the router's teardown on to the built screen.
+func (d *deferred) Close() { closeScreen(d.inner) }
 
 func (d *deferred) CapturesEsc() bool { return capturesEsc(d.inner) }
 
@@ -70,7 +73,7 @@ func (d *deferred) Help() string {
 func (d *deferred) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case builtMsg:
-		if msg.id != d.step.ID {
+		if msg.from != d {
 			return d, nil
 		}
 		if msg.err != nil {

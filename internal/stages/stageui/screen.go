@@ -24,3 +24,8 @@ func (s Screen) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // View renders the stage.
 func (s Screen) View() string { return s.Model.View() }
+
+// Close, CapturesEsc and CapturesCtrlC pass the host router's lifecycle on.
+func (s Screen) Close()              { s.Model.Close() }
+func (s Screen) CapturesEsc() bool   { return s.Model.CapturesEsc() }
+func (s Screen) CapturesCtrlC() bool { return s.Model.CapturesCtrlC() }

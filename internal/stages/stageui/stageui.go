@@ -46,7 +46,7 @@ const (
 
 // KeyMap is the screen's keys.
 type KeyMap struct {
-	Yes, No, Retry, Skip, Rollback, Continue, Interrupt, Unlock key.Binding
+	Yes, No, Retry, Skip, Rollback, Continue, Interrupt, Unlock, Leave key.Binding
 }
 
 // DefaultKeyMap is the default keys.
@@ -59,6 +59,7 @@ var DefaultKeyMap = KeyMap{
 	Continue:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
 	Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "stop Terraform gracefully")),
 	Unlock:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "force-unlock (the holder is gone)")),
+	Leave:     key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave; the apply goes on")),
 }
 
 // unlocker is the optional force-unlock of the Driver (*stages.Runner has it).
@@ -96,9 +97,7 @@ type (
 		err      error
 		rollback bool
 	}
-	eventMsg     struct{ e tfrunner.Event }
-	applyDoneMsg struct{ err error }
-	verifyMsg    struct {
+	verifyMsg struct {
 		results []stages.CheckResult
 		err     error
 	}
@@ -129,62 +128,81 @@ type Model struct {
 	confirmUnlock bool
 	outcome       stages.Outcome
 
-	cancel context.CancelFunc
-	events chan tfrunner.Event
-	errc   chan error
+	// ctx is the screen's: plans and verifications stop when the host
+	// closes the screen. An apply runs on the host's ctx, owned by runs.
+	ctx, host context.Context
+	close     context.CancelFunc
+	runs      *Runs
+	run       *Run // the apply shown, if any
+	token     *int // this screen's chain of waits on run
+	seen      int  // events of run already shown
+	// leaving is set by esc during an apply: the next esc leaves the screen.
+	leaving bool
 }
 
-// New returns the screen for stage s; Init plans it.
-func New(s stages.Stage, d Driver) Model {
+// New returns the screen for stage s on its own Runs; Init plans it.
+func New(s stages.Stage, d Driver) Model { return NewIn(context.Background(), NewRuns(), s, d) }
+
+// NewIn returns the screen for stage s in a host: ctx is the program's and
+// runs the program's applies, so a screen built again for a stage whose
+// apply is still running (or finished unseen) shows that apply.
+func NewIn(ctx context.Context, runs *Runs, s stages.Stage, d Driver) Model {
+	sctx, cancel := context.WithCancel(ctx)
 	return Model{stage: s, driver: d, keys: DefaultKeyMap, st: DefaultStyles(), width: 80, height: 24,
-		bar: progress.New(progress.WithSolidFill("2"), progress.WithWidth(40), progress.WithoutPercentage())}
+		bar: progress.New(progress.WithSolidFill("2"), progress.WithWidth(40), progress.WithoutPercentage()),
+		ctx: sctx, host: ctx, close: cancel, runs: runs}
 }
+
+// Close is the host's teardown when it leaves the screen: a plan or
+// verification in flight stops (Terraform gets SIGINT); an apply goes on.
+func (m Model) Close() { m.close() }
+
+// CapturesEsc: during an apply the first esc only says what leaving means.
+func (m Model) CapturesEsc() bool { return m.phase == Applying && !m.leaving }
+
+// CapturesCtrlC: while Terraform applies, ctrl+c stops it gracefully.
+func (m Model) CapturesCtrlC() bool { return m.phase == Applying }
 
 // Phase reports where the screen is (tests, host).
 func (m Model) Phase() Phase { return m.phase }
 
-// Init plans the stage.
-func (m Model) Init() tea.Cmd { return planCmd(m.driver, m.stage, false) }
+// Init plans the stage, or shows its apply when one is running or
+// finished while the operator was elsewhere.
+func (m Model) Init() tea.Cmd {
+	if r := m.runs.Active(m.stage.Name); r != nil {
+		return func() tea.Msg { return attachMsg{r} }
+	}
+	return planCmd(m.ctx, m.driver, m.stage, false)
+}
 
-func planCmd(d Driver, s stages.Stage, rollback bool) tea.Cmd {
+// attachMsg puts a screen built again on its stage's running apply.
+type attachMsg struct{ run *Run }
+
+func planCmd(ctx context.Context, d Driver, s stages.Stage, rollback bool) tea.Cmd {
 	return func() tea.Msg {
 		var p *tfrunner.Plan
 		var err error
 		if rollback {
-			p, err = d.PlanRollback(context.Background(), s)
+			p, err = d.PlanRollback(ctx, s)
 		} else {
-			p, err = d.Plan(context.Background(), s)
+			p, err = d.Plan(ctx, s)
 		}
 		return planMsg{p: p, err: err, rollback: rollback}
 	}
 }
 
-func applyCmd(ctx context.Context, d Driver, p *tfrunner.Plan, rollback bool, ch chan tfrunner.Event, errc chan error) tea.Cmd {
-	return func() tea.Msg {
-		go func() {
-			if rollback {
-				errc <- d.ApplyRollback(ctx, p, ch)
-			} else {
-				errc <- d.Apply(ctx, p, ch)
-			}
-		}()
-		return waitEvent(ch, errc)()
-	}
+// show puts the screen on run from its first event, with a new chain of
+// waits (a chain a left screen still has in flight is ignored).
+func (m Model) show(r *Run) (Model, tea.Cmd) {
+	m.run, m.token, m.seen, m.leaving = r, new(int), 0, false
+	m.plan, m.rollback = r.plan, r.rollback
+	m.phase, m.lines, m.lineOf, m.diags, m.last = Applying, nil, nil, nil, tfrunner.Event{Total: r.plan.Summary.Steps}
+	return m, r.next(m.token, 0)
 }
 
-func waitEvent(ch chan tfrunner.Event, errc chan error) tea.Cmd {
+func verifyCmd(ctx context.Context, d Driver, s stages.Stage, p *tfrunner.Plan) tea.Cmd {
 	return func() tea.Msg {
-		e, ok := <-ch
-		if !ok {
-			return applyDoneMsg{err: <-errc}
-		}
-		return eventMsg{e: e}
-	}
-}
-
-func verifyCmd(d Driver, s stages.Stage, p *tfrunner.Plan) tea.Cmd {
-	return func() tea.Msg {
-		rs, err := d.Verify(context.Background(), s, p)
+		rs, err := d.Verify(ctx, s, p)
 		return verifyMsg{results: rs, err: err}
 	}
 }
@@ -209,24 +227,24 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		}
 		if !msg.p.Summary.HasChanges() && !msg.rollback {
 			m.phase = Verifying
-			return m, verifyCmd(m.driver, m.stage, m.plan)
+			return m, verifyCmd(m.ctx, m.driver, m.stage, m.plan)
 		}
 		m.phase = Confirm
-	case eventMsg:
-		m.last = msg.e
-		switch msg.e.Kind {
-		case tfrunner.EventResourceDone:
-			m = m.setLine(msg.e.Address, m.st.OK.Render("✓")+" "+msg.e.Address+" "+m.st.Dim.Render(msg.e.Action+" "+msg.e.ResourceElapsed.Round(time.Second).String()))
-		case tfrunner.EventResourceErrored:
-			m = m.setLine(msg.e.Address, m.st.Bad.Render("✗")+" "+msg.e.Address+" "+msg.e.Action+" failed")
-		case tfrunner.EventResourceStart:
-			m = m.setLine(msg.e.Address, "… "+msg.e.Address+" "+m.st.Dim.Render(msg.e.Action))
-		case tfrunner.EventDiagnostic:
-			m.diags = append(m.diags, *msg.e.Diagnostic)
+	case attachMsg:
+		return m.show(msg.run)
+	case runMsg:
+		if msg.token != m.token || msg.run != m.run {
+			return m, nil // a wait of a screen that was left
 		}
-		return m, waitEvent(m.events, m.errc)
-	case applyDoneMsg:
-		m.cancel = nil
+		for _, e := range msg.events {
+			m = m.event(e)
+		}
+		m.seen += len(msg.events)
+		if !msg.done {
+			return m, m.run.next(m.token, m.seen)
+		}
+		m.runs.forget(m.run)
+		m.run, m.leaving = nil, false
 		if msg.err != nil {
 			m.phase, m.err = Failed, msg.err
 			return m, nil
@@ -235,7 +253,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m.done(stages.RolledBack)
 		}
 		m.phase = Verifying
-		return m, verifyCmd(m.driver, m.stage, m.plan)
+		return m, verifyCmd(m.ctx, m.driver, m.stage, m.plan)
 	case verifyMsg:
 		m.results, m.err = msg.results, msg.err
 		if msg.err != nil {
@@ -249,7 +267,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		m.phase, m.err = Planning, nil
-		return m, planCmd(m.driver, m.stage, false)
+		return m, planCmd(m.ctx, m.driver, m.stage, false)
 	case skipMsg:
 		if msg.err != nil {
 			m.err = msg.err
@@ -262,6 +280,22 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
+// event shows one progress event of the apply.
+func (m Model) event(e tfrunner.Event) Model {
+	m.last = e
+	switch e.Kind {
+	case tfrunner.EventResourceDone:
+		m = m.setLine(e.Address, m.st.OK.Render("✓")+" "+e.Address+" "+m.st.Dim.Render(e.Action+" "+e.ResourceElapsed.Round(time.Second).String()))
+	case tfrunner.EventResourceErrored:
+		m = m.setLine(e.Address, m.st.Bad.Render("✗")+" "+e.Address+" "+e.Action+" failed")
+	case tfrunner.EventResourceStart:
+		m = m.setLine(e.Address, "… "+e.Address+" "+m.st.Dim.Render(e.Action))
+	case tfrunner.EventDiagnostic:
+		m.diags = append(m.diags, *e.Diagnostic)
+	}
+	return m
+}
+
 func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 	switch m.phase {
 	case Confirm:
@@ -270,17 +304,17 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 			if m.plan.Refused != nil {
 				return m, nil
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			m.cancel = cancel
-			m.events, m.errc = make(chan tfrunner.Event), make(chan error, 1)
-			m.phase, m.lines, m.lineOf, m.diags, m.last = Applying, nil, nil, nil, tfrunner.Event{Total: m.plan.Summary.Steps}
-			return m, applyCmd(ctx, m.driver, m.plan, m.rollback, m.events, m.errc)
+			// The apply runs on the host's context, not the screen's.
+			return m.show(m.runs.start(m.host, m.driver, m.stage.Name, m.plan, m.rollback))
 		case key.Matches(msg, m.keys.No):
 			return m.done("")
 		}
 	case Applying:
-		if key.Matches(msg, m.keys.Interrupt) && m.cancel != nil {
-			m.cancel() // Terraform gets SIGINT and the grace period
+		switch {
+		case key.Matches(msg, m.keys.Interrupt) && m.run != nil:
+			m.run.Interrupt() // Terraform gets SIGINT and the grace period
+		case key.Matches(msg, m.keys.Leave):
+			m.leaving = true // the host lets the next esc leave
 		}
 	case Verified:
 		if key.Matches(msg, m.keys.Continue) {
@@ -293,7 +327,8 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 			m.confirmUnlock = false
 			u, ok := m.driver.(unlocker)
 			if key.Matches(msg, m.keys.Yes) && stale && ok {
-				return m, func() tea.Msg { return unlockMsg{err: u.ForceUnlock(context.Background(), le, true)} }
+				ctx := m.ctx
+				return m, func() tea.Msg { return unlockMsg{err: u.ForceUnlock(ctx, le, true)} }
 			}
 			return m, nil
 		}
@@ -305,10 +340,10 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 			var ve *stages.VerifyError
 			if errors.As(m.err, &ve) {
 				m.phase, m.err = Verifying, nil
-				return m, verifyCmd(m.driver, m.stage, m.plan)
+				return m, verifyCmd(m.ctx, m.driver, m.stage, m.plan)
 			}
 			m.phase, m.err = Planning, nil
-			return m, planCmd(m.driver, m.stage, false) // an interrupted or failed apply re-plans
+			return m, planCmd(m.ctx, m.driver, m.stage, false) // an interrupted or failed apply re-plans
 		case key.Matches(msg, m.keys.Skip):
 			reason := "skipped by the operator"
 			var ve *stages.VerifyError
@@ -325,7 +360,7 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 			return m, func() tea.Msg { return skipMsg{err: d.Skip(s, reason)} }
 		case key.Matches(msg, m.keys.Rollback):
 			m.phase, m.err = Planning, nil
-			return m, planCmd(m.driver, m.stage, true)
+			return m, planCmd(m.ctx, m.driver, m.stage, true)
 		}
 	}
 	return m, nil
@@ -457,7 +492,11 @@ func (m Model) viewProgress(b *strings.Builder) {
 		}
 		b.WriteString(st.Render(d.Severity+": "+truncate(d.Summary, m.width-12)) + "\n")
 	}
-	b.WriteString("\n" + m.st.Dim.Render("ctrl+c stops Terraform gracefully; running the stage again re-plans") + "\n")
+	if m.leaving {
+		b.WriteString("\n" + m.st.Warn.Render("Leave this screen? The apply goes on and keeps the state locked until it ends; come back to see it. esc again: leave · ctrl+c: stop Terraform gracefully") + "\n")
+		return
+	}
+	b.WriteString("\n" + m.st.Dim.Render("ctrl+c stops Terraform gracefully; running the stage again re-plans; esc leaves it running") + "\n")
 }
 
 func (m Model) viewResults(b *strings.Builder) {
