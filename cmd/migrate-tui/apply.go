@@ -19,6 +19,7 @@ import (
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -220,15 +221,15 @@ func (o *applyOptions) finish(p *tfrunner.Plan, checks []stages.CheckResult, err
 	if code == 0 {
 		unobserved := 0
 		for _, c := range checks {
-			if c.NotObserved {
+			if c.Status == status.Unobservable {
 				unobserved++
 			}
 		}
 		if unobserved > 0 {
-			fmt.Fprintf(o.g.Out, "✓ stage %s applied and verified, except %d object(s) marked ? that cannot be observed here\n", o.Stage, unobserved)
+			fmt.Fprintf(o.g.Out, "%s stage %s applied and verified, except %d object(s) marked %s that cannot be observed here\n", status.Pass.Mark(), o.Stage, unobserved, status.Unobservable.Mark())
 			return nil
 		}
-		fmt.Fprintf(o.g.Out, "✓ stage %s applied and verified\n", o.Stage)
+		fmt.Fprintf(o.g.Out, "%s stage %s applied and verified\n", status.Pass.Mark(), o.Stage)
 		return nil
 	}
 	return withExit(code, err)
@@ -280,14 +281,7 @@ func (o *applyOptions) Run(ctx context.Context) error {
 	checks, err := r.Verify(ctx, o.stage, p)
 	if !o.JSON {
 		for _, c := range checks {
-			mark := "✓"
-			switch {
-			case c.NotObserved:
-				mark = "?" // neither a pass nor a failure: said as such
-			case !c.Passed:
-				mark = "✗"
-			}
-			fmt.Fprintf(o.g.Out, "%s %s: %s\n", mark, c.Title, c.Evidence)
+			fmt.Fprintf(o.g.Out, "%s %s: %s\n", c.Status.Mark(), c.Title, c.Evidence)
 		}
 	}
 	return o.finish(p, checks, err)

@@ -8,6 +8,7 @@ import (
 
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/stages"
+	"migrate-tui/internal/status"
 )
 
 // applyClusterStage builds the cluster stage for `apply`; tests replace it.
@@ -46,7 +47,7 @@ func (o *applyOptions) runCluster(ctx context.Context) error {
 			}
 			mark := "…"
 			if s.Done {
-				mark = "✓"
+				mark = status.Pass.Mark()
 			}
 			fmt.Fprintf(o.g.Out, "%s %s: %s\n", mark, s.Node, s.What)
 		},
@@ -78,15 +79,8 @@ func (o *applyOptions) showChecks(checks []stages.CheckResult) {
 		return
 	}
 	for _, c := range checks {
-		mark := "✓"
-		switch {
-		case c.NotObserved:
-			mark = "?"
-		case !c.Passed:
-			mark = "✗"
-		}
-		fmt.Fprintf(o.g.Out, "%s %s: %s\n", mark, c.Title, c.Evidence)
-		if !c.Passed && c.Hint != "" {
+		fmt.Fprintf(o.g.Out, "%s %s: %s\n", c.Status.Mark(), c.Title, c.Evidence)
+		if c.Status != status.Pass && c.Hint != "" {
 			fmt.Fprintf(o.g.Out, "    hint: %s\n", c.Hint)
 		}
 	}
@@ -98,7 +92,6 @@ func (o *applyOptions) showNodeChecks(results []sshinstall.CheckResult) {
 		return
 	}
 	for _, r := range results {
-		mark := map[sshinstall.Status]string{sshinstall.Pass: "✓", sshinstall.Fail: "✗", sshinstall.Warn: "!", sshinstall.Skip: "-"}[r.Status]
-		fmt.Fprintf(o.g.Out, "%s %s: %s: %s\n", mark, r.Node, r.Title, r.Evidence)
+		fmt.Fprintf(o.g.Out, "%s %s: %s: %s\n", r.Status.Mark(), r.Node, r.Title, r.Evidence)
 	}
 }

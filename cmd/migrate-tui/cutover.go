@@ -304,7 +304,7 @@ func (o *cutoverOptions) confirmRouting(change string) (bool, string) {
 func writeGate(w interface{ Write([]byte) (int, error) }, g cutover.Gate) {
 	fmt.Fprintf(w, "Readiness of %s (Nomad job %s):\n", g.Service, g.NomadJob)
 	for _, c := range g.Checks {
-		fmt.Fprintf(w, "  %-5s %-18s %s\n         found: %s\n", c.Status, c.ID, c.Checked, c.Found)
+		fmt.Fprintf(w, "  %s %-12s %-18s %s\n         found: %s\n", c.Status.Mark(), c.Status, c.ID, c.Checked, c.Found)
 		if c.Next != "" && c.Status != cutover.Pass {
 			fmt.Fprintf(w, "         next: %s\n", c.Next)
 		}
@@ -337,7 +337,7 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 			writeGate(o.g.Out, *out.Gate)
 		}
 		for _, s := range out.Steps {
-			fmt.Fprintf(o.g.Out, "%-5s %-13s %s\n", s.Status, s.Name, s.Detail)
+			fmt.Fprintf(o.g.Out, "%s %-5s %-13s %s\n", s.Status.Mark(), s.Status, s.Name, s.Detail)
 		}
 		for _, r := range out.Regressions {
 			fmt.Fprintf(o.g.Out, "      regression: %s\n", r.Message)

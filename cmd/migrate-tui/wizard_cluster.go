@@ -12,6 +12,7 @@ import (
 
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/stages"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/steps"
 	"migrate-tui/internal/tui"
 )
@@ -146,7 +147,7 @@ func (m *clusterModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case clusterProgressMsg:
 		mark := "…"
 		if msg.Done {
-			mark = "✓"
+			mark = status.Pass.Mark()
 		}
 		m.lines = append(m.lines, fmt.Sprintf("%s %s: %s", mark, msg.Node, msg.What))
 		return m, m.next()
@@ -251,23 +252,16 @@ func (m *clusterModel) View() string {
 			b.WriteString("  " + l + "\n")
 		}
 		for _, c := range m.checks {
-			mark := "✓"
-			switch {
-			case c.NotObserved:
-				mark = "?"
-			case !c.Passed:
-				mark = "✗"
-			}
-			b.WriteString(wrapText(fmt.Sprintf("%s %s: %s", mark, c.Title, c.Evidence), w) + "\n")
+			b.WriteString(wrapText(fmt.Sprintf("%s %s: %s", c.Status.Mark(), c.Title, c.Evidence), w) + "\n")
 		}
 		var pe *sshinstall.PreflightError
 		if errors.As(m.err, &pe) {
 			b.WriteString(nodeChecksView(m.asked))
 		}
 		if m.success {
-			b.WriteString("\n" + s.OK.Render("✓ the cluster is ready; kubeconfig_path is in terraform.tfvars") + "\n")
+			b.WriteString("\n" + s.OK.Render(status.Pass.Mark()+" the cluster is ready; kubeconfig_path is in terraform.tfvars") + "\n")
 		} else {
-			b.WriteString("\n" + s.Bad.Render("✗ the cluster stage did not finish") + "\n" + wrapText(m.err.Error(), w) + "\n\nPress r to choose again.\n")
+			b.WriteString("\n" + s.Bad.Render(status.Fail.Mark()+" the cluster stage did not finish") + "\n" + wrapText(m.err.Error(), w) + "\n\nPress r to choose again.\n")
 		}
 	}
 	return b.String()
@@ -276,8 +270,7 @@ func (m *clusterModel) View() string {
 func nodeChecksView(rs []sshinstall.CheckResult) string {
 	var b strings.Builder
 	for _, r := range rs {
-		mark := map[sshinstall.Status]string{sshinstall.Pass: "✓", sshinstall.Fail: "✗", sshinstall.Warn: "!", sshinstall.Skip: "-"}[r.Status]
-		fmt.Fprintf(&b, "%s %s: %s: %s\n", mark, r.Node, r.Title, r.Evidence)
+		fmt.Fprintf(&b, "%s %s: %s: %s\n", r.Status.Mark(), r.Node, r.Title, r.Evidence)
 	}
 	return b.String()
 }

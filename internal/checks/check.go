@@ -11,16 +11,19 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"migrate-tui/internal/status"
 )
 
-// Status is the outcome of one check.
-type Status string
+// Status is the outcome of one check: the one vocabulary of internal/status.
+type Status = status.Status
 
 const (
-	Pass Status = "pass"
-	Fail Status = "fail"
-	Warn Status = "warn"
-	Skip Status = "skip"
+	Pass         = status.Pass
+	Fail         = status.Fail
+	Warn         = status.Warn
+	Skip         = status.Skip
+	Unobservable = status.Unobservable
 )
 
 // Result is what a check found. The runner fills ID, Title and Duration.
@@ -59,6 +62,12 @@ func warn(evidence, hint string) Result {
 }
 func skip(evidence, hint string) Result {
 	return Result{Status: Skip, Evidence: evidence, Hint: hint}
+}
+
+// unobservable is for what this environment cannot run (the sandbox's
+// simulated nodes): neither a pass nor a failure, counted apart.
+func unobservable(evidence, hint string) Result {
+	return Result{Status: Unobservable, Evidence: evidence, Hint: hint}
 }
 
 // All returns the success-criteria checks in ID order.

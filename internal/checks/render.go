@@ -38,19 +38,8 @@ func WriteJSON(w io.Writer, rs []Result) error {
 	return enc.Encode(rep)
 }
 
-// Symbol is the one-character mark of a status.
-func Symbol(s Status) string {
-	switch s {
-	case Pass:
-		return "√"
-	case Fail:
-		return "×"
-	case Warn:
-		return "‼"
-	default:
-		return "-"
-	}
-}
+// Symbol is the one-character mark of a status (status.Status.Mark).
+func Symbol(s Status) string { return s.Mark() }
 
 // WriteTable writes rs for a person: one line per check; evidence and hints
 // only under checks that did not pass (verbose shows evidence for all).
@@ -78,7 +67,11 @@ func WriteTable(w io.Writer, rs []Result, verbose bool) error {
 		}
 	}
 	s := Summarise(rs)
-	_, err := fmt.Fprintf(w, "\n%d passed, %d failed, %d warnings, %d skipped\n", s.Pass, s.Fail, s.Warn, s.Skip)
+	line := fmt.Sprintf("%d passed, %d failed, %d warnings, %d skipped", s.Pass, s.Fail, s.Warn, s.Skip)
+	if s.Unobservable > 0 {
+		line += fmt.Sprintf(", %d cannot be observed here", s.Unobservable)
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", line)
 	return err
 }
 

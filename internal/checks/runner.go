@@ -170,6 +170,9 @@ type Summary struct {
 	Fail int `json:"fail"`
 	Warn int `json:"warn"`
 	Skip int `json:"skip"`
+	// Unobservable counts checks this environment cannot run: not failures,
+	// never passes.
+	Unobservable int `json:"unobservable"`
 }
 
 // Summarise counts rs.
@@ -185,6 +188,8 @@ func Summarise(rs []Result) Summary {
 			s.Warn++
 		case Skip:
 			s.Skip++
+		case Unobservable:
+			s.Unobservable++
 		}
 	}
 	return s

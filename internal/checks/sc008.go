@@ -39,13 +39,16 @@ func runSC008(ctx context.Context, d *Deps) Result {
 		return apiFail("the mesh's configuration", errNoDynamic)
 	}
 	s := d.Snapshot()
-	var checked, problems []string
+	// absent is what the mesh's own install (a HelmChart, a DaemonSet)
+	// would have made; problems are wrong configuration. On simulated nodes
+	// the install cannot run, so absent alone is unobservable, not a failure.
+	var checked, problems, absent []string
 	switch mesh {
 	case "cilium":
 		cm, err := d.Kube.CoreV1().ConfigMaps("kube-system").Get(ctx, "cilium-config", metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
-			problems = append(problems, "ConfigMap kube-system/cilium-config not found: Cilium is not installed")
+			absent = append(absent, "ConfigMap kube-system/cilium-config not found: Cilium is not installed")
 		case err != nil:
 			return apiFail("ConfigMap kube-system/cilium-config", err)
 		default:
@@ -60,7 +63,7 @@ func runSC008(ctx context.Context, d *Deps) Result {
 			if IsUnreachable(err) {
 				return apiFail("CiliumNetworkPolicies", err)
 			}
-			problems = append(problems, "CiliumNetworkPolicy type not served: Cilium's CRDs are missing")
+			absent = append(absent, "CiliumNetworkPolicy type not served: Cilium's CRDs are missing")
 		} else if p := policySelecting(pols, meshCallee, "endpointSelector"); p != "" {
 			checked = append(checked, fmt.Sprintf("CiliumNetworkPolicy %s selects %s", p, meshCallee))
 		} else {
@@ -73,7 +76,7 @@ func runSC008(ctx context.Context, d *Deps) Result {
 		}
 		for _, svc := range []string{meshCaller, meshCallee} {
 			if podsWithContainer(pods, svc, "linkerd-proxy") == 0 {
-				problems = append(problems, fmt.Sprintf("%s: no pod with a linkerd-proxy container (injection off for namespace %s?)", svc, s.Namespace()))
+				absent = append(absent, fmt.Sprintf("%s: no pod with a linkerd-proxy container (injection off for namespace %s?)", svc, s.Namespace()))
 			} else {
 				checked = append(checked, svc+" pods have linkerd-proxy injected")
 			}
@@ -83,6 +86,8 @@ func runSC008(ctx context.Context, d *Deps) Result {
 			checked = append(checked, fmt.Sprintf("%d Linkerd AuthorizationPolicy object(s)", len(pols)))
 		} else if IsUnreachable(err) {
 			return apiFail("Linkerd AuthorizationPolicies", err)
+		} else if err != nil {
+			absent = append(absent, "Linkerd AuthorizationPolicy type not served: Linkerd's CRDs are missing")
 		} else {
 			problems = append(problems, "no Linkerd AuthorizationPolicy in "+s.Namespace()+" restricts who may call "+meshCallee)
 		}
@@ -91,6 +96,9 @@ func runSC008(ctx context.Context, d *Deps) Result {
 		if IsUnreachable(err) {
 			return apiFail("PeerAuthentications", err)
 		}
+		if err != nil {
+			absent = append(absent, "PeerAuthentication type not served: Istio's CRDs are missing")
+		}
 		strict := false
 		for _, pa := range pas {
 			if m, _, _ := unstructured.NestedString(pa.Object, "spec", "mtls", "mode"); m == "STRICT" && (pa.GetNamespace() == s.Namespace() || pa.GetNamespace() == "istio-system") {
@@ -98,7 +106,7 @@ func runSC008(ctx context.Context, d *Deps) Result {
 				checked = append(checked, fmt.Sprintf("PeerAuthentication %s/%s is STRICT", pa.GetNamespace(), pa.GetName()))
 			}
 		}
-		if !strict {
+		if !strict && err == nil {
 			problems = append(problems, "no STRICT PeerAuthentication in "+s.Namespace()+" or istio-system")
 		}
 		aps, err := s.List(ctx, gvrAuthzPolicy, s.Namespace())
@@ -114,7 +122,19 @@ func runSC008(ctx context.Context, d *Deps) Result {
 		return fail(fmt.Sprintf("service_mesh = %q is not one migrate-tui knows", mesh), "Choose cilium, linkerd or istio-ambient with migrate-tui decide.")
 	}
 	if len(problems) > 0 {
-		return fail(join(problems, strings.Join(checked, "; ")), "")
+		return fail(join(append(problems, absent...), strings.Join(checked, "; ")), "")
+	}
+	sim := d.simulated(ctx)
+	if len(absent) > 0 && sim {
+		return unobservable("cannot be observed here: the nodes are simulated (KWOK) and run no mesh data plane, so the mesh's install never ran.\n"+join(absent, strings.Join(checked, "; ")),
+			"On the real cluster: migrate-tui apply --stage mesh, then "+meshEvidenceHint(mesh))
+	}
+	if len(absent) > 0 {
+		return fail(join(absent, strings.Join(checked, "; ")), "")
+	}
+	if d.Exec == nil && sim {
+		return unobservable(fmt.Sprintf("cannot be observed here: the nodes are simulated (KWOK), so no pod can be exec'd and neither mTLS on the wire nor a refused call can be seen. Checked: %s", strings.Join(checked, "; ")),
+			"On the real cluster: "+meshEvidenceHint(mesh))
 	}
 	if d.Exec == nil {
 		return warn(fmt.Sprintf("cannot be observed here: no data plane can be reached (pods cannot be exec'd), so neither mTLS on the wire nor a refused call was seen. Checked: %s", strings.Join(checked, "; ")),

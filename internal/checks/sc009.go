@@ -41,18 +41,25 @@ func runSC009(ctx context.Context, d *Deps) Result {
 	if err != nil {
 		return apiFail("Pods", err)
 	}
+	// On simulated nodes no controller runs (ESO's HelmChart, Vault's
+	// injector webhook): what only a controller would write is unobservable
+	// there. A controller's own "no" is a failure everywhere.
+	sim := d.simulated(ctx)
 	if d.Decisions.VaultMethod == "agent-injector" {
-		return sc009Injector(pods, s.Namespace())
+		return sc009Injector(pods, s.Namespace(), sim)
 	}
 	stores, err := s.List(ctx, gvrClusterSecretStore, "")
 	if err != nil {
+		if sim && !IsUnreachable(err) {
+			return unobservable("cannot be observed here: the nodes are simulated (KWOK), External Secrets' HelmChart never ran and its types are not served ("+err.Error()+")", sc009RealHint)
+		}
 		return apiFail("ClusterSecretStores (external-secrets.io/v1)", err)
 	}
 	ess, err := s.List(ctx, gvrExternalSecret, s.Namespace())
 	if err != nil {
 		return apiFail("ExternalSecrets (external-secrets.io/v1) in "+s.Namespace(), err)
 	}
-	var problems, checked []string
+	var problems, checked, unreconciled []string
 	if len(stores) == 0 {
 		problems = append(problems, "no ClusterSecretStore exists")
 	}
@@ -60,6 +67,8 @@ func runSC009(ctx context.Context, d *Deps) Result {
 		status, reason, msg := condition(st, "Ready")
 		if status == "True" {
 			checked = append(checked, fmt.Sprintf("ClusterSecretStore %s Ready", st.GetName()))
+		} else if status == "" {
+			unreconciled = append(unreconciled, fmt.Sprintf("ClusterSecretStore %s has no Ready condition: no External Secrets controller has looked at it", st.GetName()))
 		} else {
 			problems = append(problems, fmt.Sprintf("ClusterSecretStore %s not Ready (%s %s)", st.GetName(), orDash(reason), msg))
 		}
@@ -74,6 +83,10 @@ func runSC009(ctx context.Context, d *Deps) Result {
 		if target == "" {
 			target = es.GetName()
 		}
+		if status == "" {
+			unreconciled = append(unreconciled, fmt.Sprintf("ExternalSecret %s has no Ready condition: no External Secrets controller has synced it", es.GetName()))
+			continue
+		}
 		if status != "True" || reason != "SecretSynced" {
 			problems = append(problems, fmt.Sprintf("ExternalSecret %s not synced (Ready=%s %s %s)", es.GetName(), orDash(status), orDash(reason), msg))
 			continue
@@ -86,6 +99,10 @@ func runSC009(ctx context.Context, d *Deps) Result {
 		consumed++
 		checked = append(checked, fmt.Sprintf("ExternalSecret %s synced into Secret %s, used by %s", es.GetName(), target, strings.Join(users, ", ")))
 	}
+	if len(problems) == 0 && len(unreconciled) > 0 && sim {
+		return unobservable("cannot be observed here: the nodes are simulated (KWOK), so External Secrets does not run and cannot talk to Vault.\n"+join(unreconciled, strings.Join(checked, "\n")), sc009RealHint)
+	}
+	problems = append(problems, unreconciled...)
 	if len(problems) > 0 {
 		return fail(join(problems, strings.Join(checked, "\n")),
 			"kubectl -n "+s.Namespace()+" describe externalsecret shows Vault's answer: \"permission denied\" means the Kubernetes auth role or token reviewer (migrate-tui apply --stage vault); a secret unused means the pod spec does not reference it.")
@@ -93,7 +110,10 @@ func runSC009(ctx context.Context, d *Deps) Result {
 	return pass(strings.Join(checked, "\n"))
 }
 
-func sc009Injector(pods []corev1.Pod, ns string) Result {
+// sc009RealHint is the next step where SC-009 cannot be observed.
+const sc009RealHint = "On the real cluster: migrate-tui apply --stage vault, then migrate-tui check --only SC-009."
+
+func sc009Injector(pods []corev1.Pod, ns string, sim bool) Result {
 	var checked, problems []string
 	for _, p := range pods {
 		if p.Annotations["vault.hashicorp.com/agent-inject"] != "true" {
@@ -113,6 +133,9 @@ func sc009Injector(pods []corev1.Pod, ns string) Result {
 	}
 	if len(checked)+len(problems) == 0 {
 		return fail("no PoC pod in "+ns+" is annotated vault.hashicorp.com/agent-inject=true", "The services stage annotates pods for the Vault injector (migrate-tui apply --stage services).")
+	}
+	if len(problems) > 0 && sim {
+		return unobservable("cannot be observed here: the nodes are simulated (KWOK), so Vault's injector webhook adds no vault-agent.\n"+join(problems, strings.Join(checked, "\n")), sc009RealHint)
 	}
 	if len(problems) > 0 {
 		return fail(join(problems, strings.Join(checked, "\n")), "kubectl logs <pod> -c vault-agent-init says why Vault refused; check the Kubernetes auth role (migrate-tui apply --stage vault).")

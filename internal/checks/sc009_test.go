@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"migrate-tui/internal/checks"
@@ -86,5 +87,32 @@ func TestSC009(t *testing.T) {
 		setStatus(t, gvrCSS, cur, readyStatus(false, "InvalidProviderConfig", "permission denied"))
 		r := runOne(t, "SC-009", deps(ns, "overseerr"), checks.RunOptions{})
 		expect(t, r, checks.Fail, "ClusterSecretStore "+store.GetName()+" not Ready (InvalidProviderConfig permission denied)")
+	})
+	// No controller has written a condition: ESO does not run on KWOK's
+	// nodes, so that is unobservable there — and a failure on a real cluster.
+	t.Run("no controller", func(t *testing.T) {
+		for _, x := range []struct {
+			gvr schema.GroupVersionResource
+			ns  string
+		}{{gvrCSS, ""}, {gvrES, ns}} {
+			var cur *unstructured.Unstructured
+			var err error
+			name := store.GetName()
+			if x.ns != "" {
+				name = "overseerr-vault"
+				cur, err = world.Dynamic.Resource(x.gvr).Namespace(x.ns).Get(ctxT(t, time.Minute), name, metav1.GetOptions{})
+			} else {
+				cur, err = world.Dynamic.Resource(x.gvr).Get(ctxT(t, time.Minute), name, metav1.GetOptions{})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			setStatus(t, x.gvr, cur, map[string]any{})
+		}
+		r := runOne(t, "SC-009", deps(ns, "overseerr"), checks.RunOptions{})
+		expect(t, r, checks.Unobservable, "simulated (KWOK)", "has no Ready condition")
+		withRealNode(t)
+		r = runOne(t, "SC-009", deps(ns, "overseerr"), checks.RunOptions{})
+		expect(t, r, checks.Fail, "ClusterSecretStore "+store.GetName()+" has no Ready condition", "ExternalSecret overseerr-vault has no Ready condition")
 	})
 }

@@ -67,14 +67,38 @@ func TestSC008(t *testing.T) {
 	if _, err := world.Client.CoreV1().ConfigMaps("kube-system").Update(ctxT(t, time.Minute), cm, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Everything that can be checked without a data plane is right: still
-	// only a warning, because mTLS on the wire and a refused call are unseen.
+	// Everything that can be checked without a data plane is right. The
+	// test world's nodes are KWOK's: mTLS on the wire and a refused call
+	// cannot be seen here, which is said as such — not a pass, not a failure.
 	r := runOne(t, "SC-008", d("cilium"), checks.RunOptions{})
-	expect(t, r, checks.Warn, "cannot be observed here", "transparent encryption on", "CiliumNetworkPolicy echo-only-from-whoami selects echo")
+	expect(t, r, checks.Unobservable, "cannot be observed here", "simulated (KWOK)", "transparent encryption on", "CiliumNetworkPolicy echo-only-from-whoami selects echo")
 	if !strings.Contains(r.Hint, "hubble") {
 		t.Errorf("hint does not say how to observe it on the real cluster: %s", r.Hint)
 	}
 	expect(t, runOne(t, "SC-008", d("istio-ambient"), checks.RunOptions{}), checks.Fail, "no STRICT PeerAuthentication")
+
+	// Cilium's own install missing, the policy there: on KWOK nodes the
+	// install cannot run (unobservable); with one real node it is a failure.
+	if err := world.Client.CoreV1().ConfigMaps("kube-system").Delete(ctxT(t, time.Minute), "cilium-config", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, runOne(t, "SC-008", d("cilium"), checks.RunOptions{}), checks.Unobservable, "simulated (KWOK)", "cilium-config not found")
+	withRealNode(t)
+	expect(t, runOne(t, "SC-008", d("cilium"), checks.RunOptions{}), checks.Fail, "cilium-config not found")
+}
+
+// withRealNode adds a node KWOK does not manage until the test ends, so the
+// cluster is no longer all simulated: checks must expect real behaviour.
+// Only for tests that are not parallel (the node is cluster-wide).
+func withRealNode(t *testing.T) {
+	t.Helper()
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "real-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))}}
+	if _, err := world.Client.CoreV1().Nodes().Create(ctxT(t, time.Minute), n, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = world.Client.CoreV1().Nodes().Delete(context.Background(), n.Name, metav1.DeleteOptions{})
+	})
 }
 
 func TestSC010(t *testing.T) {

@@ -169,7 +169,7 @@ func TestGateBlocksWithTheReason(t *testing.T) {
 		whoami(t, ns, true)
 		g := cutover.Readiness(ctxT(t, time.Minute), gateInput(ns, n, "whoami", false))
 		bl := g.Blockers()
-		if len(bl) != 1 || bl[0].ID != "SC-004" || !strings.Contains(bl[0].Found, "cannot be observed here") {
+		if len(bl) != 1 || bl[0].ID != "SC-004" || bl[0].Status != cutover.Unobservable || !strings.Contains(bl[0].Found, "cannot be observed here") {
 			t.Fatalf("blockers = %+v, want only SC-004 cannot be observed here", bl)
 		}
 		g = cutover.Readiness(ctxT(t, time.Minute), gateInput(ns, n, "whoami", true))

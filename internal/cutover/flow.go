@@ -17,7 +17,7 @@ import (
 // Step is one reported step of a cutover or rollback.
 type Step struct {
 	Name   string `json:"name"`
-	Status Status `json:"status"` // pass, block (failed) or warn
+	Status Status `json:"status"` // pass, fail or warn
 	Detail string `json:"detail"`
 }
 

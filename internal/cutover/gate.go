@@ -14,15 +14,20 @@ import (
 
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/status"
 )
 
-// Status of one gate check.
-type Status string
+// Status of one gate check or step: the one result vocabulary
+// (internal/status). A gate check that is neither pass nor warn blocks.
+type Status = status.Status
 
 const (
-	Pass  Status = "pass"
-	Block Status = "block" // the cutover must not start
-	Warn  Status = "warn"  // the operator must know, but it does not block
+	Pass  = status.Pass
+	Block = status.Fail // the cutover must not start
+	Warn  = status.Warn // the operator must know, but it does not block
+	// Unobservable blocks too, unless the operator accepts it
+	// (--accept-unobserved), when it becomes a Warn that says so.
+	Unobservable = status.Unobservable
 )
 
 // GateCheck is one readiness check: what was checked, what was found, the
@@ -45,7 +50,7 @@ type Gate struct {
 // Ready reports whether nothing blocks.
 func (g Gate) Ready() bool {
 	for _, c := range g.Checks {
-		if c.Status == Block {
+		if !c.Status.OK() {
 			return false
 		}
 	}
@@ -56,7 +61,7 @@ func (g Gate) Ready() bool {
 func (g Gate) Blockers() []GateCheck {
 	var out []GateCheck
 	for _, c := range g.Checks {
-		if c.Status == Block {
+		if !c.Status.OK() {
 			out = append(out, c)
 		}
 	}
@@ -116,11 +121,19 @@ func Readiness(ctx context.Context, in GateInput) Gate {
 	return g
 }
 
-func fromResult(id, checked string, r checks.Result) GateCheck {
+// fromResult turns a success criterion into a gate check. Only a pass lets
+// the cutover go: a check's warning or skip blocks (it says so in found); an
+// unobservable one blocks unless accepted (--accept-unobserved).
+func fromResult(id, checked string, r checks.Result, acceptUnobserved bool) GateCheck {
 	c := GateCheck{ID: id, Checked: checked, Found: r.Evidence, Next: r.Hint}
 	switch r.Status {
 	case checks.Pass:
 		c.Status, c.Next = Pass, ""
+	case checks.Unobservable:
+		c.Status = Unobservable
+		if acceptUnobserved {
+			c.Status, c.Found = Warn, c.Found+"; accepted unobserved (--accept-unobserved)"
+		}
 	default:
 		c.Status = Block
 		if r.Status == checks.Skip || r.Status == checks.Warn {
@@ -147,7 +160,7 @@ func k8sChecks(ctx context.Context, in GateInput) []GateCheck {
 	if err != nil || len(rs) != 1 {
 		out = append(out, GateCheck{ID: "SC-001", Checked: "the Kubernetes copy of " + svc + " runs and is Ready", Status: Block, Found: fmt.Sprint(err)})
 	} else {
-		out = append(out, fromResult("SC-001", "the Kubernetes copy of "+svc+" runs at its replicas, pods Ready behind endpoints", rs[0]))
+		out = append(out, fromResult("SC-001", "the Kubernetes copy of "+svc+" runs at its replicas, pods Ready behind endpoints", rs[0], in.AcceptUnobserved))
 	}
 	host := d.TLS.Hosts[0]
 	checked := "https://" + host + " answers from the Kubernetes ingress with a valid certificate"
@@ -157,7 +170,7 @@ func k8sChecks(ctx context.Context, in GateInput) []GateCheck {
 		c := GateCheck{ID: "SC-004", Checked: checked,
 			Found: "cannot be observed here: no address of the Kubernetes ingress to dial (" + host + " still resolves to the external Traefik, which routes to Nomad)",
 			Next:  "Pass --dial <node>:<traefik_https_port> (the K3s Traefik NodePort) so the handshake is made against Kubernetes, or --accept-unobserved if you checked it yourself."}
-		c.Status = Block
+		c.Status = Unobservable
 		if in.AcceptUnobserved {
 			c.Status, c.Found = Warn, c.Found+"; accepted unobserved (--accept-unobserved)"
 		}
@@ -167,7 +180,7 @@ func k8sChecks(ctx context.Context, in GateInput) []GateCheck {
 	if err != nil || len(rs) != 1 {
 		return append(out, GateCheck{ID: "SC-004", Checked: checked, Status: Block, Found: fmt.Sprint(err)})
 	}
-	return append(out, fromResult("SC-004", checked, rs[0]))
+	return append(out, fromResult("SC-004", checked, rs[0], in.AcceptUnobserved))
 }
 
 // nomadJobCheck reads the job and says whether it is healthy now.
@@ -464,7 +477,7 @@ func litestreamChecks(ctx context.Context, in GateInput, job *api.Job) []GateChe
 		c.Status, c.Found = Block, fmt.Sprintf("Nomad job replicates to %s; %s names no bucket in its litestream containers or their ConfigMaps", strings.Join(nb, ", "), where)
 		c.Next = "Set litestream_bucket (terraform.tfvars) and apply the services stage."
 	case len(nb) == 0:
-		c.Status, c.Found = Block, fmt.Sprintf("the Nomad job's litestream tasks name no bucket that could be read (args, env, templates); %s uses %s", where, strings.Join(kb, ", "))
+		c.Status, c.Found = Unobservable, fmt.Sprintf("the Nomad job's litestream tasks name no bucket that could be read (args, env, templates); %s uses %s", where, strings.Join(kb, ", "))
 		c.Next = "Compare the buckets by hand (nomad job inspect " + in.Target.job() + "), then pass --accept-unobserved."
 		if in.AcceptUnobserved {
 			c.Status = Warn

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"migrate-tui/internal/status"
 )
 
 // MemoryFigure is one sourced memory figure of the estimate.
@@ -309,12 +311,13 @@ func RecommendMemory(a Answers, c Context) *MemoryRecommendation {
 func MemoryLines(r MemoryReport) []string {
 	var out []string
 	for _, n := range r.Nodes {
-		free, mark := "free memory unknown (run preflight)", "?"
+		// Unknown free memory is unobservable, not a pass.
+		free, mark := "free memory unknown (run preflight)", status.Unobservable.Mark()
 		if n.FreeMB >= 0 {
 			free = fmt.Sprintf("%d MB free beside Nomad", n.FreeMB)
-			mark = "✓"
+			mark = status.Pass.Mark()
 			if !n.Fits {
-				mark = "✗"
+				mark = status.Fail.Mark()
 			}
 		}
 		out = append(out, fmt.Sprintf("%s %s (%s): K3s + platform ~%d MB, %s", mark, n.Node, n.Role, n.EstimateMB, free))

@@ -22,6 +22,7 @@ import (
 	"migrate-tui/internal/decisions/decide"
 	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/sshinstall"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfvars"
 )
@@ -147,7 +148,7 @@ func (c *Cluster) Adopt(ctx context.Context, kubeconfig string) ([]CheckResult, 
 	res.Checks = results
 	var failed []CheckResult
 	for _, r := range results {
-		if !r.Passed && !r.NotObserved {
+		if r.Failed() {
 			failed = append(failed, r)
 		}
 	}
@@ -175,7 +176,7 @@ func (c *Cluster) client(kubeconfig string) (kubernetes.Interface, string, error
 }
 
 func (c *Cluster) adoptChecks(ctx context.Context, kubeconfig string, decided []decisions.Node, mesh string) []CheckResult {
-	api := CheckResult{ID: "cluster/api", Title: "Kubernetes API"}
+	api := CheckResult{ID: "cluster/api", Title: "Kubernetes API", Status: status.Fail}
 	kube, host, err := c.client(kubeconfig)
 	if err != nil {
 		api.Evidence = err.Error()
@@ -188,12 +189,12 @@ func (c *Cluster) adoptChecks(ctx context.Context, kubeconfig string, decided []
 		api.Hint = "start the cluster (migrate-tui sandbox up, or systemctl start k3s on a server) and check the address and credentials in the kubeconfig"
 		return []CheckResult{api}
 	}
-	api.Passed = true
+	api.Status = status.Pass
 	api.Evidence = fmt.Sprintf("the API server at %s answers (Kubernetes %s)", host, v.GitVersion)
 	out := []CheckResult{api}
 
 	list, err := kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	ready := CheckResult{ID: "cluster/nodes-ready", Title: "Nodes Ready"}
+	ready := CheckResult{ID: "cluster/nodes-ready", Title: "Nodes Ready", Status: status.Fail}
 	if err != nil {
 		ready.Evidence = fmt.Sprintf("listing the nodes: %v", err)
 		ready.Hint = "the kubeconfig's user must be allowed to list nodes (cluster-admin, as K3s's k3s.yaml is)"
@@ -217,7 +218,7 @@ func (c *Cluster) adoptChecks(ctx context.Context, kubeconfig string, decided []
 		ready.Evidence = fmt.Sprintf("%d of %d nodes are not Ready: %s", len(notReady), len(names), strings.Join(notReady, ", "))
 		ready.Hint = "kubectl describe node " + notReady[0] + "; adopt again once every node is Ready"
 	} else {
-		ready.Passed = true
+		ready.Status = status.Pass
 		ready.Evidence = fmt.Sprintf("%d nodes Ready: %s", len(names), strings.Join(names, ", "))
 	}
 	out = append(out, ready)
@@ -232,16 +233,17 @@ func (c *Cluster) adoptChecks(ctx context.Context, kubeconfig string, decided []
 // the mesh stage does not apply it, so an adopted cluster must already run
 // it. Its absence is a warning that says so, not a failure.
 func ciliumPresent(ctx context.Context, kube kubernetes.Interface) CheckResult {
-	cr := CheckResult{ID: "cluster/cni", Title: "Cilium, the CNI", Passed: true}
+	cr := CheckResult{ID: "cluster/cni", Title: "Cilium, the CNI", Status: status.Pass}
 	_, err := kube.AppsV1().DaemonSets("kube-system").Get(ctx, "cilium", metav1.GetOptions{})
 	switch {
 	case err == nil:
 		cr.Evidence = "DaemonSet kube-system/cilium is there"
 	case apierrors.IsNotFound(err):
-		cr.Evidence = "warning: service_mesh = cilium but the cluster runs no DaemonSet kube-system/cilium; the mesh stage does not install Cilium (the install mode brings it up with K3s)"
+		cr.Status = status.Warn
+		cr.Evidence = "service_mesh = cilium but the cluster runs no DaemonSet kube-system/cilium; the mesh stage does not install Cilium (the install mode brings it up with K3s)"
 		cr.Hint = "install Cilium on the adopted cluster (K3s with flannel-backend none and disable-kube-proxy), install K3s with migrate-tui instead, or choose another service_mesh"
 	default:
-		cr.NotObserved = true
+		cr.Status = status.Unobservable
 		cr.Evidence = fmt.Sprintf("could not read DaemonSet kube-system/cilium: %v", err)
 	}
 	return cr
@@ -260,7 +262,7 @@ func nodeReady(n corev1.Node) bool {
 // difference is a warning naming the nodes, never a failure (an adopted
 // cluster may be named differently from Nomad's nodes).
 func matchNodes(items []corev1.Node, decided []decisions.Node) CheckResult {
-	cr := CheckResult{ID: "cluster/nodes-match", Title: "Nodes match the nodes decision", Passed: true}
+	cr := CheckResult{ID: "cluster/nodes-match", Title: "Nodes match the nodes decision", Status: status.Pass}
 	arch := map[string]string{}
 	for _, n := range items {
 		arch[strings.ToLower(n.Name)] = n.Labels[corev1.LabelArchStable]
@@ -296,7 +298,8 @@ func matchNodes(items []corev1.Node, decided []decisions.Node) CheckResult {
 		cr.Evidence = "names and architectures as decided: " + strings.Join(names, ", ")
 		return cr
 	}
-	cr.Evidence = "warning: " + strings.Join(problems, "; ")
+	cr.Status = status.Warn
+	cr.Evidence = strings.Join(problems, "; ")
 	cr.Hint = "fix the nodes decision (migrate-tui decide --set nodes=...) if the cluster is right; node-specific checks use those names"
 	return cr
 }
@@ -339,7 +342,7 @@ func (c *Cluster) Install(ctx context.Context, o InstallOptions) ([]sshinstall.C
 	res := Result{Stage: ClusterStage.Name, Mode: ModeInstall, ServiceMesh: mesh}
 	for _, r := range results {
 		res.Checks = append(res.Checks, CheckResult{ID: r.Node + "/" + r.ID, Title: r.Node + ": " + r.Title,
-			Passed: r.Status != sshinstall.Fail, NotObserved: r.Status == sshinstall.Skip, Evidence: r.Evidence, Hint: r.Hint})
+			Status: r.Status, Evidence: r.Evidence, Hint: r.Hint})
 	}
 	if err != nil {
 		var pe *sshinstall.PreflightError

@@ -13,9 +13,8 @@ var StageCriteria = map[string][]string{
 	"services": {"SC-001", "SC-003"},
 }
 
-// CriteriaVerifier runs a stage's success-criteria checks. A skipped check
-// is reported as not observed, a warning as passed with its evidence; only
-// a failure fails the stage.
+// CriteriaVerifier runs a stage's success-criteria checks. Their status is
+// kept as it is (one vocabulary); only a failure fails the stage.
 type CriteriaVerifier struct {
 	Deps func(ctx context.Context) (*checks.Deps, error)
 	IDs  map[string][]string // default StageCriteria
@@ -41,16 +40,7 @@ func (v CriteriaVerifier) Verify(ctx context.Context, s Stage) ([]CheckResult, e
 	}
 	var out []CheckResult
 	for _, r := range rs {
-		c := CheckResult{ID: r.ID, Title: r.ID + " " + r.Title, Evidence: r.Evidence, Hint: r.Hint}
-		switch r.Status {
-		case checks.Pass:
-			c.Passed = true
-		case checks.Warn:
-			c.Passed, c.Evidence = true, "warning: "+r.Evidence
-		case checks.Skip:
-			c.NotObserved = true
-		}
-		out = append(out, c)
+		out = append(out, CheckResult{ID: r.ID, Title: r.ID + " " + r.Title, Status: r.Status, Evidence: r.Evidence, Hint: r.Hint})
 	}
 	return out, nil
 }

@@ -41,14 +41,7 @@ func (r StateRecorder) RecordStage(res Result) error {
 		evidence = append(evidence, "plan: "+res.Summary.String())
 	}
 	for _, c := range res.Checks {
-		mark := "✓"
-		switch {
-		case c.NotObserved:
-			mark = "?"
-		case !c.Passed:
-			mark = "✗"
-		}
-		evidence = append(evidence, fmt.Sprintf("%s %s: %s", mark, c.Title, c.Evidence))
+		evidence = append(evidence, fmt.Sprintf("%s %s: %s", c.Status.Mark(), c.Title, c.Evidence))
 	}
 	for _, g := range res.Regressions {
 		evidence = append(evidence, fmt.Sprintf("Nomad: %s: %s", g.Job, g.What))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"migrate-tui/internal/faultpoint"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -80,17 +81,21 @@ type Guard interface {
 	Regressions(ctx context.Context) ([]Regression, error)
 }
 
-// CheckResult is one verify check's outcome.
+// CheckResult is one verify check's outcome, in the one result vocabulary
+// (internal/status): a warning is Warn, not a pass with "warning:" in its
+// text; what cannot be seen here (no Helm controller in the sandbox) is
+// Unobservable, neither a pass nor a failure.
 type CheckResult struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Passed bool   `json:"passed"`
-	// NotObserved marks what cannot be seen here (e.g. no Helm controller
-	// in the sandbox): neither a pass nor a failure.
-	NotObserved bool   `json:"not_observed,omitempty"`
-	Evidence    string `json:"evidence"`
-	Hint        string `json:"hint,omitempty"`
+	ID       string        `json:"id"`
+	Title    string        `json:"title"`
+	Status   status.Status `json:"status"`
+	Evidence string        `json:"evidence"`
+	Hint     string        `json:"hint,omitempty"`
 }
+
+// Failed reports whether c fails its stage: a failure, or a status nobody
+// set (a check that forgot to decide must not pass by default).
+func (c CheckResult) Failed() bool { return c.Status == status.Fail || !c.Status.Known() }
 
 // Verifier runs a stage's own checks after its apply.
 type Verifier interface {
@@ -164,7 +169,7 @@ func (e *VerifyError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stage %s applied but %d check(s) did not pass:", e.Stage, len(e.Failed))
 	for _, c := range e.Failed {
-		fmt.Fprintf(&b, "\n  ✗ %s: %s", c.Title, c.Evidence)
+		fmt.Fprintf(&b, "\n  %s %s: %s", c.Status.Mark(), c.Title, c.Evidence)
 		if c.Hint != "" {
 			fmt.Fprintf(&b, "\n    hint: %s", c.Hint)
 		}
@@ -356,7 +361,7 @@ func (r *Runner) Verify(ctx context.Context, s Stage, p *tfrunner.Plan) ([]Check
 		if len(changes) > 0 {
 			evidence = strings.Join(changes, "; ")
 		}
-		results = append(results, CheckResult{ID: s.Name + "/post", Title: s.Title + " outside Terraform", Passed: true, Evidence: evidence})
+		results = append(results, CheckResult{ID: s.Name + "/post", Title: s.Title + " outside Terraform", Status: status.Pass, Evidence: evidence})
 	}
 	if r.Checks != nil {
 		more, err := r.Checks.Verify(ctx, s)
@@ -368,7 +373,7 @@ func (r *Runner) Verify(ctx context.Context, s Stage, p *tfrunner.Plan) ([]Check
 	res.Checks = results
 	var failed []CheckResult
 	for _, c := range results {
-		if !c.Passed && !c.NotObserved {
+		if c.Failed() {
 			failed = append(failed, c)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/steps"
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
@@ -312,7 +313,7 @@ func TestStageAgainstTheTestWorldVerifiesItsObjects(t *testing.T) {
 	}
 	passed := 0
 	for _, c := range results {
-		if c.Passed && strings.Contains(c.Title, "ConfigMap") {
+		if c.Status == status.Pass && strings.Contains(c.Title, "ConfigMap") {
 			passed++
 		}
 	}
@@ -407,7 +408,7 @@ func TestCriteriaVerifierRunsTheStageChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != 2 || rs[0].ID != "SC-001" || rs[0].Passed || rs[0].NotObserved || rs[0].Evidence == "" {
+	if len(rs) != 2 || rs[0].ID != "SC-001" || rs[0].Status != status.Fail || rs[0].Evidence == "" {
 		t.Fatalf("results = %+v, want SC-001 failing in an empty namespace", rs)
 	}
 	mesh, _ := ByName("mesh")

@@ -17,6 +17,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
+	// result, not status: kstatus above is "status".
+	result "migrate-tui/internal/status"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -119,7 +121,7 @@ func (v ObjectsVerifier) Verify(ctx context.Context, s Stage) ([]CheckResult, er
 		})
 	}
 	if len(out) == 0 {
-		out = append(out, CheckResult{ID: s.Name + "/objects", Title: s.Title + ": objects", Passed: true,
+		out = append(out, CheckResult{ID: s.Name + "/objects", Title: s.Title + ": objects", Status: result.Pass,
 			Evidence: "the stage manages no Kubernetes objects with these decisions"})
 	}
 	return out, nil
@@ -130,7 +132,7 @@ func (v ObjectsVerifier) one(ctx context.Context, m manifest) (CheckResult, bool
 	if m.NSName != "" {
 		ref = m.Kind + " " + m.NSName + "/" + m.Name
 	}
-	cr := CheckResult{ID: m.Address, Title: ref}
+	cr := CheckResult{ID: m.Address, Title: ref, Status: result.Fail}
 	gv, err := schema.ParseGroupVersion(m.APIVersion)
 	if err != nil {
 		cr.Evidence = fmt.Sprintf("apiVersion %q in the state: %v", m.APIVersion, err)
@@ -164,15 +166,23 @@ func (v ObjectsVerifier) one(ctx context.Context, m manifest) (CheckResult, bool
 		cr.Evidence = fmt.Sprintf("computing the status of %s: %v", ref, err)
 		return cr, false
 	}
-	cr.Passed = res.Status == status.CurrentStatus
+	cr.Status = passIf(res.Status == status.CurrentStatus)
 	cr.Evidence = fmt.Sprintf("%s is %s", ref, res.Status)
 	if res.Message != "" {
 		cr.Evidence += ": " + res.Message
 	}
-	if !cr.Passed {
+	if cr.Failed() {
 		cr.Hint = "wait and retry the verification, or look at kubectl describe " + strings.ToLower(m.Kind) + " " + m.Name
 	}
 	return cr, res.Status == status.InProgressStatus
+}
+
+// passIf is Pass when ok, else Fail.
+func passIf(ok bool) result.Status {
+	if ok {
+		return result.Pass
+	}
+	return result.Fail
 }
 
 // helmChart judges a HelmChart by the install Job K3s's Helm controller runs
@@ -185,7 +195,7 @@ func (v ObjectsVerifier) helmChart(ctx context.Context, cr CheckResult, u *unstr
 	job, err := v.Dynamic.Resource(schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}).
 		Namespace(u.GetNamespace()).Get(ctx, jobName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		cr.NotObserved = true
+		cr.Status = result.Unobservable
 		cr.Evidence = fmt.Sprintf("HelmChart %s exists but no Helm controller has run it (no Job %s): not observable here", u.GetName(), jobName)
 		return cr
 	}
@@ -198,9 +208,9 @@ func (v ObjectsVerifier) helmChart(ctx context.Context, cr CheckResult, u *unstr
 		cr.Evidence = err.Error()
 		return cr
 	}
-	cr.Passed = res.Status == status.CurrentStatus
+	cr.Status = passIf(res.Status == status.CurrentStatus)
 	cr.Evidence = fmt.Sprintf("HelmChart %s: install Job %s is %s", u.GetName(), jobName, res.Status)
-	if !cr.Passed {
+	if cr.Failed() {
 		cr.Hint = "kubectl -n " + u.GetNamespace() + " logs job/" + jobName
 	}
 	return cr

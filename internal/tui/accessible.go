@@ -12,6 +12,7 @@ import (
 	"migrate-tui/internal/decisions/decide"
 	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/steps"
 )
 
@@ -68,10 +69,10 @@ func RunAccessible(o Options, in io.Reader, out io.Writer) error {
 				fmt.Fprintln(out, "  "+e)
 			}
 			if res.Err != nil {
-				fmt.Fprintf(out, "✗ %s failed: %v\nFix it and run migrate-tui --accessible again.\n", s.Title, res.Err)
+				fmt.Fprintf(out, "%s %s failed: %v\nFix it and run migrate-tui --accessible again.\n", status.Fail.Mark(), s.Title, res.Err)
 				return nil
 			}
-			fmt.Fprintf(out, "✓ %s passed.\n", s.Title)
+			fmt.Fprintf(out, "%s %s passed.\n", status.Pass.Mark(), s.Title)
 		case steps.KindDecision:
 			if err := askAccessible(c, s, st, r, out); err != nil {
 				return err
@@ -115,7 +116,7 @@ func askAccessible(c *Common, s steps.Step, st *state.State, r io.Reader, out io
 				for _, n := range o.Derived {
 					fmt.Fprintln(out, "derived: "+n)
 				}
-				fmt.Fprintf(out, "✓ %s decided; wrote %s.\n", sc.Title, o.TfvarsPath)
+				fmt.Fprintf(out, "%s %s decided; wrote %s.\n", status.Pass.Mark(), sc.Title, o.TfvarsPath)
 				return nil
 			}
 		}

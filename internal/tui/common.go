@@ -19,6 +19,7 @@ import (
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/steps"
 )
 
@@ -142,25 +143,12 @@ var DefaultKeyMap = KeyMap{
 // Helper is implemented by screens that contribute key help.
 type Helper interface{ Help() string }
 
-// Styles are built in one place; with NO_COLOR they carry no colour.
-type Styles struct {
-	Title, Dim, OK, Bad, Warn, Cursor, Pane, Key, Heading lipgloss.Style
-}
+// Styles are the one theme (internal/status), shared with checksui and
+// stageui; with NO_COLOR they carry no colour.
+type Styles = status.Theme
 
 // NewStyles builds the styles.
-func NewStyles() Styles {
-	return Styles{
-		Title:   lipgloss.NewStyle().Bold(true),
-		Heading: lipgloss.NewStyle().Bold(true).Underline(true),
-		Dim:     lipgloss.NewStyle().Faint(true),
-		OK:      lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
-		Bad:     lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
-		Warn:    lipgloss.NewStyle().Foreground(lipgloss.Color("3")),
-		Cursor:  lipgloss.NewStyle().Reverse(true),
-		Key:     lipgloss.NewStyle().Bold(true),
-		Pane:    lipgloss.NewStyle(),
-	}
-}
+func NewStyles() Styles { return status.DefaultTheme() }
 
 // RespectNoColor makes every lipgloss style colourless when NO_COLOR is set
 // (https://no-color.org).
@@ -170,17 +158,18 @@ func RespectNoColor() {
 	}
 }
 
-// Mark is a step status as one character.
+// Mark is a step status as one character: a finished step with the mark
+// of its result (internal/status), the same as checks and stages use.
 func Mark(s steps.Status) string {
 	switch s {
 	case steps.Done:
-		return "✓"
+		return status.Pass.Mark()
 	case steps.Failed:
-		return "✗"
+		return status.Fail.Mark()
+	case steps.Skipped:
+		return status.Skip.Mark()
 	case steps.Running:
 		return "…"
-	case steps.Skipped:
-		return "-"
 	}
 	return "·"
 }

@@ -9,6 +9,7 @@ import (
 
 	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/steps"
 )
 
@@ -113,12 +114,12 @@ func (p *preflightScreen) View() string {
 	case p.running:
 		b.WriteString("Checking…\n")
 	case p.rec.Status == steps.Done:
-		b.WriteString(s.OK.Render("✓ passed") + "\n")
+		b.WriteString(s.OK.Render(status.Pass.Mark()+" passed") + "\n")
 		for _, e := range p.rec.Evidence {
 			b.WriteString(wrap("  "+e, p.width) + "\n")
 		}
 	case p.rec.Status == steps.Failed:
-		b.WriteString(s.Bad.Render("✗ failed") + "\n")
+		b.WriteString(s.Bad.Render(status.Fail.Mark()+" failed") + "\n")
 		b.WriteString(wrap(p.rec.Error, p.width) + "\n")
 		for _, e := range p.rec.Evidence {
 			b.WriteString(wrap("  "+e, p.width) + "\n")

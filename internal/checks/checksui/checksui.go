@@ -12,9 +12,9 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/status"
 )
 
 // RunFunc runs the checks once, reporting each result to obs as it comes.
@@ -202,17 +202,13 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// Styles are built in one place.
+// The screen draws with the one theme (internal/status).
 var (
-	titleStyle  = lipgloss.NewStyle().Bold(true)
-	dimStyle    = lipgloss.NewStyle().Faint(true)
-	selStyle    = lipgloss.NewStyle().Bold(true)
-	statusStyle = map[checks.Status]lipgloss.Style{
-		checks.Pass: lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
-		checks.Fail: lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
-		checks.Warn: lipgloss.NewStyle().Foreground(lipgloss.Color("3")),
-		checks.Skip: lipgloss.NewStyle().Faint(true),
-	}
+	theme       = status.DefaultTheme()
+	titleStyle  = theme.Title
+	dimStyle    = theme.Dim
+	selStyle    = theme.Selected
+	statusStyle = theme.Style
 )
 
 // View renders the table, or the selected check's detail.
@@ -239,7 +235,7 @@ func (m Model) View() string {
 	for i, c := range m.opts.Checks {
 		mark, status := " ", dimStyle.Render("…")
 		if r, ok := m.results[c.ID]; ok {
-			st := statusStyle[r.Status]
+			st := statusStyle(r.Status)
 			status = st.Render(checks.Symbol(r.Status) + " " + string(r.Status))
 		}
 		if m.running[c.ID] {
@@ -268,7 +264,7 @@ func (m Model) detailView(c checks.Check) string {
 		b.WriteString(dimStyle.Render("no result yet") + "\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%s  (%s)\n\n", statusStyle[r.Status].Render(checks.Symbol(r.Status)+" "+string(r.Status)), r.Duration.Round(time.Millisecond))
+	fmt.Fprintf(&b, "%s  (%s)\n\n", statusStyle(r.Status).Render(checks.Symbol(r.Status)+" "+string(r.Status)), r.Duration.Round(time.Millisecond))
 	if r.Evidence != "" {
 		fmt.Fprintf(&b, "Found:\n%s\n\n", indent(r.Evidence))
 	}

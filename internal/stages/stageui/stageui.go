@@ -15,9 +15,9 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/progress"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 
 	"migrate-tui/internal/stages"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -67,22 +67,12 @@ type unlocker interface {
 	ForceUnlock(ctx context.Context, le *tfrunner.LockError, confirmed bool) error
 }
 
-// Styles are built in one place.
-type Styles struct {
-	Title, Dim, OK, Bad, Warn, Key lipgloss.Style
-}
+// Styles are the one theme (internal/status), shared with the wizard and
+// the checks screen.
+type Styles = status.Theme
 
 // DefaultStyles are the screen's styles.
-func DefaultStyles() Styles {
-	return Styles{
-		Title: lipgloss.NewStyle().Bold(true),
-		Dim:   lipgloss.NewStyle().Faint(true),
-		OK:    lipgloss.NewStyle().Foreground(lipgloss.Color("2")),
-		Bad:   lipgloss.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
-		Warn:  lipgloss.NewStyle().Foreground(lipgloss.Color("3")),
-		Key:   lipgloss.NewStyle().Bold(true),
-	}
-}
+func DefaultStyles() Styles { return status.DefaultTheme() }
 
 // DoneMsg tells the host the screen is finished.
 type DoneMsg struct {
@@ -285,9 +275,9 @@ func (m Model) event(e tfrunner.Event) Model {
 	m.last = e
 	switch e.Kind {
 	case tfrunner.EventResourceDone:
-		m = m.setLine(e.Address, m.st.OK.Render("✓")+" "+e.Address+" "+m.st.Dim.Render(e.Action+" "+e.ResourceElapsed.Round(time.Second).String()))
+		m = m.setLine(e.Address, m.st.Mark(status.Pass)+" "+e.Address+" "+m.st.Dim.Render(e.Action+" "+e.ResourceElapsed.Round(time.Second).String()))
 	case tfrunner.EventResourceErrored:
-		m = m.setLine(e.Address, m.st.Bad.Render("✗")+" "+e.Address+" "+e.Action+" failed")
+		m = m.setLine(e.Address, m.st.Mark(status.Fail)+" "+e.Address+" "+e.Action+" failed")
 	case tfrunner.EventResourceStart:
 		m = m.setLine(e.Address, "… "+e.Address+" "+m.st.Dim.Render(e.Action))
 	case tfrunner.EventDiagnostic:
@@ -501,14 +491,7 @@ func (m Model) viewProgress(b *strings.Builder) {
 
 func (m Model) viewResults(b *strings.Builder) {
 	for _, r := range m.results {
-		mark := m.st.OK.Render("✓")
-		switch {
-		case r.NotObserved:
-			mark = m.st.Warn.Render("?")
-		case !r.Passed:
-			mark = m.st.Bad.Render("✗")
-		}
-		b.WriteString(mark + " " + truncate(r.Title+": "+r.Evidence, m.width-3) + "\n")
+		b.WriteString(m.st.Mark(r.Status) + " " + truncate(r.Title+": "+r.Evidence, m.width-3) + "\n")
 	}
 }
 
@@ -529,7 +512,7 @@ func (m Model) viewFailure(b *strings.Builder) {
 	case errors.As(m.err, &ve):
 		m.viewPlanLine(b)
 		for _, c := range ve.Failed {
-			b.WriteString(m.st.Bad.Render("✗ "+c.Title) + ": " + c.Evidence + "\n")
+			b.WriteString(m.st.Bad.Render(c.Status.Mark()+" "+c.Title) + ": " + c.Evidence + "\n")
 			if c.Hint != "" {
 				b.WriteString("  hint: " + c.Hint + "\n")
 			}

@@ -16,6 +16,7 @@ import (
 
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/stages/stageui"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/tfrunner"
 	"migrate-tui/internal/tlssecret"
 )
@@ -64,7 +65,7 @@ func (f *fakeDriver) Verify(context.Context, stages.Stage, *tfrunner.Plan) ([]st
 	rs := f.verify[min(int(f.calls.Add(1))-1, len(f.verify)-1)]
 	var failed []stages.CheckResult
 	for _, r := range rs {
-		if !r.Passed && !r.NotObserved {
+		if r.Failed() {
 			failed = append(failed, r)
 		}
 	}
@@ -126,8 +127,8 @@ func mesh() stages.Stage { s, _ := stages.ByName("mesh"); return s }
 
 func TestStageFlowPlanConfirmProgressVerify(t *testing.T) {
 	d := &fakeDriver{verify: [][]stages.CheckResult{{
-		{ID: "a", Title: "HelmChart kube-system/cilium", NotObserved: true, Evidence: "no Helm controller has run it: not observable here"},
-		{ID: "b", Title: "CiliumNetworkPolicy poc/whoami", Passed: true, Evidence: "Current"},
+		{ID: "a", Title: "HelmChart kube-system/cilium", Status: status.Unobservable, Evidence: "no Helm controller has run it: not observable here"},
+		{ID: "b", Title: "CiliumNetworkPolicy poc/whoami", Status: status.Pass, Evidence: "Current"},
 	}}}
 	tm := teatest.NewTestModel(t, transcript{m: stageui.New(mesh(), d)}, teatest.WithInitialTermSize(80, 24))
 	waitText(t, tm, "Plan: 2 to add, 0 to change, 1 to destroy", "Destroys:", "Apply this plan?")

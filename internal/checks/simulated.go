@@ -1,0 +1,38 @@
+package checks
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// KWOKNodeAnnotation marks a node KWOK simulates (sigs.k8s.io/kwok: its
+// controller manages nodes annotated kwok.x-k8s.io/node, and the sandbox
+// creates its nodes with it). Such a node runs no process: no DaemonSet
+// data plane, no controller pod, nothing to exec into.
+const KWOKNodeAnnotation = "kwok.x-k8s.io/node"
+
+// IsSimulated reports whether every node is KWOK's (and there is at least
+// one). One real node is enough to expect real behaviour.
+func IsSimulated(nodes []corev1.Node) bool {
+	for _, n := range nodes {
+		if _, ok := n.Annotations[KWOKNodeAnnotation]; !ok {
+			return false
+		}
+	}
+	return len(nodes) > 0
+}
+
+// simulated says whether what a check needs to run cannot run here: set by
+// the caller (Deps.TLS.SimulatedBackends), else seen on the nodes. A list
+// error counts as a real cluster, so the check fails rather than excuses.
+func (d *Deps) simulated(ctx context.Context) bool {
+	if d.TLS.SimulatedBackends {
+		return true
+	}
+	if d.Kube == nil {
+		return false
+	}
+	nodes, err := d.Snapshot().Nodes(ctx)
+	return err == nil && IsSimulated(nodes)
+}
