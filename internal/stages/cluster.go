@@ -22,8 +22,8 @@ import (
 	"migrate-tui/internal/decisions/decide"
 	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/sshinstall"
-	"migrate-tui/internal/status"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/tfvars"
 )
 
