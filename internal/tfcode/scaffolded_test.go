@@ -1,0 +1,145 @@
+package tfcode
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	nomad "github.com/hashicorp/nomad/api"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
+
+	"migrate-tui/internal/nomadsim"
+	"migrate-tui/internal/scaffold"
+)
+
+// enabledService is the scaffolded module switched on (Litestream tasks, a
+// Vault template: an ExternalSecret and init/sidecar containers).
+const enabledService = "vaultwarden"
+
+// TestApplyScaffoldedNextToPoC: every service job of the sandbox's Nomad
+// (the simulator's seed, read through nomad/api) is scaffolded into a copy
+// of the repository and gets its block in services.generated.tf; one is
+// enabled in terraform.tfvars (the example, as an operator's file). A plain
+// tofu apply of the root then creates that module's objects next to the PoC
+// services, none of the disabled ones, plans clean a second time and
+// destroys.
+func TestApplyScaffoldedNextToPoC(t *testing.T) {
+	if world == nil {
+		t.Fatal("no test world (TestMain)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := copyConfig(t)
+	if err := os.Rename(filepath.Join(dir, "terraform.tfvars.example"), filepath.Join(dir, "terraform.tfvars")); err != nil {
+		t.Fatal(err)
+	}
+
+	sim := nomadsim.New(nomadsim.Options{Token: "tfcode-token"})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	cfg := nomad.DefaultConfig()
+	cfg.Address, cfg.SecretID = sim.URL(), sim.Token()
+	nc, err := nomad.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stubs, _, err := nc.Jobs().List(&nomad.QueryOptions{Namespace: nomad.AllNamespacesNamespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scaffolded []string
+	for _, st := range stubs {
+		if st.Type != "service" || st.ParentID != "" {
+			continue
+		}
+		job, _, err := nc.Jobs().Info(st.ID, &nomad.QueryOptions{Namespace: st.Namespace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mod, err := scaffold.Build(job, scaffold.Options{})
+		if err != nil {
+			t.Fatalf("scaffold %s: %v", st.ID, err)
+		}
+		var rn *scaffold.ReservedNameError
+		if err := scaffold.CanEnable(mod.Service); errors.As(err, &rn) {
+			// whoami, echo, overseerr: main.tf's own PoC modules.
+			continue
+		}
+		if _, err := mod.Write(dir, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := scaffold.Enable(dir, mod.Service, mod.Service == enabledService); err != nil {
+			t.Fatal(err)
+		}
+		scaffolded = append(scaffolded, mod.Service)
+	}
+	if !slices.Contains(scaffolded, enabledService) || len(scaffolded) < 3 {
+		t.Fatalf("scaffolded %v; want %s among at least three service jobs", scaffolded, enabledService)
+	}
+	t.Logf("scaffolded %v, enabled %s", scaffolded, enabledService)
+
+	b, _ := json.Marshal(map[string]any{"kubeconfig_path": world.Kubeconfig})
+	if err := os.WriteFile(filepath.Join(dir, "world.tfvars.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	varArgs := []string{"-var-file=world.tfvars.json"}
+	tf := newTofu(t, dir)
+	tf.must(t, ctx, "init", "-input=false", "-no-color")
+	destroyed := false
+	t.Cleanup(func() {
+		if !destroyed {
+			_, _, _ = tf.run(context.Background(), append([]string{"destroy", "-auto-approve", "-no-color"}, varArgs...)...)
+		}
+	})
+	tf.must(t, ctx, append([]string{"apply", "-auto-approve", "-no-color"}, varArgs...)...)
+
+	objs := stateObjects(t, ctx, tf)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(world.RESTConfig)))
+	for _, o := range objs {
+		if _, err := getObject(ctx, mapper, o); err != nil {
+			t.Errorf("%s: applied but not readable from the API server: %v", o.key, err)
+		}
+	}
+	checkWanted(t, objs, []string{"Deployment/poc/whoami", "StatefulSet/poc/overseerr", "Deployment/poc/" + enabledService}, nil)
+	// Its Vault template became an ExternalSecret of its own.
+	if !slices.ContainsFunc(objs, func(o object) bool {
+		return strings.HasPrefix(o.key, "ExternalSecret/poc/") && o.key != "ExternalSecret/poc/overseerr-vault"
+	}) {
+		t.Errorf("no ExternalSecret of %s was applied", enabledService)
+	}
+	for _, o := range objs {
+		for _, s := range scaffolded {
+			if s != enabledService && strings.HasSuffix(o.key, "/poc/"+s) {
+				t.Errorf("%s is not enabled in services but %s was applied", s, o.key)
+			}
+		}
+	}
+	out := tf.must(t, ctx, "output", "-json", "service_urls")
+	var urls map[string]string
+	if err := json.Unmarshal([]byte(out), &urls); err != nil {
+		t.Fatalf("service_urls %q: %v", out, err)
+	}
+	if !strings.HasPrefix(urls[enabledService], "https://"+enabledService+"-k8s.") || urls["whoami"] == "" {
+		t.Errorf("service_urls = %v; want %s at its PoC host next to whoami", urls, enabledService)
+	}
+
+	code, pout, err := tf.run(ctx, append([]string{"plan", "-detailed-exitcode", "-no-color"}, varArgs...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 {
+		t.Errorf("second plan after apply is not empty (exit %d, want 0):\n%s", code, tail(pout, 6000))
+	}
+	tf.must(t, ctx, append([]string{"destroy", "-auto-approve", "-no-color"}, varArgs...)...)
+	destroyed = true
+}
