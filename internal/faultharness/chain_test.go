@@ -22,19 +22,26 @@ func TestKilledAtEachPointRerunFinishes(t *testing.T) {
 		{point: faultpoint.AtomicBeforeRename, args: []string{"decide", "--defaults"}},
 		{point: faultpoint.DecideBetweenWrites, args: []string{"decide", "--set", "vpa_update_mode=Initial"}},
 		{point: faultpoint.ClusterAdoptAfterTFVars, args: []string{"apply", "--stage", "cluster", "--kubeconfig", world.Kubeconfig, "--json"}},
-		{point: faultpoint.TFBeforeInit, args: apply("storage")},
-		{point: faultpoint.TFAfterInit, args: apply("storage")},
+		// Each stage's first apply (the world has none of it yet) at a
+		// point only a plan with changes reaches.
 		{point: faultpoint.StagesAfterSetEnabled, args: apply("storage")},
-		{point: faultpoint.StagesAfterPlan, args: apply("storage")},
-		{point: faultpoint.StagesAfterCommitVars, args: apply("storage")},
-		{point: faultpoint.StagesBeforeRecord, args: apply("storage")},
-		{point: faultpoint.TFBeforeApply, args: apply("mesh")},
-		{point: faultpoint.TFDuringApply, args: apply("vault")},
+		{point: faultpoint.StagesAfterCommitVars, args: apply("vault")},
+		{point: faultpoint.TFDuringApply, args: apply("vpa")},
+		{point: faultpoint.TLSAfterNamespace, args: []string{"tls-secret", "--cert", cert, "--key", key}},
+		{point: faultpoint.TFBeforeApply, args: apply("ingress")},
+		// vpa_update_mode Initial <-> Off adds or removes the VPA updater:
+		// the vpa stage has changes again.
+		{point: faultpoint.AtomicBeforeRename, args: []string{"decide", "--set", "vpa_update_mode=Off"}},
+		{point: faultpoint.TFAfterApply, args: apply("vpa")},
+		{point: faultpoint.DecideBetweenWrites, args: []string{"decide", "--set", "vpa_update_mode=Initial"}},
+		{point: faultpoint.StagesAfterApply, args: apply("vpa")},
+		// Stages with nothing (more) to change: the rerun re-plans and verifies.
+		{point: faultpoint.TFBeforeInit, args: apply("mesh")},
+		{point: faultpoint.TFAfterInit, args: apply("mesh")},
+		{point: faultpoint.StagesAfterPlan, args: apply("mesh")},
+		{point: faultpoint.StagesBeforeRecord, args: apply("mesh")},
 		{point: faultpoint.VaultAfterAuthEnable, args: apply("vault")},
 		{point: faultpoint.VaultAfterConfig, args: apply("vault")},
-		{point: faultpoint.TFAfterApply, args: apply("vpa")},
-		{point: faultpoint.TLSAfterNamespace, args: []string{"tls-secret", "--cert", cert, "--key", key}},
-		{point: faultpoint.StagesAfterApply, args: apply("ingress")},
 
 		// Cutovers and rollbacks of whoami, back and forth.
 		{point: faultpoint.CutoverAfterSaveSpec, args: cut, before: func(t *testing.T, _ string) { whoamiReady(t, "poc") }},
@@ -56,6 +63,8 @@ func TestKilledAtEachPointRerunFinishes(t *testing.T) {
 			name += "-" + s.args[2]
 		case s.args[0] == "cutover" && s.args[1] == "--rollback":
 			name += "-rollback"
+		case s.args[0] == "decide" && len(s.args) > 2:
+			name += "-set"
 		}
 		ok := t.Run(name, func(t *testing.T) {
 			if failed {

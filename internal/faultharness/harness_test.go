@@ -174,11 +174,15 @@ func operatorRepo(t *testing.T) string {
 	if err := untar.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if err := archive.Run(); err != nil {
-		t.Fatalf("git archive: %v", err)
+	if err := archive.Start(); err != nil {
+		t.Fatal(err)
 	}
+	// tar first: Wait on git closes the pipe tar still reads.
 	if err := untar.Wait(); err != nil {
 		t.Fatalf("tar -x: %v", err)
+	}
+	if err := archive.Wait(); err != nil {
+		t.Fatalf("git archive: %v", err)
 	}
 	return dst
 }

@@ -68,11 +68,15 @@ func setup(m *testing.M) int {
 		return fail("temp dir", err)
 	}
 	defer os.RemoveAll(tmp)
-	bin = filepath.Join(tmp, "migrate-tui")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/migrate-tui")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return fail("building migrate-tui", fmt.Errorf("%v\n%s", err, out))
+	// FAULTHARNESS_BIN runs a binary built elsewhere (e.g. from a clean
+	// checkout of a commit) instead of building the working tree.
+	if bin = os.Getenv("FAULTHARNESS_BIN"); bin == "" {
+		bin = filepath.Join(tmp, "migrate-tui")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/migrate-tui")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			return fail("building migrate-tui", fmt.Errorf("%v\n%s", err, out))
+		}
 	}
 	if cliRC, err = testtools.WriteCLIConfig(tmp); err != nil {
 		return fail("tofu CLI config", err)
