@@ -159,7 +159,7 @@ func TestJSONShape(t *testing.T) {
 	if got.Checks[0]["duration_ms"].(float64) != 1500 {
 		t.Errorf("duration_ms %v", got.Checks[0]["duration_ms"])
 	}
-	if got.Summary["pass"] != 1 || got.Summary["fail"] != 1 || got.Summary["warn"] != 1 || got.Summary["skip"] != 1 || len(got.Summary) != 4 {
+	if got.Summary["pass"] != 1 || got.Summary["fail"] != 1 || got.Summary["warn"] != 1 || got.Summary["skip"] != 1 || got.Summary["unobservable"] != 0 || len(got.Summary) != 5 {
 		t.Errorf("summary %v", got.Summary)
 	}
 }
