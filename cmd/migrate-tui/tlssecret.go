@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/tlssecret"
 )
 
@@ -207,6 +208,6 @@ func (o *tlsSecretOptions) finish(rep tlsSecretReport, err error) error {
 	if err != nil {
 		return withExit(exitTLSFailed, err)
 	}
-	fmt.Fprintf(o.g.Out, "✓ Secret %s/%s %s\n", rep.Namespace, rep.Name, rep.Result)
+	fmt.Fprintf(o.g.Out, "%s Secret %s/%s %s\n", status.Pass.Mark(), rep.Namespace, rep.Name, rep.Result)
 	return nil
 }

@@ -40,7 +40,7 @@ func (e *PreflightError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "preflight stopped the K3s install: %d check(s) failed; nothing was installed:", len(e.Failed))
 	for _, f := range e.Failed {
-		fmt.Fprintf(&b, "\n  ✗ %s: %s: %s", f.Node, f.Title, f.Evidence)
+		fmt.Fprintf(&b, "\n  %s %s: %s: %s", f.Status.Mark(), f.Node, f.Title, f.Evidence)
 		if f.Hint != "" {
 			fmt.Fprintf(&b, "\n    fix: %s", f.Hint)
 		}
