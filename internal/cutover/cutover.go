@@ -34,6 +34,7 @@ func StopJob(ctx context.Context, n Nomad, t Target) (string, error) {
 	}
 	var index uint64
 	for {
+		faultpoint.HitCtx(ctx, faultpoint.CutoverStopWait)
 		allocs, idx, err := n.JobAllocs(ctx, t.ns(), t.job(), index)
 		if err != nil {
 			return "", err
@@ -44,7 +45,6 @@ func StopJob(ctx context.Context, n Nomad, t Target) (string, error) {
 				live = append(live, short(a.ID)+" on "+a.NodeName)
 			}
 		}
-		faultpoint.Hit(faultpoint.CutoverStopWait) // before the first answer is judged: a SIGINT here always finds the wait
 		if len(live) == 0 {
 			return fmt.Sprintf("Nomad job %s stopped (not purged); %d allocations stopped", t.job(), len(allocs)), nil
 		}

@@ -13,6 +13,7 @@
 package faultpoint
 
 import (
+	"context"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -83,4 +84,19 @@ func Hit(name string) {
 	}
 	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {} // SIGKILL cannot be caught; never return into the next step
+}
+
+// HitCtx is Hit at a point inside a wait that ctx bounds. With
+// MIGRATE_TUI_FAULT_SIGNAL=INT it sends SIGINT and returns only once ctx is
+// done, so the wait deterministically sees the interruption the run's own
+// SIGINT handling caused (a run that does not handle SIGINT dies of it,
+// which the test sees too).
+func HitCtx(ctx context.Context, name string) {
+	if point == "" || point != name {
+		return
+	}
+	Hit(name)
+	if sigint {
+		<-ctx.Done()
+	}
 }
