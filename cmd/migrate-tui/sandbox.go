@@ -97,15 +97,9 @@ func (o *sandboxUpOptions) Run(ctx context.Context) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	// The server reads the live Nomad's token from its environment
-	// (inherited), never from its command line.
-	command := []string{exe, "sandbox", "serve", "--state-dir", o.StateDir}
-	if o.NomadFrom != "" {
-		command = append(command, "--nomad-from", o.NomadFrom)
-	}
 	env, already, err := sandbox.Up(ctx, sandbox.UpOptions{
 		StateDir: o.StateDir,
-		Command:  command,
+		Command:  o.serveCommand(exe),
 		Progress: o.g.Err,
 	})
 	if err != nil {
@@ -122,6 +116,17 @@ func (o *sandboxUpOptions) Run(ctx context.Context) error {
 	}
 	fmt.Fprintln(o.g.Out, env.Exports())
 	return nil
+}
+
+// serveCommand is the server process up starts. It reads the live Nomad's
+// token from its environment (inherited), never from its command line,
+// where ps would show it.
+func (o *sandboxUpOptions) serveCommand(exe string) []string {
+	command := []string{exe, "sandbox", "serve", "--state-dir", o.StateDir}
+	if o.NomadFrom != "" {
+		command = append(command, "--nomad-from", o.NomadFrom)
+	}
+	return command
 }
 
 type sandboxEnvOptions struct {
