@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,7 +47,55 @@ var CRDSources = []CRDSource{
 	{Name: "Istio", VersionKey: "ISTIO_API_VERSION", Module: "istio.io/api",
 		Globs: []string{"kubernetes/customresourcedefinitions.gen.yaml"}},
 	// Linkerd's CRDs ship only as Helm templates, and github.com/linkerd/linkerd2
-	// is not served by the Go module proxy: no Linkerd CRDs here.
+	// is not served by the Go module proxy: LinkerdStandInCRDs stands in.
+}
+
+// LinkerdStandIns are Linkerd's policy kinds the services stage creates.
+var LinkerdStandIns = []struct {
+	Kind, Plural string
+	Versions     []string
+}{
+	{"Server", "servers", []string{"v1beta3"}},
+	{"AuthorizationPolicy", "authorizationpolicies", []string{"v1alpha1"}},
+	{"MeshTLSAuthentication", "meshtlsauthentications", []string{"v1alpha1"}},
+	{"NetworkAuthentication", "networkauthentications", []string{"v1alpha1"}},
+}
+
+// LinkerdStandInCRDs are stand-ins for Linkerd's policy CRDs, which no Go
+// module carries (they are Helm templates in Linkerd's chart). They accept
+// any spec (x-kubernetes-preserve-unknown-fields), so the Terraform life of
+// those objects (create, no diff, destroy) runs against the API server and
+// the sandbox's services stage can apply with service_mesh = linkerd; their
+// content is checked against Linkerd's documented schema by internal/tfcode's
+// checkLinkerdObjects instead. Each carries the annotation
+// migrate-tui.io/stand-in saying so.
+func LinkerdStandInCRDs() []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, c := range LinkerdStandIns {
+		var vs []any
+		for i, v := range c.Versions {
+			vs = append(vs, map[string]any{
+				"name": v, "served": true, "storage": i == 0,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{
+					"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+				}},
+			})
+		}
+		out = append(out, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "apiextensions.k8s.io/v1",
+			"kind":       "CustomResourceDefinition",
+			"metadata": map[string]any{
+				"name":        c.Plural + ".policy.linkerd.io",
+				"annotations": map[string]any{"migrate-tui.io/stand-in": "Linkerd's CRDs are not on the Go module proxy; see internal/testworld/crds.go"},
+			},
+			"spec": map[string]any{
+				"group": "policy.linkerd.io", "scope": "Namespaced",
+				"names":    map[string]any{"kind": c.Kind, "plural": c.Plural, "singular": strings.ToLower(c.Kind), "listKind": c.Kind + "List"},
+				"versions": vs,
+			},
+		}})
+	}
+	return out
 }
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -61,7 +110,7 @@ func LoadCRDs() ([]*unstructured.Unstructured, error) {
 		}
 		all = append(all, crds...)
 	}
-	return all, nil
+	return append(all, LinkerdStandInCRDs()...), nil
 }
 
 // Load reads this source's CRDs.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -66,13 +65,9 @@ func run(m *testing.M) int {
 
 // installExtraCRDs adds what the shared world does not carry:
 //   - Istio's real CRDs, from the istio.io/api Go module;
-//   - stand-ins for Linkerd's policy CRDs. Linkerd publishes no Go module
-//     with its CRDs (they are Helm templates in its chart), so they cannot be
-//     had from the Go module proxy. The stand-ins accept any spec (schema
-//     x-kubernetes-preserve-unknown-fields) so the Terraform lifecycle of those
-//     objects (create, no diff, destroy) is exercised against the API server;
-//     their content is checked against Linkerd's documented schema by
-//     checkLinkerdObjects instead.
+//
+// (The world itself carries stand-ins for Linkerd's policy CRDs:
+// testworld.LinkerdStandInCRDs.)
 func installExtraCRDs(ctx context.Context, w *testworld.World) error {
 	dir, err := testtools.ModuleDir("istio.io/api", istioAPIVersion())
 	if err != nil {
@@ -86,45 +81,7 @@ func installExtraCRDs(ctx context.Context, w *testworld.World) error {
 	if err != nil {
 		return fmt.Errorf("istio CRDs: %w", err)
 	}
-	for _, c := range linkerdStandIns {
-		crds = append(crds, standInCRD("policy.linkerd.io", c.kind, c.plural, c.versions))
-	}
 	return w.ApplyCRDs(ctx, crds)
-}
-
-var linkerdStandIns = []struct {
-	kind, plural string
-	versions     []string
-}{
-	{"Server", "servers", []string{"v1beta3"}},
-	{"AuthorizationPolicy", "authorizationpolicies", []string{"v1alpha1"}},
-	{"MeshTLSAuthentication", "meshtlsauthentications", []string{"v1alpha1"}},
-	{"NetworkAuthentication", "networkauthentications", []string{"v1alpha1"}},
-}
-
-func standInCRD(group, kind, plural string, versions []string) *unstructured.Unstructured {
-	var vs []any
-	for i, v := range versions {
-		vs = append(vs, map[string]any{
-			"name": v, "served": true, "storage": i == 0,
-			"schema": map[string]any{"openAPIV3Schema": map[string]any{
-				"type": "object", "x-kubernetes-preserve-unknown-fields": true,
-			}},
-		})
-	}
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1",
-		"kind":       "CustomResourceDefinition",
-		"metadata": map[string]any{
-			"name":        plural + "." + group,
-			"annotations": map[string]any{"migrate-tui.io/stand-in": "Linkerd's CRDs are not on the Go module proxy; see internal/tfcode"},
-		},
-		"spec": map[string]any{
-			"group": group, "scope": "Namespaced",
-			"names":    map[string]any{"kind": kind, "plural": plural, "singular": strings.ToLower(kind), "listKind": kind + "List"},
-			"versions": vs,
-		},
-	}}
 }
 
 // decodeObjects splits a YAML stream into objects, skipping empty documents.
