@@ -98,10 +98,20 @@ func Reregister(ctx context.Context, n Nomad, spec json.RawMessage, jobModifyInd
 		return "", err
 	}
 	faultpoint.Hit(faultpoint.RollbackAfterRegister)
+	return waitRunning(ctx, n, t, wantAllocs(&job), "registered again from the saved spec")
+}
+
+// wantAllocs is how many allocations the job's task groups ask for.
+func wantAllocs(job *api.Job) int {
 	want := 0
 	for _, tg := range job.TaskGroups {
 		want += deref(tg.Count)
 	}
+	return want
+}
+
+// waitRunning waits until want allocations of the job run healthy.
+func waitRunning(ctx context.Context, n Nomad, t Target, want int, what string) (string, error) {
 	var index uint64
 	for {
 		allocs, idx, err := n.JobAllocs(ctx, t.ns(), t.job(), index)
@@ -110,7 +120,7 @@ func Reregister(ctx context.Context, n Nomad, spec json.RawMessage, jobModifyInd
 		}
 		running, problems := allocHealth(allocs)
 		if running >= want && len(problems) == 0 {
-			return fmt.Sprintf("Nomad job %s registered again from the saved spec; %d allocations running and healthy", t.job(), running), nil
+			return fmt.Sprintf("Nomad job %s %s; %d allocations running and healthy", t.job(), what, running), nil
 		}
 		if err := ctx.Err(); err != nil {
 			return "", fmt.Errorf("waiting for Nomad job %s to run again: %d of %d allocations running healthy (%s): %w; nomad job status %s says why",

@@ -291,6 +291,14 @@ func (f Flow) Rollback(ctx context.Context) (Outcome, error) {
 		return out, fmt.Errorf("the state holds no saved Nomad job spec for %s; register the job from its module (modules/%s) with terraform apply", t.Service, t.Service)
 	}
 	out.NomadJob, out.Phase = c.NomadJob, c.Phase
+	if c.Phase == state.CutoverRollingBack {
+		// A previous run recorded its intent and was killed around the
+		// register: ask Nomad how far it got instead of refusing the job
+		// that now runs (found by the fault harness).
+		if done, err := f.resumeRollback(ctx, c, &out); done || err != nil {
+			return out, err
+		}
+	}
 	index, what, err := f.rollbackTarget(ctx, c)
 	if err != nil {
 		return out, err
@@ -312,17 +320,49 @@ func (f Flow) Rollback(ctx context.Context) (Outcome, error) {
 		return out, err
 	}
 	faultpoint.Hit(faultpoint.RollbackBeforeRecord)
+	err = f.finishRollback(&out, msg)
+	return out, err
+}
+
+// finishRollback records the job back on Nomad.
+func (f Flow) finishRollback(out *Outcome, msg string) error {
 	at := f.now().UTC()
 	out.Steps = append(out.Steps, Step{Name: "register-job", Status: Pass, Detail: msg})
 	if err := f.record(func(c *state.Cutover) {
 		c.Phase, c.RolledBackAt = state.CutoverOnNomad, &at
 		c.Evidence = append(c.Evidence, msg)
 	}); err != nil {
-		return out, err
+		return err
 	}
 	out.Phase = state.CutoverOnNomad
 	out.Routing = f.Routing.BackToNomad()
-	return out, nil
+	return nil
+}
+
+// resumeRollback finishes a rollback a previous run left in "rolling-back"
+// after its register went through: the job runs again, registered after
+// the stop migrate-tui recorded (its job modify index moved on), so the
+// register was that run's. It waits until the job runs healthy and records
+// it back on Nomad (done). A job still stopped means the register never
+// happened: the rollback starts over (not done).
+func (f Flow) resumeRollback(ctx context.Context, c state.Cutover, out *Outcome) (bool, error) {
+	t := Target{Service: c.Service, NomadJob: c.NomadJob, Namespace: c.Namespace}
+	cur, err := f.Gate.Nomad.ReadJob(ctx, t.ns(), t.job())
+	if err != nil || deref(cur.Stop) {
+		return false, nil // rollbackTarget says what is wrong, or registers
+	}
+	if c.StoppedJobModifyIndex != 0 && deref(cur.JobModifyIndex) <= c.StoppedJobModifyIndex {
+		return false, nil
+	}
+	wctx, cancel := f.waitCtx(ctx)
+	defer cancel()
+	msg, err := waitRunning(wctx, f.Gate.Nomad, t, wantAllocs(cur), "found registered again by a previous rollback that was interrupted")
+	if err != nil {
+		_ = f.record(func(c *state.Cutover) { c.Error = err.Error() })
+		out.Steps = append(out.Steps, Step{Name: "register-job", Status: Block, Detail: err.Error()})
+		return true, err
+	}
+	return true, f.finishRollback(out, msg)
 }
 
 // rollbackTarget checks a rollback may register the saved spec: the spec is

@@ -35,27 +35,26 @@ const (
 	CutoverAfterStop      = "cutover.after-stop"          // Nomad job stopped, not yet recorded
 	StagesAfterCommitVars = "stages.after-commit-enabled" // enabled_stages written, apply not started
 
-	PreflightBeforeSave      = "preflight.before-save"              // checks done, nothing saved
-	ClusterAdoptAfterTFVars  = "cluster.adopt-after-tfvars"         // kubeconfig_path written, stage not recorded
-	StagesAfterSetEnabled    = "stages.after-set-enabled"           // enabled_stages widened for the plan, plan not run
-	StagesAfterPlan          = "stages.after-plan"                  // plan saved, enabled_stages not put back
-	TFBeforeInit             = "tfrunner.before-init"               // nothing run yet
-	TFAfterInit              = "tfrunner.after-init"                // init done, no plan
-	TFBeforeApply            = "tfrunner.before-apply"              // plan saved, apply not started
-	TFDuringApply            = "tfrunner.during-apply"              // apply running: its first resource event seen
-	TFAfterApply             = "tfrunner.after-apply"               // apply done, its result not seen by the stage
-	StagesAfterApply         = "stages.after-apply-before-verify"   // applied, not verified or recorded
-	StagesBeforeRecord       = "stages.before-record-applied"       // verified, not recorded
-	VaultAfterAuthEnable     = "vaultsetup.after-auth-enable"       // auth mount there, not configured
-	VaultAfterConfig         = "vaultsetup.after-config"            // auth configured, no policies or roles
-	TLSAfterNamespace        = "tlssecret.after-namespace"          // namespace there, Secret not
-	CutoverAfterRecordStop   = "cutover.after-record-stopped"       // job stopped and recorded, other jobs not guarded
-	CutoverBeforeRouting     = "cutover.before-routing"             // guarded, routing not confirmed
-	CutoverStopWait          = "cutover.stop-wait"                  // stop sent, waiting for the allocations
-	RollbackAfterMarkRolling = "cutover.rollback-after-mark"        // rolling-back recorded, nothing registered
-	RollbackAfterRegister    = "cutover.rollback-after-register"    // spec registered again, not waited for or recorded
-	RollbackBeforeRecord     = "cutover.rollback-before-record"     // job runs again, not recorded
-	SandboxAfterStart        = "sandbox.after-start-before-pidfile" // world started, its pid file not written
+	PreflightBeforeSave      = "preflight.before-save"            // checks done, nothing saved
+	ClusterAdoptAfterTFVars  = "cluster.adopt-after-tfvars"       // kubeconfig_path written, stage not recorded
+	StagesAfterSetEnabled    = "stages.after-set-enabled"         // enabled_stages widened for the plan, plan not run
+	StagesAfterPlan          = "stages.after-plan"                // plan saved, enabled_stages not put back
+	TFBeforeInit             = "tfrunner.before-init"             // nothing run yet
+	TFAfterInit              = "tfrunner.after-init"              // init done, no plan
+	TFBeforeApply            = "tfrunner.before-apply"            // plan saved, apply not started
+	TFDuringApply            = "tfrunner.during-apply"            // apply running: its first resource event seen
+	TFAfterApply             = "tfrunner.after-apply"             // apply done, its result not seen by the stage
+	StagesAfterApply         = "stages.after-apply-before-verify" // applied, not verified or recorded
+	StagesBeforeRecord       = "stages.before-record-applied"     // verified, not recorded
+	VaultAfterAuthEnable     = "vaultsetup.after-auth-enable"     // auth mount there, not configured
+	VaultAfterConfig         = "vaultsetup.after-config"          // auth configured, no policies or roles
+	TLSAfterNamespace        = "tlssecret.after-namespace"        // namespace there, Secret not
+	CutoverAfterRecordStop   = "cutover.after-record-stopped"     // job stopped and recorded, other jobs not guarded
+	CutoverBeforeRouting     = "cutover.before-routing"           // guarded, routing not confirmed
+	CutoverStopWait          = "cutover.stop-wait"                // stop sent, waiting for the allocations
+	RollbackAfterMarkRolling = "cutover.rollback-after-mark"      // rolling-back recorded, nothing registered
+	RollbackAfterRegister    = "cutover.rollback-after-register"  // spec registered again, not waited for or recorded
+	RollbackBeforeRecord     = "cutover.rollback-before-record"   // job runs again, not recorded
 )
 
 var (
