@@ -359,6 +359,8 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 		return withExit(exitRegressed, fmt.Errorf("%s was cut over, but %d regression(s) in other Nomad jobs since the baseline (listed above)", o.Service, len(out.Regressions)))
 	case errors.Is(err, cutover.ErrRouting):
 		return withExit(exitRoutingDue, fmt.Errorf("Nomad job %s is stopped but the external Traefik change is not confirmed: make it, then run again with --routing-done, or migrate-tui cutover --rollback --service %s", out.NomadJob, o.Service))
+	case ctx.Err() != nil: // Ctrl+C during a Nomad wait: the state says how far it got
+		return withExit(exitInterrupt, fmt.Errorf("interrupted: %w; run the same command again to continue", err))
 	default:
 		return withExit(exitFailed, err)
 	}

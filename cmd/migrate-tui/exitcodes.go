@@ -58,7 +58,7 @@ var commandExitCodes = map[string][]int{
 	"decide":     {exitOK, exitFailed, exitUsage, exitLocked},
 	"apply":      {exitOK, exitFailed, exitUsage, exitDeclined, exitLocked, exitInterrupt, exitVerify, exitRegressed},
 	"check":      {exitOK, exitFailed, exitUsage},
-	"cutover":    {exitOK, exitFailed, exitUsage, exitDeclined, exitLocked, exitRegressed, exitRoutingDue},
+	"cutover":    {exitOK, exitFailed, exitUsage, exitDeclined, exitLocked, exitInterrupt, exitRegressed, exitRoutingDue},
 	"sandbox":    {exitOK, exitFailed, exitUsage},
 	"tls-secret": {exitOK, exitFailed, exitUsage},
 	"scaffold":   {exitOK, exitFailed, exitUsage, exitDeclined},
