@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 
 	hclv2 "github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -22,6 +23,11 @@ import (
 // scaffolded service. migrate-tui rewrites it whole; main.tf keeps the
 // hand-written PoC services (whoami, echo, overseerr).
 const GeneratedRoot = "services.generated.tf"
+
+// ModulePrefix starts the root's module block of a scaffolded service
+// (module.scaffolded_<service>), so the services stage's scope
+// (tfrunner.StageScopes) covers every one of them without listing names.
+const ModulePrefix = "scaffolded_"
 
 // ServicesKey is the terraform.tfvars map switching scaffolded modules on
 // (service => { enabled = bool }).
@@ -107,8 +113,8 @@ func GeneratedServices(path string) ([]string, error) {
 	}
 	var names []string
 	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
-		if b.Type == "module" && len(b.Labels) == 1 {
-			names = append(names, b.Labels[0])
+		if b.Type == "module" && len(b.Labels) == 1 && strings.HasPrefix(b.Labels[0], ModulePrefix) {
+			names = append(names, strings.TrimPrefix(b.Labels[0], ModulePrefix))
 		}
 	}
 	return names, nil
@@ -140,7 +146,7 @@ func RootFile(services []string) []byte {
 		urls = append(urls, nl())
 	}
 	for _, s := range services {
-		urls = append(urls, raw(fmt.Sprintf("%s = length(module.%s) > 0 ? module.%s[0].url : null", hcl(s), s, s))...)
+		urls = append(urls, raw(fmt.Sprintf("%s = length(module.%s%s) > 0 ? module.%s%s[0].url : null", hcl(s), ModulePrefix, s, ModulePrefix, s))...)
 		urls = append(urls, nl())
 	}
 	urls = append(urls, tok(hclsyntax.TokenCBrace, "}"))
@@ -148,7 +154,7 @@ func RootFile(services []string) []byte {
 	locals.SetAttributeRaw("scaffolded_urls", raw(`{ for k, v in local.scaffolded_urls_all : k => v if v != null }`))
 	for _, s := range services {
 		body.AppendNewline()
-		m := body.AppendNewBlock("module", []string{s}).Body()
+		m := body.AppendNewBlock("module", []string{ModulePrefix + s}).Body()
 		m.SetAttributeValue("source", cty.StringVal("./modules-k8s/"+s))
 		m.SetAttributeRaw("count", raw(fmt.Sprintf("local.stage.services && try(var.services[%s].enabled, false) ? 1 : 0", hcl(s))))
 		m.AppendNewline()

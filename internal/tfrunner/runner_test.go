@@ -365,3 +365,19 @@ func TestLeftoverLockInfoIsProvablyGone(t *testing.T) {
 		t.Fatalf("remote lock = %+v, want ID xyz and not gone", le)
 	}
 }
+
+// The services stage owns the scaffolded modules of services.generated.tf
+// by their name prefix, and nothing else that merely starts alike.
+func TestServicesScopeCoversScaffolded(t *testing.T) {
+	s := StageScopes["services"]
+	for _, in := range []string{"module.whoami[0].kubectl_manifest.x", "module.scaffolded_vaultwarden[0].module.apply.kubectl_manifest.y", "module.scaffolded_open-webui"} {
+		if !InScope(in, s) {
+			t.Errorf("%s is not in the services stage's scope %v", in, s)
+		}
+	}
+	for _, out := range []string{"module.whoami_extra[0]", "module.ingress[0].kubectl_manifest.z", "module.scaffold[0]"} {
+		if InScope(out, s) {
+			t.Errorf("%s is in the services stage's scope %v", out, s)
+		}
+	}
+}

@@ -96,21 +96,30 @@ func Summarize(p *tfjson.Plan) Summary {
 // prefixes it owns (the module blocks of main.tf). A plan for a stage may
 // destroy only inside these; this is the one place the mapping lives.
 var StageScopes = map[string][]string{
-	"storage":  {"module.storage"},
-	"mesh":     {"module.service_mesh"},
-	"vault":    {"module.vault_integration"},
-	"vpa":      {"module.vpa"},
-	"ingress":  {"module.ingress"},
-	"services": {"module.poc_namespace", "module.whoami", "module.echo", "module.overseerr"},
+	"storage": {"module.storage"},
+	"mesh":    {"module.service_mesh"},
+	"vault":   {"module.vault_integration"},
+	"vpa":     {"module.vpa"},
+	"ingress": {"module.ingress"},
+	// module.scaffolded_*: the blocks migrate-tui scaffold writes to
+	// services.generated.tf (scaffold.ModulePrefix).
+	"services": {"module.poc_namespace", "module.whoami", "module.echo", "module.overseerr", "module.scaffolded_*"},
 }
 
 // AnyStage are root addresses any stage may replace: terraform_data records
 // of the decisions hold no infrastructure.
 var AnyStage = []string{"terraform_data"}
 
-// InScope says whether addr lies inside one of the prefixes.
+// InScope says whether addr lies inside one of the prefixes. A prefix
+// ending in * matches any module whose name starts with the rest.
 func InScope(addr string, prefixes []string) bool {
 	for _, p := range prefixes {
+		if head, ok := strings.CutSuffix(p, "*"); ok {
+			if strings.HasPrefix(addr, head) {
+				return true
+			}
+			continue
+		}
 		if addr == p || strings.HasPrefix(addr, p+".") || strings.HasPrefix(addr, p+"[") {
 			return true
 		}
