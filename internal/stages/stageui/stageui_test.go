@@ -148,7 +148,7 @@ func TestStageFlowPlanConfirmProgressVerify(t *testing.T) {
 }
 
 func TestStageVerifyFailureOffersRetrySkipRollback(t *testing.T) {
-	bad := stages.CheckResult{ID: "x", Title: "Deployment kube-system/cilium-operator", Evidence: "InProgress: 0 of 1 replicas ready", Hint: "wait and retry"}
+	bad := stages.CheckResult{ID: "x", Title: "Deployment kube-system/cilium-operator", Status: status.Fail, Evidence: "InProgress: 0 of 1 replicas ready", Hint: "wait and retry"}
 	d := &fakeDriver{verify: [][]stages.CheckResult{{bad}, {bad}}}
 	tm := teatest.NewTestModel(t, transcript{m: stageui.New(mesh(), d)}, teatest.WithInitialTermSize(80, 24))
 	waitText(t, tm, "Apply this plan?")
