@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -301,10 +302,23 @@ func nomadOnPurpose(t *testing.T, dir string) {
 }
 
 // noSecrets scans every file migrate-tui (and the tofu it ran) wrote in the
-// repository; the provider binaries under .terraform are not its writing.
+// repository; the provider binaries under .terraform and the Terraform
+// code copied in are not its writing.
 func noSecrets(t *testing.T, dir string, secrets []string) {
 	t.Helper()
-	_ = filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+	found, err := secretsIn(dir, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range found {
+		t.Errorf("%s", f)
+	}
+}
+
+// secretsIn lists "file holds a secret" for each secret found under dir.
+func secretsIn(dir string, secrets []string) ([]string, error) {
+	var found []string
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -321,9 +335,10 @@ func noSecrets(t *testing.T, dir string, secrets []string) {
 		for _, s := range secrets {
 			if s != "" && bytes.Contains(b, []byte(s)) {
 				rel, _ := filepath.Rel(dir, p)
-				t.Errorf("%s holds a secret (%.6s...)", rel, s)
+				found = append(found, fmt.Sprintf("%s holds a secret (%.6s...)", rel, s))
 			}
 		}
 		return nil
 	})
+	return found, err
 }
