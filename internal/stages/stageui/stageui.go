@@ -483,7 +483,8 @@ func (m Model) viewProgress(b *strings.Builder) {
 		b.WriteString(st.Render(d.Severity+": "+truncate(d.Summary, m.width-12)) + "\n")
 	}
 	if m.leaving {
-		b.WriteString("\n" + m.st.Warn.Render("Leave this screen? The apply goes on and keeps the state locked until it ends; come back to see it. esc again: leave · ctrl+c: stop Terraform gracefully") + "\n")
+		b.WriteString("\n" + m.st.Warn.Render("Leave this screen? The apply goes on, holding the state lock until it ends;") + "\n" +
+			"come back to see it. " + m.help(m.keys.Leave, m.keys.Interrupt))
 		return
 	}
 	b.WriteString("\n" + m.st.Dim.Render("ctrl+c stops Terraform gracefully; running the stage again re-plans; esc leaves it running") + "\n")
