@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io/fs"
+	"migrate-tui/internal/tftree"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,35 +73,12 @@ type Inputs struct {
 // dry-run never touches the repository. It returns the module's directory.
 func Stage(dir, repo string, mod *Module) (string, error) {
 	for _, sub := range []string{"k8s/apply", "modules-k8s/shared"} {
-		if err := copyTree(filepath.Join(repo, sub), filepath.Join(dir, sub)); err != nil {
+		if err := tftree.Copy(filepath.Join(repo, sub), filepath.Join(dir, sub)); err != nil {
 			return "", fmt.Errorf("copy %s from the repository %s: %w (is --dir the migrate-tui repository?)", sub, repo, err)
 		}
 	}
 	md := filepath.Join(dir, "modules-k8s", mod.Service)
 	return md, mod.writeFiles(md)
-}
-
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			if d.Name() == ".terraform" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if strings.HasPrefix(d.Name(), ".terraform") {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
 }
 
 // Validate runs init (providers from the CLI config) and validate in a
