@@ -32,9 +32,9 @@ func TestKilledAtEachPointRerunFinishes(t *testing.T) {
 		// vpa_update_mode Initial <-> Off adds or removes the VPA updater:
 		// the vpa stage has changes again.
 		{point: faultpoint.AtomicBeforeRename, args: []string{"decide", "--set", "vpa_update_mode=Off"}},
-		{point: faultpoint.TFAfterApply, args: apply("vpa")},
+		{point: faultpoint.TFAfterApply, args: apply("vpa"), applied: true},
 		{point: faultpoint.DecideBetweenWrites, args: []string{"decide", "--set", "vpa_update_mode=Initial"}},
-		{point: faultpoint.StagesAfterApply, args: apply("vpa")},
+		{point: faultpoint.StagesAfterApply, args: apply("vpa"), applied: true},
 		// Stages with nothing (more) to change: the rerun re-plans and verifies.
 		{point: faultpoint.TFBeforeInit, args: apply("mesh")},
 		{point: faultpoint.TFAfterInit, args: apply("mesh")},

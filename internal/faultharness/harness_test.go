@@ -3,6 +3,7 @@ package faultharness
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,6 +28,9 @@ type step struct {
 	// sigint: the point sends SIGINT (Ctrl+C) instead of SIGKILL; the run
 	// must exit 5 (interrupted).
 	sigint bool
+	// applied: the kill came after Terraform's apply finished, so the
+	// rerun's plan must change nothing (nothing is applied twice).
+	applied bool
 	// rerunCodes are the exit codes a rerun may end with (default 0).
 	rerunCodes []int
 	// skip names a known bug the point reveals (the case is skipped, not hidden).
@@ -232,10 +236,30 @@ func killAndRerun(t *testing.T, prev, root string, s step, secrets []string) str
 		t.Fatalf("rerun of %v after a kill at %s: exit %d signal %v, want %v\n%s%s", s.args, s.point, r.code, r.signal, want, r.stdout, r.stderr)
 	}
 	parses(t, dir, "after the rerun")
+	if s.applied {
+		nothingTwice(t, r.stdout)
+	}
 	noLocks(t, dir)
 	nomadOnPurpose(t, dir)
 	noSecrets(t, dir, secrets)
 	return dir
+}
+
+// nothingTwice checks the rerun's plan (apply --json's first line) has no
+// change: what the killed run applied is not applied again.
+func nothingTwice(t *testing.T, stdout string) {
+	t.Helper()
+	first, _, _ := strings.Cut(stdout, "\n")
+	var line struct {
+		Kind    string
+		Summary *struct{ Add, Change, Destroy int }
+	}
+	if err := json.Unmarshal([]byte(first), &line); err != nil || line.Kind != "plan" || line.Summary == nil {
+		t.Fatalf("the rerun's first line is not its plan: %q (%v)", first, err)
+	}
+	if n := line.Summary.Add + line.Summary.Change + line.Summary.Destroy; n != 0 {
+		t.Errorf("the rerun planned %d change(s) after a kill that came once the apply was done: applied twice\n%s", n, stdout)
+	}
 }
 
 // parses checks state.json and terraform.tfvars parse when they exist.
