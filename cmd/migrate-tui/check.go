@@ -138,7 +138,7 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 	probe, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if nodes, err := d.Kube.CoreV1().Nodes().List(probe, metav1.ListOptions{Limit: 1}); err == nil && len(nodes.Items) > 0 {
-		if _, fake := nodes.Items[0].Annotations["kwok.x-k8s.io/node"]; !fake {
+		if !checks.IsSimulated(nodes.Items) {
 			d.Exec = checks.PodExec{Config: cfg, Kube: d.Kube}
 		} else {
 			d.TLS.SimulatedBackends = true

@@ -6,10 +6,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// KWOKNodeAnnotation marks a node KWOK simulates (sigs.k8s.io/kwok: its
-// controller manages nodes annotated kwok.x-k8s.io/node, and the sandbox
-// creates its nodes with it). Such a node runs no process: no DaemonSet
-// data plane, no controller pod, nothing to exec into.
+// KWOKNodeAnnotation marks a node KWOK simulates: KWOK manages the nodes
+// that carry it (--manage-nodes-with-annotation-selector=
+// kwok.x-k8s.io/node=fake, kwok.sigs.k8s.io/docs/user/kwok-manage-nodes-and-pods),
+// and the sandbox and the test world create their nodes with it. Such a
+// node runs no process: no DaemonSet data plane, no controller pod,
+// nothing to exec into.
 const KWOKNodeAnnotation = "kwok.x-k8s.io/node"
 
 // IsSimulated reports whether every node is KWOK's (and there is at least
