@@ -170,7 +170,7 @@ func verifyScreen(c *tui.Common, step steps.Step) tea.Model {
 			return nil, err
 		}
 		run := checksui.RunWith(o.selected, o.deps, checks.RunOptions{Concurrency: o.Concurrency, Timeout: o.Timeout})
-		return &checksModel{c: c, id: step.ID, m: checksui.New(checksui.Options{Checks: o.selected, Run: run})}, nil
+		return &checksModel{c: c, id: step.ID, m: checksui.New(checksui.Options{Checks: o.selected, Run: run, Context: c.Context()})}, nil
 	}
 	return tui.Deferred(c, step, build, nil)
 }
@@ -194,6 +194,9 @@ func (s *checksModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (s *checksModel) View() string { return s.m.View() }
+
+// Close stops a run of the checks when the router leaves the screen.
+func (s *checksModel) Close() { s.m.Stop() }
 
 // record stores a finished run as the verify step's outcome.
 func (s *checksModel) record(rs []checks.Result) tea.Cmd {

@@ -27,6 +27,8 @@ type Options struct {
 	Run     RunFunc
 	Refresh time.Duration // pause between runs; 0 runs once (r runs again)
 	Now     func() time.Time
+	// Context is the host program's: quitting stops a run. Nil: Background.
+	Context context.Context
 }
 
 // KeyMap is the dashboard's keys.
@@ -121,7 +123,11 @@ func (m *Model) start() tea.Cmd {
 	gen := m.gen
 	ch := make(chan tea.Msg, len(m.opts.Checks)*2+1)
 	m.events = ch
-	ctx, cancel := context.WithCancel(context.Background())
+	parent := m.opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
 	m.cancel = cancel
 	run, now := m.opts.Run, m.opts.Now
 	launch := func() tea.Msg {
