@@ -9,9 +9,9 @@ import (
 // any bytes, split anywhere, give events whose counts stay consistent;
 // never a panic.
 func FuzzEventStream(f *testing.F) {
-	f.Add([]byte(`{"@level":"info","@message":"x","type":"apply_start","hook":{"resource":{"addr":"a.b"},"action":"create"}}` + "\n" +
-		`{"type":"apply_complete","hook":{"resource":{"addr":"a.b"},"elapsed_seconds":1e308}}` + "\n" +
-		`{"type":"change_summary","changes":{"add":1,"change":0,"remove":0,"operation":"apply"}}` + "\n"), uint8(7))
+	f.Add([]byte(`{"@level":"info","@message":"x","type":"apply_start","hook":{"resource":{"addr":"a.b"},"action":"create"}}`+"\n"+
+		`{"type":"apply_complete","hook":{"resource":{"addr":"a.b"},"elapsed_seconds":1e308}}`+"\n"+
+		`{"type":"change_summary","changes":{"add":1,"change":0,"remove":0,"operation":"apply"}}`+"\n"), uint8(7))
 	f.Add([]byte(`{"type":"diagnostic","diagnostic":{"severity":"error","summary":"s","detail":"d","address":"x"}}`+"\n"+`{"type":"diagnostic"}`+"\n"), uint8(1))
 	f.Add([]byte(`{"type":"apply_errored","hook":{"elapsed_seconds":-1}}`+"\n{not json\n\x00\n"), uint8(3))
 	f.Add([]byte(`{"type":"change_summary","changes":null}`), uint8(0))
