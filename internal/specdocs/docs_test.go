@@ -88,6 +88,9 @@ func TestDataModelMappingMatchesModules(t *testing.T) {
 		t.Fatal(`data-model.md has no "## Nomad to Kubernetes" section`)
 	}
 	mapping, _, _ = strings.Cut(mapping, "\n## ")
+	// The hand-written table only: "What scaffold maps" is generated from
+	// the scaffold package and kept by TestGenerated.
+	mapping, _, _ = strings.Cut(mapping, "\n### ")
 	rows := TableRows(mapping)
 	if len(rows) < 12 {
 		t.Fatalf("data-model.md maps %d Nomad concepts; the issue names at least 12", len(rows)-1)

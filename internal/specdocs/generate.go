@@ -2,6 +2,7 @@ package specdocs
 
 import (
 	"fmt"
+	"migrate-tui/internal/scaffold"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,8 +23,21 @@ var Generated = map[string]func(repo string) (string, error){
 // GeneratedSections names the generated parts of hand-written documents:
 // "file#name" is the text between <!-- name:begin --> and <!-- name:end -->.
 var GeneratedSections = map[string]func(repo string) (string, error){
-	"data-model.md#steps": StepsTable,
+	"data-model.md#steps":    StepsTable,
+	"data-model.md#scaffold": ScaffoldTable,
 }
+
+// ScaffoldTable is data-model.md's table of what `migrate-tui scaffold`
+// maps, from the scaffold package's own table (the one the command uses).
+func ScaffoldTable(string) (string, error) {
+	var b strings.Builder
+	b.WriteString("| id | Nomad job | Kubernetes (generated module) |\n|---|---|---|\n")
+	for _, m := range scaffold.Mappings {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", m.ID, cell(m.Nomad), cell(m.Kubernetes))
+	}
+	return b.String(), nil
+}
+
 
 // ReplaceSection puts body between the markers of section name in doc.
 func ReplaceSection(doc, name, body string) (string, error) {
