@@ -55,7 +55,10 @@ func startWizardInPTY(t *testing.T, bin string, env ...string) *ptyTerminal {
 func startInPTY(t *testing.T, bin string, args []string, env ...string) *ptyTerminal {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=", "TMUX=")
+	// CI= : termenv treats any non-empty CI as "not a terminal" and never
+	// queries, which would make every case here pass (or fail) vacuously
+	// under CI=true.
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "NO_COLOR=", "TMUX=", "CI=")
 	cmd.Env = append(cmd.Env, env...)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
