@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -86,24 +85,11 @@ func LoadDecisions(path string) (Decisions, error) {
 	if _, err := os.Stat(path); err != nil {
 		return DefaultDecisions(), fmt.Errorf("reading decisions from %s: %w", path, err)
 	}
-	vals, _, err := tfvars.Read(path)
-	if err != nil {
+	ans, err := decisions.AnswersFromTfvars(path)
+	if ans == nil {
 		return DefaultDecisions(), err
 	}
-	ans := decisions.Defaults()
-	var errs []error
-	for k, v := range vals {
-		dec := decisions.Get(k)
-		if dec == nil {
-			continue
-		}
-		a, err := dec.FromCty(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s in %s: %w", k, path, err))
-			continue
-		}
-		ans[k] = a
-	}
+	vals, _, _ := tfvars.Read(path) // read above: it parses
 	d := fromAnswers(ans)
 	// enabled_stages is written by the stages, not a decision.
 	if v, ok := vals["enabled_stages"]; ok && !v.IsNull() && v.CanIterateElements() {
@@ -114,7 +100,7 @@ func LoadDecisions(path string) (Decisions, error) {
 			}
 		}
 	}
-	return d, errors.Join(errs...)
+	return d, err
 }
 
 // KubeconfigPath reads kubeconfig_path from a tfvars file, falling back to
