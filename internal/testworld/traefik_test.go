@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"k8s.io/apimachinery/pkg/types"
 	"migrate-tui/internal/tftree"
 	"net"
 	"net/http"
@@ -90,14 +91,11 @@ func TestTraefikRoutesPoCHostWithWildcardCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	zero := int32(0)
-	d, err := world.Client.AppsV1().Deployments(ns).Get(ctx, "whoami", metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("whoami Deployment after apply: %v", err)
-	}
-	d.Spec.Replicas = &zero
-	if _, err := world.Client.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
+	// A merge patch, not Get+Update: the Deployment controller writes the
+	// object's status meanwhile, and an Update then loses on a conflict.
+	if _, err := world.Client.AppsV1().Deployments(ns).Patch(ctx, "whoami", types.MergePatchType,
+		[]byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatalf("scale the whoami Deployment to 0: %v", err)
 	}
 	svc, err := world.Client.CoreV1().Services(ns).Get(ctx, "whoami", metav1.GetOptions{})
 	if err != nil {
