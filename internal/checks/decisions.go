@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -85,11 +86,24 @@ func LoadDecisions(path string) (Decisions, error) {
 	if _, err := os.Stat(path); err != nil {
 		return DefaultDecisions(), fmt.Errorf("reading decisions from %s: %w", path, err)
 	}
-	ans, err := decisions.AnswersFromTfvars(path)
-	if ans == nil {
+	vals, _, err := tfvars.Read(path)
+	if err != nil {
 		return DefaultDecisions(), err
 	}
-	vals, _, _ := tfvars.Read(path) // read above: it parses
+	ans := decisions.Defaults()
+	var errs []error
+	for k, v := range vals {
+		dec := decisions.Get(k)
+		if dec == nil {
+			continue
+		}
+		a, err := dec.FromCty(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s in %s: %w", k, path, err))
+			continue
+		}
+		ans[k] = a
+	}
 	d := fromAnswers(ans)
 	// enabled_stages is written by the stages, not a decision.
 	if v, ok := vals["enabled_stages"]; ok && !v.IsNull() && v.CanIterateElements() {
@@ -100,7 +114,7 @@ func LoadDecisions(path string) (Decisions, error) {
 			}
 		}
 	}
-	return d, err
+	return d, errors.Join(errs...)
 }
 
 // KubeconfigPath reads kubeconfig_path from a tfvars file, falling back to

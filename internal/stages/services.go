@@ -15,6 +15,7 @@ import (
 	"migrate-tui/internal/litestream"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/objstore"
+	"migrate-tui/internal/tfvars"
 )
 
 // NomadJobs reads one Nomad job (*nomadwatch.Client fits).
@@ -51,7 +52,7 @@ const overseerrJob = "overseerr"
 
 // Run implements PreApply.
 func (c ServicesCheck) Run(ctx context.Context) error {
-	a, err := decisions.AnswersFromTfvars(c.TfvarsPath)
+	a, err := loadAnswers(c.TfvarsPath)
 	if err != nil {
 		return err
 	}
@@ -130,4 +131,27 @@ type SharedDatabaseError struct {
 
 func (e *SharedDatabaseError) Error() string {
 	return fmt.Sprintf("storage_backend glusterfs-hostpath mounts %s, the directory of Nomad job %s, which is running: Overseerr on Nomad and on Kubernetes would both write it (its settings and any SQLite file there: two writers on one database). Use storage_backend = \"local-path\" for the PoC (the database comes from Litestream), or cut %s over first (migrate-tui cutover %s stops the Nomad job), then apply the services stage", e.Path, e.Job, e.Job, e.Job)
+}
+
+// loadAnswers is terraform.tfvars over the catalogue's defaults.
+func loadAnswers(path string) (decisions.Answers, error) {
+	vals, _, err := tfvars.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	ans := decisions.Defaults()
+	var errs []error
+	for k, v := range vals {
+		dec := decisions.Get(k)
+		if dec == nil {
+			continue
+		}
+		x, err := dec.FromCty(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s in %s: %w", k, path, err))
+			continue
+		}
+		ans[k] = x
+	}
+	return ans, errors.Join(errs...)
 }
