@@ -38,7 +38,6 @@ func ScaffoldTable(string) (string, error) {
 	return b.String(), nil
 }
 
-
 // ReplaceSection puts body between the markers of section name in doc.
 func ReplaceSection(doc, name, body string) (string, error) {
 	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
