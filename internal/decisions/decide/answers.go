@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 
@@ -20,7 +21,7 @@ func ReadAnswers(path string) (decisions.Answers, error) {
 	}
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("answers file %s is neither YAML nor JSON: %v", path, err)
+		return nil, fmt.Errorf("answers file %s is neither YAML nor JSON: %s", path, withoutValues(err))
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(js, &raw); err != nil {
@@ -39,4 +40,15 @@ func ReadAnswers(path string) (decisions.Answers, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// withoutValues drops what a YAML conversion error quotes of the file: the
+// converter's "unsupported map key of type: T, key: K, value: V" would echo
+// a value (a URL with a password, a token) into the terminal and the logs.
+func withoutValues(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, ", key:"); i >= 0 {
+		return msg[:i] + " (the offending key and value are not repeated here)"
+	}
+	return msg
 }
