@@ -174,7 +174,7 @@ func newLab(t *testing.T, nodes ...testNode) *lab {
 	}
 	// Wait for every sshd to accept connections.
 	for name, a := range l.addrs {
-		deadline := time.Now().Add(20 * time.Second)
+		deadline := time.Now().Add(2 * time.Minute) // a hang, not a busy machine, fails
 		for {
 			c, err := net.DialTimeout("tcp", a, time.Second)
 			if err == nil {
