@@ -8,13 +8,10 @@
 package helmrender
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
+	"migrate-tui/internal/manifest"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // HelmChart is the part of a K3s HelmChart object rendering needs.
@@ -30,7 +27,7 @@ type HelmChart struct {
 // ParseHelmCharts returns the HelmChart objects of a multi-document YAML
 // stream (other kinds are skipped).
 func ParseHelmCharts(stream []byte) ([]HelmChart, error) {
-	objs, err := DecodeObjects(stream)
+	objs, err := manifest.Decode(stream)
 	if err != nil {
 		return nil, err
 	}
@@ -53,24 +50,4 @@ func ParseHelmCharts(stream []byte) ([]HelmChart, error) {
 		out = append(out, hc)
 	}
 	return out, nil
-}
-
-// DecodeObjects splits a multi-document YAML (or JSON) stream into objects,
-// skipping empty documents.
-func DecodeObjects(b []byte) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		if len(m) == 0 {
-			continue
-		}
-		out = append(out, &unstructured.Unstructured{Object: m})
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"migrate-tui/internal/manifest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +42,7 @@ func linkerdObjects(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
 	var objs []*unstructured.Unstructured
 	for _, s := range stageStreams(t, "k8s/core/service-mesh", map[string]string{"service_mesh": "linkerd"}) {
-		o, err := DecodeObjects([]byte(s))
+		o, err := manifest.Decode([]byte(s))
 		if err != nil {
 			t.Fatal(err)
 		}

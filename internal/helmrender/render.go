@@ -2,6 +2,7 @@ package helmrender
 
 import (
 	"fmt"
+	"migrate-tui/internal/manifest"
 	"path"
 	"sort"
 	"strings"
@@ -108,14 +109,14 @@ func Render(ch *chart.Chart, hc HelmChart, o Options) (*Rendered, error) {
 	}
 	r := &Rendered{Release: hc.Name, Namespace: hc.TargetNamespace}
 	for _, crd := range ch.CRDObjects() {
-		objs, err := DecodeObjects(crd.File.Data)
+		objs, err := manifest.Decode(crd.File.Data)
 		if err != nil {
 			return nil, fmt.Errorf("HelmChart %s: %s: %w", hc.Name, crd.Filename, err)
 		}
 		r.CRDs = append(r.CRDs, objs...)
 	}
 	for _, m := range manifests {
-		objs, err := DecodeObjects([]byte(m.Content))
+		objs, err := manifest.Decode([]byte(m.Content))
 		if err != nil {
 			return nil, fmt.Errorf("HelmChart %s: %s: %w", hc.Name, m.Name, err)
 		}
@@ -125,7 +126,7 @@ func Render(ch *chart.Chart, hc HelmChart, o Options) (*Rendered, error) {
 		if isTestHook(h) {
 			continue
 		}
-		objs, err := DecodeObjects([]byte(h.Manifest))
+		objs, err := manifest.Decode([]byte(h.Manifest))
 		if err != nil {
 			return nil, fmt.Errorf("HelmChart %s: hook %s: %w", hc.Name, h.Path, err)
 		}

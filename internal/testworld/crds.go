@@ -1,11 +1,10 @@
 package testworld
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"migrate-tui/internal/manifest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -141,7 +139,7 @@ func (s CRDSource) Load() ([]*unstructured.Unstructured, error) {
 		if err != nil {
 			return nil, err
 		}
-		objs, err := decodeYAML(b)
+		objs, err := manifest.Decode(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s CRDs: %s: %w", s.Name, f, err)
 		}
@@ -164,25 +162,6 @@ func (s CRDSource) Load() ([]*unstructured.Unstructured, error) {
 func noConversionWebhook(o *unstructured.Unstructured) {
 	if s, _, _ := unstructured.NestedString(o.Object, "spec", "conversion", "strategy"); s == "Webhook" {
 		_ = unstructured.SetNestedMap(o.Object, map[string]any{"strategy": "None"}, "spec", "conversion")
-	}
-}
-
-// decodeYAML splits a multi-document YAML (or JSON) stream into objects.
-func decodeYAML(b []byte) ([]*unstructured.Unstructured, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, err
-		}
-		if len(m) == 0 {
-			continue
-		}
-		out = append(out, &unstructured.Unstructured{Object: m})
 	}
 }
 

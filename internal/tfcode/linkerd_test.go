@@ -13,7 +13,7 @@ import (
 // checkLinkerdObjects checks the policy.linkerd.io objects against Linkerd's
 // documented schema (policy.linkerd.io Server v1beta3, AuthorizationPolicy,
 // MeshTLSAuthentication and NetworkAuthentication v1alpha1), since the test
-// world only has schemaless stand-ins for their CRDs (see installExtraCRDs),
+// world only has schemaless stand-ins for their CRDs (testworld.LinkerdStandInCRDs),
 // and checks that every reference resolves to an object that was applied.
 func checkLinkerdObjects(t reporter, objs []object) {
 	t.Helper()
