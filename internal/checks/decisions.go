@@ -1,8 +1,8 @@
 package checks
 
 import (
-	"errors"
 	"fmt"
+	"migrate-tui/internal/decisions/tfanswers"
 	"os"
 
 	"github.com/zclconf/go-cty/cty"
@@ -86,23 +86,9 @@ func LoadDecisions(path string) (Decisions, error) {
 	if _, err := os.Stat(path); err != nil {
 		return DefaultDecisions(), fmt.Errorf("reading decisions from %s: %w", path, err)
 	}
-	vals, _, err := tfvars.Read(path)
-	if err != nil {
+	ans, vals, err := tfanswers.Read(path)
+	if ans == nil {
 		return DefaultDecisions(), err
-	}
-	ans := decisions.Defaults()
-	var errs []error
-	for k, v := range vals {
-		dec := decisions.Get(k)
-		if dec == nil {
-			continue
-		}
-		a, err := dec.FromCty(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s in %s: %w", k, path, err))
-			continue
-		}
-		ans[k] = a
 	}
 	d := fromAnswers(ans)
 	// enabled_stages is written by the stages, not a decision.
@@ -114,7 +100,7 @@ func LoadDecisions(path string) (Decisions, error) {
 			}
 		}
 	}
-	return d, errors.Join(errs...)
+	return d, err
 }
 
 // KubeconfigPath reads kubeconfig_path from a tfvars file, falling back to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"migrate-tui/internal/decisions/tfanswers"
 	"os"
 	"slices"
 	"strings"
@@ -11,11 +12,9 @@ import (
 	"github.com/hashicorp/nomad/api"
 
 	"migrate-tui/internal/cutover"
-	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/litestream"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/objstore"
-	"migrate-tui/internal/tfvars"
 )
 
 // NomadJobs reads one Nomad job (*nomadwatch.Client fits).
@@ -52,7 +51,7 @@ const overseerrJob = "overseerr"
 
 // Run implements PreApply.
 func (c ServicesCheck) Run(ctx context.Context) error {
-	a, err := loadAnswers(c.TfvarsPath)
+	a, _, err := tfanswers.Read(c.TfvarsPath)
 	if err != nil {
 		return err
 	}
@@ -131,27 +130,4 @@ type SharedDatabaseError struct {
 
 func (e *SharedDatabaseError) Error() string {
 	return fmt.Sprintf("storage_backend glusterfs-hostpath mounts %s, the directory of Nomad job %s, which is running: Overseerr on Nomad and on Kubernetes would both write it (its settings and any SQLite file there: two writers on one database). Use storage_backend = \"local-path\" for the PoC (the database comes from Litestream), or cut %s over first (migrate-tui cutover %s stops the Nomad job), then apply the services stage", e.Path, e.Job, e.Job, e.Job)
-}
-
-// loadAnswers is terraform.tfvars over the catalogue's defaults.
-func loadAnswers(path string) (decisions.Answers, error) {
-	vals, _, err := tfvars.Read(path)
-	if err != nil {
-		return nil, err
-	}
-	ans := decisions.Defaults()
-	var errs []error
-	for k, v := range vals {
-		dec := decisions.Get(k)
-		if dec == nil {
-			continue
-		}
-		x, err := dec.FromCty(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s in %s: %w", k, path, err))
-			continue
-		}
-		ans[k] = x
-	}
-	return ans, errors.Join(errs...)
 }
