@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/tfrunner/tftest"
 )
 
 // stageVars are the values the stage modules get in these tests: the
@@ -92,6 +93,20 @@ func stageStreams(t testing.TB, stage string, override map[string]string) []stri
 // repository, like k8s/core/vpa) and returns the printed value unquoted.
 func tofuConsole(t testing.TB, stage string, override map[string]string, expr string) string {
 	t.Helper()
+	tf, args := consoleIn(t, stage, override)
+	out := tf.mustIn(t, expr+"\n", args...)
+	s := strings.TrimSpace(out)
+	if i := strings.LastIndex(s, "\n"); i >= 0 {
+		s = s[i+1:]
+	}
+	return strings.Trim(s, `"`)
+}
+
+// consoleIn copies k8s/ and modules-k8s/ out of the repository, runs tofu
+// init in the stage's copy and returns the tofu there with the console's
+// arguments (the stage's -var flags).
+func consoleIn(t testing.TB, stage string, override map[string]string) (*tofu, []string) {
+	t.Helper()
 	root, err := testtools.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -104,12 +119,7 @@ func tofuConsole(t testing.TB, stage string, override map[string]string, expr st
 	args := append([]string{"console", "-no-color"}, varArgs(t, dir, override)...)
 	tf := newTofu(t, dir)
 	tf.must(t, "init", "-backend=false", "-input=false", "-no-color")
-	out := tf.mustIn(t, expr+"\n", args...)
-	s := strings.TrimSpace(out)
-	if i := strings.LastIndex(s, "\n"); i >= 0 {
-		s = s[i+1:]
-	}
-	return strings.Trim(s, `"`)
+	return tf, args
 }
 
 type tofu struct {
@@ -119,25 +129,8 @@ type tofu struct {
 
 func newTofu(t testing.TB, dir string) *tofu {
 	t.Helper()
-	bin, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	rc, err := testtools.WriteCLIConfig(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "KUBE") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_DATA_DIR="+filepath.Join(tmp, "data"),
-		"TF_PLUGIN_CACHE_DIR="+pluginCache, "TF_IN_AUTOMATION=1", "TF_INPUT=0")
-	return &tofu{bin: bin, dir: dir, env: env}
+	env := append(tftest.CLIEnv(t, pluginCache), "TF_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
+	return &tofu{bin: tftest.Tofu(t), dir: dir, env: env}
 }
 
 func (tf *tofu) must(t testing.TB, args ...string) string { return tf.mustIn(t, "", args...) }
@@ -166,18 +159,7 @@ func copyTree(t testing.TB, src, dst string) {
 // returns the combined output and whether tofu succeeded.
 func tofuConsoleMayFail(t testing.TB, stage string, override map[string]string, expr string) (string, bool) {
 	t.Helper()
-	root, err := testtools.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(t.TempDir(), "config")
-	for _, p := range []string{"k8s", "modules-k8s"} {
-		copyTree(t, filepath.Join(root, p), filepath.Join(dst, p))
-	}
-	dir := filepath.Join(dst, stage)
-	args := append([]string{"console", "-no-color"}, varArgs(t, dir, override)...)
-	tf := newTofu(t, dir)
-	tf.must(t, "init", "-backend=false", "-input=false", "-no-color")
+	tf, args := consoleIn(t, stage, override)
 	cmd := exec.Command(tf.bin, args...)
 	cmd.Dir, cmd.Env = tf.dir, tf.env
 	cmd.Stdin = strings.NewReader(expr + "\n")

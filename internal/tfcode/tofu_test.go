@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"migrate-tui/internal/tftree"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/tfrunner/tftest"
 )
 
 // repoRoot is the repository (two levels up from this package).
@@ -47,33 +47,11 @@ var pluginCache string
 
 func newTofu(t testing.TB, dir string) *tofu {
 	t.Helper()
-	bin, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	rc, err := testtools.WriteCLIConfig(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if pluginCache == "" {
 		t.Fatal("plugin cache not set up (TestMain)")
 	}
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "KUBE") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env,
-		"TF_CLI_CONFIG_FILE="+rc,
-		"TF_DATA_DIR="+filepath.Join(tmp, "data"),
-		"TF_PLUGIN_CACHE_DIR="+pluginCache,
-		"TF_IN_AUTOMATION=1",
-		"TF_INPUT=0",
-	)
-	return &tofu{bin: bin, dir: dir, env: env}
+	env := append(tftest.CLIEnv(t, pluginCache), "TF_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
+	return &tofu{bin: tftest.Tofu(t), dir: dir, env: env}
 }
 
 // run returns the exit code and the combined output; err only when the

@@ -5,10 +5,13 @@ package tftest
 
 import (
 	"context"
-	"migrate-tui/internal/tftree"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
+
+	"migrate-tui/internal/tftree"
 
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/tfrunner"
@@ -50,6 +53,30 @@ func Env(t testing.TB) map[string]string {
 		t.Fatal(err)
 	}
 	return map[string]string{"TF_CLI_CONFIG_FILE": rc}
+}
+
+// CLIEnv is the whole process environment for a test that runs the pinned
+// tofu itself (not through tfrunner): this process's environment without
+// TF_* and KUBE* (this machine sets its own CLI config, and a stray
+// KUBECONFIG must not reach a provider), the test CLI config (providers
+// from the tools mirror only), pluginCache when not empty, and no prompts.
+func CLIEnv(t testing.TB, pluginCache string) []string {
+	t.Helper()
+	rc, err := testtools.WriteCLIConfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TF_") && !strings.HasPrefix(kv, "KUBE") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	if pluginCache != "" {
+		env = append(env, "TF_PLUGIN_CACHE_DIR="+pluginCache)
+	}
+	return env
 }
 
 // NewRunner is a runner on the test OpenTofu in dir.
