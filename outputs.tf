@@ -14,7 +14,7 @@ output "poc_namespace" {
 }
 
 output "service_urls" {
-  description = "Where each PoC or enabled scaffolded service answers: https://<service>.<domain> behind Traefik, or a NodePort for external-direct."
+  description = "Where each PoC or enabled scaffolded service answers: https://<poc_host_pattern host> (<service>-k8s.<domain> by default) behind Traefik, or a NodePort for external-direct."
   value = merge(
     local.stage.services && contains(var.poc_services, "whoami") ? { whoami = module.whoami[0].url } : {},
     local.stage.services && contains(var.poc_services, "echo") ? { echo = module.echo[0].url } : {},

@@ -129,7 +129,9 @@ func TestApplyScaffoldedNextToPoC(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &urls); err != nil {
 		t.Fatalf("service_urls %q: %v", out, err)
 	}
-	if !strings.HasPrefix(urls[enabledService], "https://"+enabledService+"-k8s.") || urls["whoami"] == "" {
+	// Every service answers at its PoC host (poc_host_pattern), the PoC's
+	// own as well as the scaffolded one: Nomad keeps <service>.<domain>.
+	if !strings.HasPrefix(urls[enabledService], "https://"+enabledService+"-k8s.") || !strings.HasPrefix(urls["whoami"], "https://whoami-k8s.") {
 		t.Errorf("service_urls = %v; want %s at its PoC host next to whoami", urls, enabledService)
 	}
 

@@ -5,7 +5,7 @@ output "name" {
 
 output "url" {
   description = "Where whoami answers."
-  value       = var.ingress_mode == "external-direct" ? "http://<node>:${var.node_port}" : "https://${local.name}.${var.domain}"
+  value       = var.ingress_mode == "external-direct" ? "http://<node>:${var.node_port}" : "https://${var.host}"
 }
 
 output "objects" {
