@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/tfrunner/tftest"
 )
 
 // rendered is the overseerr module's manifests as OpenTofu renders them.
@@ -38,10 +39,7 @@ func renderOverseerr(t *testing.T, ctx context.Context, vars map[string]any) ren
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := tftest.Tofu(t)
 	tmp := t.TempDir()
 	for _, p := range []string{"modules-k8s/overseerr", "modules-k8s/shared", "k8s/apply"} {
 		copyTree(t, filepath.Join(root, p), filepath.Join(tmp, p))
@@ -51,17 +49,7 @@ func renderOverseerr(t *testing.T, ctx context.Context, vars map[string]any) ren
 	if err := os.WriteFile(filepath.Join(dir, "test.auto.tfvars.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := testtools.WriteCLIConfig(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TF_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_DATA_DIR="+filepath.Join(tmp, "tfdata"), "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	env := append(tftest.CLIEnv(t, ""), "TF_DATA_DIR="+filepath.Join(tmp, "tfdata"))
 	run := func(stdin string, args ...string) string {
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir, cmd.Env = dir, env

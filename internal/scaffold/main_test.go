@@ -17,6 +17,7 @@ import (
 
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
+	"migrate-tui/internal/tfrunner/tftest"
 )
 
 // world is this package's one test world (CRDs for ExternalSecret and
@@ -86,24 +87,7 @@ func sortedNames(m map[string]*api.Job) []string {
 // only from the bootstrap's filesystem mirror.
 func newTofu(t *testing.T) Tofu {
 	t.Helper()
-	bin, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	rc, err := testtools.WriteCLIConfig(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "TF_") || strings.HasPrefix(kv, "KUBE") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_PLUGIN_CACHE_DIR="+pluginCache, "TF_IN_AUTOMATION=1", "TF_INPUT=0")
-	return Tofu{Bin: bin, Env: env}
+	return Tofu{Bin: tftest.Tofu(t), Env: tftest.CLIEnv(t, pluginCache)}
 }
 
 func repoRoot(t *testing.T) string {
