@@ -157,6 +157,19 @@ func TestNomadReplicaRestoredByTheInitContainer(t *testing.T) {
 		if tmpl == "" {
 			t.Fatalf("no injector template in %v", ann)
 		}
+		// A secret with shell metacharacters is exported exactly as stored
+		// when the rendered file is sourced by a real sh.
+		hostile := `a'b"c$HOME` + "`id`\\d"
+		file := renderConsulTemplateWith(t, tmpl, func(string) (*vaultapi.Secret, error) {
+			return &vaultapi.Secret{Data: map[string]any{"data": map[string]any{"MINIO_ACCESS_KEY": hostile, "MINIO_SECRET_KEY": hostile}}}, nil
+		})
+		envPath := filepath.Join(t.TempDir(), "litestream.env")
+		must(t, os.WriteFile(envPath, []byte(file), 0o600))
+		out, err := exec.CommandContext(ctx, "sh", "-c", `. "$1" && printf %s "$LITESTREAM_SECRET_ACCESS_KEY"`, "sh", envPath).CombinedOutput()
+		if err != nil || string(out) != hostile {
+			t.Fatalf("sourcing the injector's file gave %q (%v), want the secret %q:\n%s", out, err, hostile, file)
+		}
+
 		envFile := renderConsulTemplate(t, ctx, tmpl)
 		init := ri.initContainer(t, "litestream-restore")
 		root := newContainerRoot(t, "k8s-injector", imageTag(t, init.Image))
@@ -303,8 +316,20 @@ func resolveEnv(t *testing.T, ctx context.Context, r rendered, env []corev1.EnvV
 // function the jobs use: secret "mount/data/key".
 func renderConsulTemplate(t *testing.T, ctx context.Context, text string) string {
 	t.Helper()
+	return renderConsulTemplateWith(t, text, func(path string) (*vaultapi.Secret, error) {
+		return vault.Logical().ReadWithContext(ctx, path)
+	})
+}
+
+// renderConsulTemplateWith renders text with the consul-template functions
+// the repository's templates use: secret (from read) and replaceAll, which
+// consul-template defines as replaceAll(old, new, s) (hashicorp/consul-template
+// template/funcs.go).
+func renderConsulTemplateWith(t *testing.T, text string, read func(string) (*vaultapi.Secret, error)) string {
+	t.Helper()
 	tpl, err := template.New("nomad").Funcs(template.FuncMap{
-		"secret": func(path string) (*vaultapi.Secret, error) { return vault.Logical().ReadWithContext(ctx, path) },
+		"secret":     read,
+		"replaceAll": func(f, to, s string) (string, error) { return strings.ReplaceAll(s, f, to), nil },
 	}).Parse(text)
 	must(t, err)
 	var b strings.Builder
