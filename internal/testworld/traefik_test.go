@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"k8s.io/apimachinery/pkg/types"
 	"migrate-tui/internal/tftree"
 	"net"
 	"net/http"
@@ -21,12 +20,15 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
+	"migrate-tui/internal/tfrunner/tftest"
 	"migrate-tui/internal/tlssecret"
 	"migrate-tui/internal/tlssecret/tlstest"
 )
@@ -200,22 +202,8 @@ func copyRepoConfig(t *testing.T) string {
 // mirror only.
 func tofuApply(t *testing.T, ctx context.Context, dir string) {
 	t.Helper()
-	bin, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp := t.TempDir()
-	rc, err := testtools.WriteCLIConfig(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TF_") && !strings.HasPrefix(kv, "KUBE") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "TF_DATA_DIR="+filepath.Join(tmp, "data"), "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	bin := tftest.Tofu(t)
+	env := append(tftest.CLIEnv(t, ""), "TF_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
 	for _, args := range [][]string{{"init", "-no-color"}, {"apply", "-auto-approve", "-no-color"}} {
 		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir, cmd.Env = dir, env
