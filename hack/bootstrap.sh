@@ -209,20 +209,35 @@ need_sqlite3() {
 
 start=$(date +%s)
 need_sqlite3
-build_etcd
-build_kube
-build_tofu
-build_provider
-go_install kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
-go_install metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
-# K3s's local-path provisioner, run natively by the test world (Options.LocalPath).
-go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
-build_vpa
-# CoreDNS, run by the test world with K3s's Corefile (Options.CoreDNS).
-go_install coredns "$COREDNS_VERSION" github.com/coredns/coredns
-build_traefik
-build_litestream 0.5 "$LITESTREAM_VERSION"
-build_litestream 0.3 "$LITESTREAM_03_VERSION"
-go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
 fetch_sources
+
+# Two lanes of builds side by side: go build already uses both cores while
+# compiling, but each link, and every module download, runs on one; a second
+# lane fills that idle core. The lanes are balanced by first-build time
+# (README); each is a subshell, so a build's `cd` stays in its lane.
+lane_a() {
+  build_kube
+  build_vpa
+  go_install metrics-server "$METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
+  # K3s's local-path provisioner, run natively by the test world (Options.LocalPath).
+  go_install local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
+  build_litestream 0.5 "$LITESTREAM_VERSION"
+  build_litestream 0.3 "$LITESTREAM_03_VERSION"
+}
+lane_b() {
+  build_etcd
+  build_traefik
+  build_tofu
+  build_provider
+  go_install kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+  # CoreDNS, run by the test world with K3s's Corefile (Options.CoreDNS).
+  go_install coredns "$COREDNS_VERSION" github.com/coredns/coredns
+  go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
+}
+( set -e; lane_a ) & pid_a=$!
+( set -e; lane_b ) & pid_b=$!
+failed=0
+wait "$pid_a" || { echo "bootstrap: a build in lane A failed (see above)" >&2; failed=1; }
+wait "$pid_b" || { echo "bootstrap: a build in lane B failed (see above)" >&2; failed=1; }
+[ "$failed" = 0 ] || exit 1
 log "done in $(( $(date +%s) - start ))s; tools in $TOOLS"
