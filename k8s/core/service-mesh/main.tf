@@ -13,6 +13,13 @@ locals {
     linkerd = "2025.10.2"
     istio   = "1.27.1"
   }
+  # Both run on amd64 and arm64 nodes, and the Jobs' scripts use only what
+  # the images hold. step-cli: smallstep/cli's release workflow pushes
+  # docker/Dockerfile for linux/amd64, 386, arm and arm64; that Dockerfile is
+  # alpine with step in /usr/local/bin, so /bin/sh and sed are busybox's.
+  # kubectl: kubernetes build/server-image/kubectl/Dockerfile (debian-base,
+  # ENTRYPOINT /bin/kubectl, so the containers pass only args), published
+  # for every server platform, arm64 among them.
   images = {
     step    = "smallstep/step-cli:0.28.7"
     kubectl = "registry.k8s.io/kubectl:v1.34.3"
