@@ -96,7 +96,7 @@ func bytesCopy(dst *ptyTerminal, src *os.File) (int64, error) {
 // guard against a hung program, never the assertion.
 func waitForFrame(t *testing.T, term *ptyTerminal) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	err := kwait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(context.Context) (bool, error) {
 		return strings.Contains(term.String(), firstFrameMarker), nil
@@ -138,7 +138,7 @@ func TestFirstFrameWithoutATerminalAnswer(t *testing.T) {
 	// Bubble Tea's init asks in every command, not only the wizard.
 	t.Run("status", func(t *testing.T) {
 		term := startInPTY(t, bin, []string{"--dir", t.TempDir(), "status"}, tui.BackgroundEnv+"=")
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
 		defer cancel()
 		if err := kwait.PollUntilContextCancel(ctx, 50*time.Millisecond, true, func(context.Context) (bool, error) {
 			return strings.Contains(term.String(), "Preflight"), nil

@@ -28,7 +28,12 @@ func TestHelperListen(t *testing.T) {
 		os.Exit(3)
 	}
 	defer ln.Close()
-	os.WriteFile(os.Getenv("SSHINSTALL_READY"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+	// Written whole, then renamed: the parent polls the file and must never
+	// read half a PID (it kills what it reads).
+	ready := os.Getenv("SSHINSTALL_READY")
+	if os.WriteFile(ready+".tmp", []byte(strconv.Itoa(os.Getpid())), 0o644) != nil || os.Rename(ready+".tmp", ready) != nil {
+		os.Exit(4)
+	}
 	time.Sleep(10 * time.Minute)
 	os.Exit(0)
 }
@@ -52,7 +57,9 @@ func listenAs(t *testing.T, c *Client, name string, port int) {
 		t.Fatalf("%s: %v %+v", cmd, err, r)
 	}
 	var pid int
-	err = wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+	// Starting a test binary over ssh on a busy machine takes seconds; only
+	// a hang outlasts two minutes.
+	err = wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
 		b, err := os.ReadFile(ready)
 		if err != nil || len(b) == 0 {
 			return false, nil
