@@ -184,14 +184,7 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	addr := o.NomadAddr
-	if addr == "" {
-		addr = os.Getenv("NOMAD_ADDR")
-	}
-	if addr == "" && st != nil && st.Preflight != nil {
-		addr = st.Preflight.NomadAddr
-	}
-	nc, err := nomadwatch.NewClient(addr, os.Getenv("NOMAD_TOKEN"))
+	nc, err := nomadwatch.NewClient(st.NomadAddr(o.NomadAddr), os.Getenv("NOMAD_TOKEN"))
 	if err != nil {
 		return err
 	}

@@ -143,16 +143,9 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 }
 
 func (o *scaffoldOptions) readJob(ctx context.Context, repo, jobID string) (*api.Job, error) {
-	addr := o.NomadAddr
-	if addr == "" {
-		addr = os.Getenv("NOMAD_ADDR")
-	}
-	if addr == "" {
-		if st, err := state.Load(repo); err == nil && st != nil && st.Preflight != nil {
-			addr = st.Preflight.NomadAddr
-		}
-	}
-	nc, err := nomadwatch.NewClient(addr, os.Getenv("NOMAD_TOKEN"))
+	// A state that does not load only loses preflight's address.
+	st, _ := state.Load(repo)
+	nc, err := nomadwatch.NewClient(st.NomadAddr(o.NomadAddr), os.Getenv("NOMAD_TOKEN"))
 	if err != nil {
 		return nil, err
 	}

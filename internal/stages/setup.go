@@ -170,11 +170,7 @@ func nomadGuard(ctx context.Context, dir string) (Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr := os.Getenv("NOMAD_ADDR")
-	if addr == "" && st.Preflight != nil {
-		addr = st.Preflight.NomadAddr
-	}
-	nc, err := nomadwatch.NewClient(addr, "")
+	nc, err := nomadwatch.NewClient(st.NomadAddr(""), "")
 	if err != nil {
 		return nil, err
 	}
