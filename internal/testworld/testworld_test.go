@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
@@ -45,21 +44,6 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		ok, err := cond(ctx)
-		last = err
-		return ok && err == nil, nil
-	})
-	if err != nil {
-		t.Fatalf("waiting for %s: %v (last error: %v)", what, err, last)
-	}
 }
 
 func TestNodesAreTheHomelab(t *testing.T) {
@@ -149,7 +133,7 @@ func TestDeploymentBecomesAvailableAcrossNodes(t *testing.T) {
 	if _, err := world.Client.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 2*time.Minute, "deployment spread to be Available with 3 replicas", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 2*time.Minute, "deployment spread to be Available with 3 replicas", func(ctx context.Context) (bool, error) {
 		d, err := world.Client.AppsV1().Deployments(ns).Get(ctx, "spread", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -264,7 +248,7 @@ func TestMetricsAndVPARecommendation(t *testing.T) {
 	if _, err := world.Dynamic.Resource(vpaGVR).Namespace(ns).Create(ctx, vpa("busy", "busy", "Off"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Minute, "pod metrics with the simulated 120m CPU", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "pod metrics with the simulated 120m CPU", func(ctx context.Context) (bool, error) {
 		raw, err := world.Client.Discovery().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/namespaces/" + ns + "/pods").DoRaw(ctx)
 		if err != nil {
 			return false, err
@@ -286,7 +270,7 @@ func TestMetricsAndVPARecommendation(t *testing.T) {
 		}
 		return true, nil
 	})
-	waitFor(t, 3*time.Minute, "a VPA recommendation from the real recommender", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "a VPA recommendation from the real recommender", func(ctx context.Context) (bool, error) {
 		u, err := world.Dynamic.Resource(vpaGVR).Namespace(ns).Get(ctx, "busy", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -454,7 +438,7 @@ func TestOpenTofuKubectlProvider(t *testing.T) {
 	if _, err := world.Client.CoreV1().ConfigMaps(ns).Get(ctx, "greeting", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("ConfigMap greeting after destroy: got %v, want NotFound", err)
 	}
-	waitFor(t, time.Minute, "namespace "+ns+" to be gone after destroy", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "namespace "+ns+" to be gone after destroy", func(ctx context.Context) (bool, error) {
 		_, err := world.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return true, nil
@@ -526,7 +510,7 @@ func TestLocalPathVolumeBindsAndPodRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 8*time.Minute, "pod user Running with claim data Bound", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 8*time.Minute, "pod user Running with claim data Bound", func(ctx context.Context) (bool, error) {
 		pod, err := c.CoreV1().Pods(ns).Get(ctx, "user", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -560,7 +544,7 @@ func TestLocalPathVolumeBindsAndPodRuns(t *testing.T) {
 	if err := c.CoreV1().PersistentVolumeClaims(ns).Delete(ctx, "data", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 8*time.Minute, "volume "+pv.Name+" deleted after its claim", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 8*time.Minute, "volume "+pv.Name+" deleted after its claim", func(ctx context.Context) (bool, error) {
 		_, err := c.CoreV1().PersistentVolumes().Get(ctx, pv.Name, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})

@@ -118,7 +118,7 @@ func TestTraefikRoutesPoCHostWithWildcardCertificate(t *testing.T) {
 
 	// Traefik's API shows the router the IngressRoute made: websecure, TLS.
 	var router testworld.TraefikRouter
-	waitFor(t, 3*time.Minute, "a Traefik router for Host(`"+host+"`)", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "a Traefik router for Host(`"+host+"`)", func(ctx context.Context) (bool, error) {
 		routers, err := world.TraefikRouters(ctx)
 		if err != nil {
 			return false, err
@@ -159,7 +159,7 @@ func TestTraefikRoutesPoCHostWithWildcardCertificate(t *testing.T) {
 	// The router exists; its server list may trail it by a refresh.
 	var resp *http.Response
 	var body string
-	waitFor(t, time.Minute, "https://"+host+"/ to answer from the backend", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "https://"+host+"/ to answer from the backend", func(ctx context.Context) (bool, error) {
 		r, b, err := get(ctx, host)
 		if err != nil {
 			return false, err

@@ -14,7 +14,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"migrate-tui/internal/testworld"
 )
@@ -69,20 +68,6 @@ func readyCondition(n *corev1.Node) (corev1.NodeCondition, bool) {
 	return corev1.NodeCondition{}, false
 }
 
-func poll(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	if err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		ok, err := cond(ctx)
-		last = err
-		return ok && err == nil, nil
-	}); err != nil {
-		t.Fatalf("waiting for %s: %v (last error: %v)", what, err, last)
-	}
-}
-
 // TestNodesWaitForTheCNI: without a CNI pod every node reports what a
 // kubelet over containerd reports with no CNI config (Ready=False,
 // KubeletNotReady, "container runtime network not ready: ...") and the node
@@ -105,7 +90,7 @@ func TestNodesWaitForTheCNI(t *testing.T) {
 			t.Errorf("node %s without a CNI: Ready condition %+v, want False/%s/%q", n.Name, r, testworld.NetworkNotReadyReason, testworld.NetworkNotReadyMessage)
 		}
 	}
-	poll(t, 2*time.Minute, "the node lifecycle controller to taint every node node.kubernetes.io/not-ready", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 2*time.Minute, "the node lifecycle controller to taint every node node.kubernetes.io/not-ready", func(ctx context.Context) (bool, error) {
 		for _, want := range testworld.Nodes {
 			n, err := c.CoreV1().Nodes().Get(ctx, want.Name, metav1.GetOptions{})
 			if err != nil {
@@ -126,7 +111,7 @@ func TestNodesWaitForTheCNI(t *testing.T) {
 	if _, err := c.AppsV1().DaemonSets(testworld.CNINamespace).Create(ctx, daemonSet("node-exporter", "node-exporter"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 3*time.Minute, "the node-exporter DaemonSet's pods to run on every node", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "the node-exporter DaemonSet's pods to run on every node", func(ctx context.Context) (bool, error) {
 		ds, err := c.AppsV1().DaemonSets(testworld.CNINamespace).Get(ctx, "node-exporter", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -147,7 +132,7 @@ func TestNodesWaitForTheCNI(t *testing.T) {
 	if _, err := c.AppsV1().DaemonSets(testworld.CNINamespace).Create(ctx, daemonSet("cilium", "cilium"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 3*time.Minute, "every node to turn Ready once the cilium DaemonSet's pod runs there", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "every node to turn Ready once the cilium DaemonSet's pod runs there", func(ctx context.Context) (bool, error) {
 		for _, want := range testworld.Nodes {
 			n, err := c.CoreV1().Nodes().Get(ctx, want.Name, metav1.GetOptions{})
 			if err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
@@ -42,20 +41,6 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
-}
-
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func(ctx context.Context) (bool, error)) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	var last error
-	if err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		ok, err := cond(ctx)
-		last = err
-		return ok && err == nil, nil
-	}); err != nil {
-		t.Fatalf("waiting for %s: %v (last error: %v)", what, err, last)
-	}
 }
 
 // lookupA asks addr for name's A records over UDP.
@@ -120,7 +105,7 @@ func TestConsulNamesResolveThroughTheGeneratedCorefile(t *testing.T) {
 	if answersA(r, consulServices["minio-minio"]) {
 		t.Fatalf("CoreDNS answered minio-minio.service.consul before any coredns-custom exists: %v", r.Answer)
 	}
-	waitFor(t, time.Minute, "kubernetes.default.svc.cluster.local through CoreDNS", func(ctx context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "kubernetes.default.svc.cluster.local through CoreDNS", func(ctx context.Context) (bool, error) {
 		r, err := lookupA(d.Addr, "kubernetes.default.svc.cluster.local")
 		if err != nil {
 			return false, err
@@ -170,7 +155,7 @@ func TestConsulNamesResolveThroughTheGeneratedCorefile(t *testing.T) {
 	if !strings.Contains(cm.Data["consul.server"], "forward . "+d.Consul.Addr()) {
 		t.Fatalf("coredns-custom as Terraform rendered it does not forward to %s:\n%s", d.Consul.Addr(), cm.Data["consul.server"])
 	}
-	waitFor(t, time.Minute, "coredns-custom to be projected into "+d.CustomDir, func(context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "coredns-custom to be projected into "+d.CustomDir, func(context.Context) (bool, error) {
 		for k, v := range cm.Data {
 			b, err := os.ReadFile(filepath.Join(d.CustomDir, k))
 			if err != nil {
@@ -184,7 +169,7 @@ func TestConsulNamesResolveThroughTheGeneratedCorefile(t *testing.T) {
 	})
 	for _, name := range []string{"minio-minio.service.consul", "vault.service.consul"} {
 		want := consulServices[strings.TrimSuffix(name, ".service.consul")]
-		waitFor(t, time.Minute, name+" through CoreDNS to answer "+want, func(context.Context) (bool, error) {
+		testworld.WaitFor(t, 3*time.Minute, name+" through CoreDNS to answer "+want, func(context.Context) (bool, error) {
 			r, err := lookupA(d.Addr, name)
 			if err != nil {
 				return false, err
@@ -219,7 +204,7 @@ func TestForwardOutsideLoopbackIsNotProjected(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cms.Delete(context.Background(), cm.Name, metav1.DeleteOptions{}) })
-	waitFor(t, time.Minute, "the loopback key to be projected", func(context.Context) (bool, error) {
+	testworld.WaitFor(t, 3*time.Minute, "the loopback key to be projected", func(context.Context) (bool, error) {
 		_, err := os.Stat(filepath.Join(d.CustomDir, "local.server"))
 		return err == nil, err
 	})
