@@ -18,7 +18,22 @@ import (
 	"migrate-tui/internal/tlssecret/tlstest"
 )
 
-var fuzzNow = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+// fuzzNow is the clock the fuzz validates at: the time the seeds are made
+// (tlstest.Valid is valid from an hour ago), so the valid seed walks the
+// success path. A fixed date would lie before or after them.
+var fuzzNow = time.Now()
+
+// seedValidates fails the fuzz when the valid seed does not validate: the
+// success path (Material's String) would go unexercised.
+func seedValidates(f *testing.F, m *tlssecret.Material, err error) {
+	f.Helper()
+	if err == nil {
+		_, err = m.Validate("example.org", fuzzNow)
+	}
+	if err != nil {
+		f.Fatalf("the valid seed does not validate, so no case reaches the success path: %v", err)
+	}
+}
 
 // noKeyIn fails when an error message carries key material.
 func noKeyIn(t *testing.T, err error, key []byte) {
@@ -44,6 +59,14 @@ func noKeyIn(t *testing.T, err error, key []byte) {
 func FuzzTLSFromPEM(f *testing.F) {
 	p := tlstest.Valid(f, "example.org")
 	f.Add(p.ChainPEM, p.KeyPEM)
+	{
+		dir := f.TempDir()
+		cp, kp := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		os.WriteFile(cp, p.ChainPEM, 0o600)
+		os.WriteFile(kp, p.KeyPEM, 0o600)
+		m, err := tlssecret.FromFiles(cp, kp)
+		seedValidates(f, m, err)
+	}
 	// Reversed chain: CA first.
 	var blocks [][]byte
 	rest := p.ChainPEM
@@ -91,6 +114,12 @@ func FuzzTLSFromACME(f *testing.F) {
 	dir := f.TempDir()
 	good, _ := os.ReadFile(tlstest.ACMEJSON(f, dir, map[string][]tlstest.ACMECert{"le": {{Main: "*.example.org", Pair: p}}}))
 	f.Add(good)
+	{
+		path := filepath.Join(dir, "seed.json")
+		os.WriteFile(path, good, 0o600)
+		m, err := tlssecret.FromACME(path, "example.org", "")
+		seedValidates(f, m, err)
+	}
 	f.Add([]byte(`{"le":{"Certificates":[{"domain":{"main":"*.example.org"},"certificate":"bm90IHBlbQ==","key":"bm90IHBlbQ=="}]}}`))
 	f.Add([]byte(`{"le":{"Certificates":null}}`))
 	f.Add([]byte(`{"le":null,"other":{"Certificates":[{}]}}`))
