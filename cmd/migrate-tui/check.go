@@ -18,6 +18,7 @@ import (
 
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -113,13 +114,7 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 	}
 	d := &checks.Deps{Decisions: dec, AllowRestart: o.RestartProof}
 
-	kc := o.Kubeconfig
-	if kc == "" {
-		kc = os.Getenv("KUBECONFIG")
-	}
-	if kc == "" {
-		kc = expandHome(checks.KubeconfigPath(filepath.Join(repo, "terraform.tfvars")))
-	}
+	kc := clusterKubeconfig(o.Kubeconfig, repo)
 	if _, err := os.Stat(kc); err != nil {
 		return fmt.Errorf("no kubeconfig: %s (%v); pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)
 	}
@@ -243,11 +238,15 @@ func upper(ids []string) []string {
 	return out
 }
 
-func expandHome(p string) string {
-	if strings.HasPrefix(p, "~/") {
-		if h, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(h, p[2:])
-		}
+// clusterKubeconfig is the kubeconfig check and cutover use: flag when
+// set, else $KUBECONFIG, else kubeconfig_path from terraform.tfvars (or its
+// default), "~/" expanded.
+func clusterKubeconfig(flag, repo string) string {
+	if flag != "" {
+		return flag
 	}
-	return p
+	if kc := os.Getenv("KUBECONFIG"); kc != "" {
+		return kc
+	}
+	return sshinstall.KubeconfigFile(filepath.Join(repo, "terraform.tfvars"))
 }

@@ -198,13 +198,7 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 		return err
 	}
 	if !o.Rollback {
-		kc := o.Kubeconfig
-		if kc == "" {
-			kc = os.Getenv("KUBECONFIG")
-		}
-		if kc == "" {
-			kc = expandHome(checks.KubeconfigPath(filepath.Join(o.repo, "terraform.tfvars")))
-		}
+		kc := clusterKubeconfig(o.Kubeconfig, o.repo)
 		cfg, err := clientcmd.BuildConfigFromFlags("", kc)
 		if err != nil {
 			return fmt.Errorf("kubeconfig %q: %w; pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)

@@ -8,7 +8,6 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"migrate-tui/internal/decisions"
-	"migrate-tui/internal/tfvars"
 )
 
 // Decisions are the few terraform.tfvars keys the checks read (names as in
@@ -101,21 +100,6 @@ func LoadDecisions(path string) (Decisions, error) {
 		}
 	}
 	return d, err
-}
-
-// KubeconfigPath reads kubeconfig_path from a tfvars file, falling back to
-// variables.tf's default.
-func KubeconfigPath(tfvarsPath string) string {
-	const def = "~/.kube/k3s-poc.yaml"
-	vals, _, err := tfvars.Read(tfvarsPath)
-	if err != nil {
-		return def
-	}
-	v, ok := vals["kubeconfig_path"]
-	if !ok || v.IsNull() || v.Type() != cty.String {
-		return def
-	}
-	return v.AsString()
 }
 
 // MemoryEstimate is the decisions' K3s + platform memory estimate

@@ -39,9 +39,6 @@ unknown_key = 1
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("LoadDecisions:\n got %+v\nwant %+v", d, want)
 	}
-	if got := KubeconfigPath(p); got != "/k/config" {
-		t.Errorf("KubeconfigPath = %q", got)
-	}
 	if def := DefaultDecisions(); def.Domain == "" || def.TraefikHTTPSPort == 0 || len(def.NodeNames) != 3 {
 		t.Errorf("defaults from the catalogue look empty: %+v", def)
 	}

@@ -116,3 +116,8 @@ func KubeconfigPathIn(tfvarsPath string) string {
 	}
 	return p
 }
+
+// KubeconfigFile is KubeconfigPathIn with "~/" expanded: the file to open.
+func KubeconfigFile(tfvarsPath string) string {
+	return ExpandHome(KubeconfigPathIn(tfvarsPath))
+}

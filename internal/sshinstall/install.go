@@ -79,7 +79,7 @@ func Install(ctx context.Context, o InstallOptions) error {
 	}
 	// Refuse a kubeconfig_path that must not be overwritten before any
 	// node is touched, not after the whole install.
-	if err := checkKubeconfigTarget(expandHome(o.KubeconfigPath), firstServerURL(first.Node.Address)); err != nil {
+	if err := checkKubeconfigTarget(ExpandHome(o.KubeconfigPath), firstServerURL(first.Node.Address)); err != nil {
 		return err
 	}
 	token, err := joinToken(ctx, fc)
@@ -242,7 +242,7 @@ func (o *InstallOptions) fetchKubeconfig(ctx context.Context, c *Client, first k
 		u.Host = net.JoinHostPort(hostOnly(first.Address), port)
 		cl.Server = u.String()
 	}
-	path := expandHome(o.KubeconfigPath)
+	path := ExpandHome(o.KubeconfigPath)
 	if err := writeKubeconfig(path, cfg, firstServerURL(first.Address)); err != nil {
 		return err
 	}
@@ -282,7 +282,8 @@ func tail(s string, n int) string {
 	return strings.Join(lines, " / ")
 }
 
-func expandHome(p string) string {
+// ExpandHome expands a leading "~/" (kubeconfig_path's default has one).
+func ExpandHome(p string) string {
 	if strings.HasPrefix(p, "~/") {
 		home, _ := os.UserHomeDir()
 		return filepath.Join(home, p[2:])

@@ -132,7 +132,7 @@ func (c *Cluster) Adopt(ctx context.Context, kubeconfig string) ([]CheckResult, 
 	if kubeconfig == "" {
 		return nil, errors.New("adopting a cluster needs its kubeconfig: pass --kubeconfig PATH (the sandbox prints KUBECONFIG)")
 	}
-	abs, err := filepath.Abs(expandHome(kubeconfig))
+	abs, err := filepath.Abs(sshinstall.ExpandHome(kubeconfig))
 	if err != nil {
 		return nil, err
 	}
@@ -359,19 +359,10 @@ func (c *Cluster) Install(ctx context.Context, o InstallOptions) ([]sshinstall.C
 		_ = c.record(res)
 		return results, err
 	}
-	kc := expandHome(sshinstall.KubeconfigPathIn(c.tfvarsPath()))
+	kc := sshinstall.KubeconfigFile(c.tfvarsPath())
 	res.Kubeconfig = kc
 	return results, c.finish(ctx, res, kc)
 }
 
 // ErrNotConfirmed is what a Confirm returns when the operator said no.
 var ErrNotConfirmed = errors.New("not confirmed: nothing was installed")
-
-func expandHome(p string) string {
-	if strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[2:])
-		}
-	}
-	return p
-}
