@@ -130,9 +130,10 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 		return err
 	}
 	// KWOK's nodes run no processes: there is nothing to exec into there.
-	probe, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if nodes, err := d.Kube.CoreV1().Nodes().List(probe, metav1.ListOptions{Limit: 1}); err == nil && len(nodes.Items) > 0 {
+	// Every node, not the first: IsSimulated needs all of them (one real
+	// node means real behaviour). The request is bounded by --timeout
+	// (cfg.Timeout), not a window of its own a busy API server could miss.
+	if nodes, err := d.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil && len(nodes.Items) > 0 {
 		if !checks.IsSimulated(nodes.Items) {
 			d.Exec = checks.PodExec{Config: cfg, Kube: d.Kube}
 		} else {
