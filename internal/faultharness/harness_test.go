@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"migrate-tui/internal/faultpoint"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/testtools/clitest"
 	"migrate-tui/internal/tfvars"
 )
 
@@ -40,11 +40,7 @@ type step struct {
 }
 
 // result is one run of the binary.
-type result struct {
-	stdout, stderr string
-	code           int
-	signal         syscall.Signal // set when killed by a signal
-}
+type result = clitest.Result
 
 // env is the environment of every run: the simulators, the world, tofu
 // from PATH, and a HOME of its own so nothing lands in the real ~/.kube.
@@ -90,26 +86,7 @@ func home(t *testing.T) string {
 // run runs the binary in dir with extra environment.
 func run(t *testing.T, dir string, args []string, extra ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--dir", dir}, args...)...)
-	cmd.Env = env(t, extra...)
-	cmd.Stdin = strings.NewReader("")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errOut.String()}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			r.signal = ws.Signal()
-		}
-	case err != nil:
-		t.Fatalf("running migrate-tui %v: %v", args, err)
-	}
-	return r
+	return clitest.Run(t, bin, dir, env(t, extra...), args...)
 }
 
 // copyDir copies a repository directory (symlinks stay symlinks: tofu's
@@ -210,13 +187,13 @@ func killAndRerun(t *testing.T, prev, root string, s step, secrets []string) str
 	r := run(t, dir, s.args, extra...)
 	got, _ := os.ReadFile(marker)
 	if string(got) != s.point+"\n" {
-		t.Fatalf("%v never reached fault point %s (marker %q); exit %d signal %v\n%s%s", s.args, s.point, got, r.code, r.signal, r.stdout, r.stderr)
+		t.Fatalf("%v never reached fault point %s (marker %q); exit %d signal %v\n%s%s", s.args, s.point, got, r.Code, r.Signal, r.Stdout, r.Stderr)
 	}
 	switch {
-	case s.sigint && (r.signal != 0 || r.code != 5):
-		t.Fatalf("%v interrupted at %s: exit %d signal %v, want exit 5 (interrupted)\n%s%s", s.args, s.point, r.code, r.signal, r.stdout, r.stderr)
-	case !s.sigint && r.signal != syscall.SIGKILL:
-		t.Fatalf("%v at %s: exit %d signal %v, want killed by SIGKILL\n%s%s", s.args, s.point, r.code, r.signal, r.stdout, r.stderr)
+	case s.sigint && (r.Signal != 0 || r.Code != 5):
+		t.Fatalf("%v interrupted at %s: exit %d signal %v, want exit 5 (interrupted)\n%s%s", s.args, s.point, r.Code, r.Signal, r.Stdout, r.Stderr)
+	case !s.sigint && r.Signal != syscall.SIGKILL:
+		t.Fatalf("%v at %s: exit %d signal %v, want killed by SIGKILL\n%s%s", s.args, s.point, r.Code, r.Signal, r.Stdout, r.Stderr)
 	}
 	// Whatever the kill left must parse (or not exist yet).
 	parses(t, dir, "after the kill")
@@ -230,14 +207,14 @@ func killAndRerun(t *testing.T, prev, root string, s step, secrets []string) str
 	}
 	ok := false
 	for _, c := range want {
-		ok = ok || r.code == c
+		ok = ok || r.Code == c
 	}
-	if !ok || r.signal != 0 {
-		t.Fatalf("rerun of %v after a kill at %s: exit %d signal %v, want %v\n%s%s", s.args, s.point, r.code, r.signal, want, r.stdout, r.stderr)
+	if !ok || r.Signal != 0 {
+		t.Fatalf("rerun of %v after a kill at %s: exit %d signal %v, want %v\n%s%s", s.args, s.point, r.Code, r.Signal, want, r.Stdout, r.Stderr)
 	}
 	parses(t, dir, "after the rerun")
 	if s.applied {
-		nothingTwice(t, r.stdout)
+		nothingTwice(t, r.Stdout)
 	}
 	noLocks(t, dir)
 	nomadOnPurpose(t, dir)
@@ -282,8 +259,8 @@ func parses(t *testing.T, dir, when string) {
 // Terraform's state is locked (exit 4), and no lock file is left behind.
 func noLocks(t *testing.T, dir string) {
 	t.Helper()
-	if r := run(t, dir, []string{"status", "--json"}); r.code != 0 {
-		t.Fatalf("status after the rerun: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	if r := run(t, dir, []string{"status", "--json"}); r.Code != 0 {
+		t.Fatalf("status after the rerun: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 	for _, f := range []string{".terraform.tfstate.lock.info"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {

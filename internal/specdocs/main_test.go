@@ -1,20 +1,18 @@
 package specdocs
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"migrate-tui/internal/tftree"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/testtools/clitest"
 	"migrate-tui/internal/testworld"
 )
 
@@ -113,44 +111,13 @@ type cli struct {
 
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	full := args
-	if c.dir != "" {
-		full = append([]string{"--dir", c.dir}, args...)
-	}
-	cmd := exec.CommandContext(ctx, c.bin, full...)
-	cmd.Env = c.env
-	cmd.Stdin = strings.NewReader("")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		c.t.Fatalf("running migrate-tui %v: %v", args, err)
-	}
-	return out.String(), errOut.String(), code
+	r := clitest.Run(c.t, c.bin, c.dir, c.env, args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 // environ is this process's environment without what the commands read
 // from it, plus set.
-func environ(set map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; ok || strings.HasPrefix(k, "NOMAD_") || strings.HasPrefix(k, "VAULT_") || k == "KUBECONFIG" || strings.HasPrefix(k, "MIGRATE_TUI_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range set {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
+func environ(set map[string]string) []string { return clitest.Environ(set) }
 
 // toolEnv is the environment an operator on the sandbox has: tofu on PATH
 // with the providers' local mirror, a HOME of its own.
