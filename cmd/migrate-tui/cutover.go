@@ -336,19 +336,21 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 	switch {
 	case err == nil:
 		return nil
+	// The exit code follows the cause (exitCode's table); only the wording
+	// is this command's.
 	case errors.Is(err, cutover.ErrNotReady):
-		return withExit(exitDeclined, fmt.Errorf("%s is not ready to cut over: %d check(s) block; nothing was changed", o.Service, len(out.Gate.Blockers())))
+		return reword(err, fmt.Sprintf("%s is not ready to cut over: %d check(s) block; nothing was changed", o.Service, len(out.Gate.Blockers())))
 	case errors.Is(err, cutover.ErrDeclined) && o.Rollback:
-		return withExit(exitDeclined, errors.New("the Nomad job was not registered again (not confirmed); nothing was changed"))
+		return reword(err, "the Nomad job was not registered again (not confirmed); nothing was changed")
 	case errors.Is(err, cutover.ErrDeclined):
-		return withExit(exitDeclined, errors.New("the Nomad job was not stopped (not confirmed); nothing was changed"))
+		return reword(err, "the Nomad job was not stopped (not confirmed); nothing was changed")
 	case errors.Is(err, cutover.ErrRegressions):
-		return withExit(exitRegressed, fmt.Errorf("%s was cut over, but %d regression(s) in other Nomad jobs since the baseline (listed above)", o.Service, len(out.Regressions)))
+		return reword(err, fmt.Sprintf("%s was cut over, but %d regression(s) in other Nomad jobs since the baseline (listed above)", o.Service, len(out.Regressions)))
 	case errors.Is(err, cutover.ErrRouting):
-		return withExit(exitRoutingDue, fmt.Errorf("Nomad job %s is stopped but the external Traefik change is not confirmed: make it, then run again with --routing-done, or migrate-tui cutover --rollback --service %s", out.NomadJob, o.Service))
+		return reword(err, fmt.Sprintf("Nomad job %s is stopped but the external Traefik change is not confirmed: make it, then run again with --routing-done, or migrate-tui cutover --rollback --service %s", out.NomadJob, o.Service))
 	case ctx.Err() != nil: // Ctrl+C during a Nomad wait: the state says how far it got
 		return withExit(exitInterrupt, fmt.Errorf("interrupted: %w; run the same command again to continue", err))
 	default:
-		return withExit(exitFailed, err)
+		return err
 	}
 }

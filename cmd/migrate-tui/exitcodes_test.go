@@ -45,6 +45,7 @@ func TestExitCodeOfEachErrorType(t *testing.T) {
 		{"cutover regressions", wrap(cutover.ErrRegressions), exitRegressed},
 		{"routing not confirmed", wrap(cutover.ErrRouting), exitRoutingDue},
 		{"a command's explicit code", withExit(exitVerify, errors.New("")), exitVerify},
+		{"reworded keeps the cause's code", reword(cutover.ErrRouting, "job stopped, routing due"), exitRoutingDue},
 	} {
 		if got := exitCode(c.err); got != c.want {
 			t.Errorf("%s: exit %d, want %d", c.name, got, c.want)

@@ -66,6 +66,20 @@ func (e *exitError) ExitCode() int { return e.code }
 // withExit wraps err so main exits with code.
 func withExit(code int, err error) error { return &exitError{code: code, err: err} }
 
+// reworded is a command's own message over a typed cause: the message is
+// the command's, the exit code comes from the cause through the one table
+// (exitCode), not from a code the command repeats.
+type reworded struct {
+	msg   string
+	cause error
+}
+
+func (e *reworded) Error() string { return e.msg }
+func (e *reworded) Unwrap() error { return e.cause }
+
+// reword says msg for cause.
+func reword(cause error, msg string) error { return &reworded{msg: msg, cause: cause} }
+
 func newRootCmd(in io.Reader, out, errOut io.Writer) *cobra.Command {
 	g := &globalOptions{In: in, Out: out, Err: errOut}
 	root := &cobra.Command{
