@@ -65,8 +65,9 @@ func StartS3(ctx context.Context, dir string) (*S3, error) {
 		return nil, err
 	}
 	// Ready when the port serves HTTP (an unauthenticated request gets an S3
-	// error document, which is an answer).
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+	// error document, which is an answer). The bound is a hang guard (a
+	// process that died ends the wait at once), never a start-up window.
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
 		if s.proc.exited() {
 			return false, s.proc.diedError()
 		}

@@ -480,7 +480,9 @@ func (w *World) StopAPIServer() error {
 // default service account, so pods can be created straight away.
 func (w *World) Namespace(t testing.TB) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	// A guard against a hang only: the service account controller of a busy
+	// machine may take more than a minute.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ns, err := w.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"},
