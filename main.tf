@@ -205,6 +205,9 @@ module "service_mesh" {
   # Cilium's HelmChart belongs to the cluster stage (K3s auto-deploy on the
   # first server): this module applies Linkerd or Istio only.
   service_mesh = var.service_mesh
+  # K3s's packaged Traefik brings the Gateway API CRDs (its traefik-crd
+  # release); Linkerd's CRD chart must then leave them alone.
+  gateway_api_crds_from_k3s = !contains(var.k3s_disable, "traefik")
 
   depends_on = [terraform_data.decisions]
 }

@@ -96,6 +96,10 @@ var combos = []combo{
 		check: func(t *testing.T, ctx context.Context, objs []object) {
 			checkEchoOnlyFromWhoami(t, objs, "linkerd", "poc")
 			checkLinkerdObjects(t, objs)
+			// K3s's packaged Traefik (traefik-crd) owns the Gateway API CRDs here.
+			if v := nested(find(objs, "HelmChart/kube-system/linkerd-crds").values(t), "installGatewayAPI"); v != false {
+				t.Errorf("bundled-traefik: linkerd-crds installGatewayAPI = %v, want false (K3s's traefik-crd release owns the Gateway API CRDs)", v)
+			}
 			sts := find(objs, "StatefulSet/poc/overseerr")
 			ann, _ := nestedMap(sts.obj, "spec", "template", "metadata", "annotations")
 			if ann["vault.hashicorp.com/role"] != "poc-overseerr" || ann["vault.hashicorp.com/auth-path"] != "auth/kubernetes-k3s" {

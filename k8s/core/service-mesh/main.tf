@@ -27,9 +27,10 @@ locals {
 
   rendered = [
     var.service_mesh == "linkerd" ? templatefile("${path.module}/manifests/linkerd.yaml", {
-      version       = local.chart_versions.linkerd
-      step_image    = local.images.step
-      kubectl_image = local.images.kubectl
+      version             = local.chart_versions.linkerd
+      install_gateway_api = !var.gateway_api_crds_from_k3s
+      step_image          = local.images.step
+      kubectl_image       = local.images.kubectl
     }) : "",
     var.service_mesh == "istio-ambient" ? templatefile("${path.module}/manifests/istio-ambient.yaml", {
       version = local.chart_versions.istio
