@@ -5,10 +5,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"migrate-tui/internal/tftree"
 	"os"
@@ -23,6 +21,7 @@ import (
 
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/testtools/clitest"
 	"migrate-tui/internal/testworld"
 	"migrate-tui/internal/tlssecret/tlstest"
 	"migrate-tui/internal/vaultsim"
@@ -96,23 +95,8 @@ type cli struct {
 
 func (c *cli) run(args ...string) (string, string, int) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--dir", c.dir}, args...)...)
-	cmd.Env = c.env
-	cmd.Stdin = strings.NewReader("")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		c.t.Fatalf("running migrate-tui %v: %v", args, err)
-	}
-	return out.String(), errOut.String(), code
+	r := clitest.Run(c.t, bin, c.dir, c.env, args...)
+	return r.Stdout, r.Stderr, r.Code
 }
 
 // applyStage runs apply --stage NAME --yes --json, checks that every line
@@ -158,20 +142,7 @@ func waitAvailable(t *testing.T, ns string, names ...string) {
 }
 
 // environ is the process environment without the variables this test sets.
-func environ(set map[string]string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, ok := set[k]; ok || strings.HasPrefix(k, "NOMAD_") || strings.HasPrefix(k, "VAULT_") || k == "KUBECONFIG" {
-			continue
-		}
-		env = append(env, kv)
-	}
-	for k, v := range set {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
+func environ(set map[string]string) []string { return clitest.Environ(set) }
 
 func jsonLines(t *testing.T, s string) []map[string]any {
 	t.Helper()
