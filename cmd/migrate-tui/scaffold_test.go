@@ -16,6 +16,7 @@ import (
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/scaffold"
 	"migrate-tui/internal/testtools"
+	"migrate-tui/internal/tfrunner/tftest"
 	"migrate-tui/internal/tfvars"
 )
 
@@ -37,15 +38,11 @@ func runScaffoldCmd(t *testing.T, args ...string) (string, string, int) {
 // tofu; a real scaffold writes the module, refuses to overwrite it, and
 // --force regenerates it.
 func TestScaffoldCommand(t *testing.T) {
-	tofu, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
+	tofu := tftest.Tofu(t)
+	// The command runs in this process: its tofu reads this environment.
+	for k, v := range tftest.Env(t) {
+		t.Setenv(k, v)
 	}
-	rc, err := testtools.WriteCLIConfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("TF_CLI_CONFIG_FILE", rc)
 	t.Setenv("TF_PLUGIN_CACHE_DIR", t.TempDir())
 	repo, err := testtools.RepoRoot()
 	if err != nil {
