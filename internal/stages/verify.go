@@ -101,23 +101,32 @@ func (v ObjectsVerifier) Verify(ctx context.Context, s Stage) ([]CheckResult, er
 	if err != nil {
 		return nil, err
 	}
-	var out []CheckResult
-	pending := false
-	look := func() {
-		out, pending = out[:0], false
-		for _, m := range stageManifests(st, s.Name) {
-			cr, inProgress := v.one(ctx, m)
-			out = append(out, cr)
-			pending = pending || inProgress
+	ms := stageManifests(st, s.Name)
+	out := make([]CheckResult, len(ms))
+	// look reads the objects at idx again and returns those still rolling
+	// out: a poll re-reads only these, not every object the stage manages.
+	look := func(idx []int) []int {
+		var pending []int
+		for _, i := range idx {
+			cr, inProgress := v.one(ctx, ms[i])
+			out[i] = cr
+			if inProgress {
+				pending = append(pending, i)
+			}
 		}
+		return pending
 	}
-	look()
-	if pending && v.Wait > 0 {
-		// Poll until nothing is still rolling out or the wait is over; the
-		// last look is what is reported.
+	all := make([]int, len(ms))
+	for i := range all {
+		all[i] = i
+	}
+	pending := look(all)
+	if len(pending) > 0 && v.Wait > 0 {
+		// Poll until nothing is still rolling out or the wait is over; each
+		// object's last look is what is reported.
 		_ = wait.PollUntilContextTimeout(ctx, 5*time.Second, v.Wait, false, func(ctx context.Context) (bool, error) {
-			look()
-			return !pending, nil
+			pending = look(pending)
+			return len(pending) == 0, nil
 		})
 	}
 	if len(out) == 0 {
