@@ -5,7 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"migrate-tui/internal/manifest"
 )
 
 // The Traefik chart cannot be rendered here (not a Go module; see
@@ -46,5 +49,42 @@ func TestTraefikEntryPointOptionsUnderHTTP(t *testing.T) {
 	tls, _ := httpOpts["tls"].(map[string]any)
 	if tls["enabled"] != true {
 		t.Errorf("ports.websecure.http.tls.enabled is %v, want true (the TLSStore's wildcard certificate is served on websecure)", tls["enabled"])
+	}
+}
+
+// TestBundledTraefikConfigSetsNoEntryPointHTTPOptions: the HelmChartConfig
+// for K3s's packaged Traefik must not set an entry point HTTP option at all:
+// where it goes depends on the chart the chosen K3s release bundles (chart
+// 39, in K3s 1.34 since k3s-io/k3s PR #13812, refuses the older place).
+func TestBundledTraefikConfigSetsNoEntryPointHTTPOptions(t *testing.T) {
+	var found bool
+	for _, s := range stageStreams(t, "k8s/ingress", map[string]string{"ingress_mode": "bundled-traefik"}) {
+		objs, err := manifest.Decode([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			if o.GetKind() != "HelmChartConfig" || o.GetName() != "traefik" {
+				continue
+			}
+			found = true
+			vc, _, _ := unstructured.NestedString(o.Object, "spec", "valuesContent")
+			var values struct {
+				Ports map[string]map[string]any `json:"ports"`
+			}
+			if err := yaml.Unmarshal([]byte(vc), &values); err != nil {
+				t.Fatalf("HelmChartConfig traefik valuesContent: %v", err)
+			}
+			for name, port := range values.Ports {
+				for _, k := range append([]string{"http"}, entryPointHTTPOptions...) {
+					if _, ok := port[k]; ok {
+						t.Errorf("HelmChartConfig traefik sets ports.%s.%s, whose place depends on the Traefik chart K3s bundles", name, k)
+					}
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the ingress stage (bundled-traefik) rendered no HelmChartConfig traefik")
 	}
 }
