@@ -14,6 +14,7 @@ import (
 
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/litestream"
 	"migrate-tui/internal/status"
 )
 
@@ -336,7 +337,7 @@ func kubeBuckets(ctx context.Context, d *checks.Deps, service string) (buckets [
 			}
 		}
 		for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
-			if v, ok := imageTag(c.Image); ok && isLitestream(c.Name, c.Image) && !slices.Contains(versions, v) {
+			if v, ok := litestream.ImageVersion(c.Image); ok && !slices.Contains(versions, v) {
 				versions = append(versions, v)
 			}
 		}
@@ -398,49 +399,15 @@ func configArg(argv []string) string {
 	return ""
 }
 
-// imageTag is a litestream image's tag (litestream/litestream:0.5 → 0.5).
-func imageTag(image string) (string, bool) {
-	repo, tag, ok := strings.Cut(image, ":")
-	if !ok || strings.Contains(tag, "/") || !strings.Contains(repo, "litestream") {
-		return "", false
-	}
-	tag, _, _ = strings.Cut(tag, "@")
-	return strings.TrimPrefix(tag, "v"), tag != ""
-}
-
-// majorMinor is "0.5" for 0.5, 0.5.18.
-func majorMinor(v string) string {
-	p := strings.SplitN(v, ".", 3)
-	if len(p) < 2 {
-		return v
-	}
-	return p[0] + "." + p[1]
-}
-
-// nomadVersions are the Litestream image tags of a job's litestream tasks.
-func nomadVersions(job *api.Job) []string {
-	var out []string
-	for _, tg := range job.TaskGroups {
-		for _, t := range tg.Tasks {
-			image, _ := t.Config["image"].(string)
-			if v, ok := imageTag(image); ok && isLitestream(t.Name, image) && !slices.Contains(out, v) {
-				out = append(out, v)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // versionCheck: the Kubernetes copy's Litestream must read the Nomad copy's
 // on-bucket format (0.5 writes LTX files, 0.3 generations: a 0.3 restore of
 // a 0.5 replica finds nothing), or the final sync restores nothing.
 func versionCheck(svc string, job *api.Job, kv []string, where string) GateCheck {
 	c := GateCheck{ID: "litestream-version", Checked: "the Kubernetes copy of " + svc + " runs the Nomad job's Litestream version (the on-bucket formats of 0.3 and 0.5 differ)"}
-	nv := nomadVersions(job)
+	nv := litestream.NomadVersions(job)
 	mm := map[string]bool{}
 	for _, v := range slices.Concat(nv, kv) {
-		mm[majorMinor(v)] = true
+		mm[litestream.MajorMinor(v)] = true
 	}
 	switch {
 	case len(nv) == 0 || len(kv) == 0:
