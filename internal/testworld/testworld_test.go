@@ -21,8 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
+	"migrate-tui/internal/tfrunner/tftest"
 )
 
 // world is the one full world of this package: KWOK, controllers, metrics,
@@ -377,15 +377,8 @@ resource "kubectl_manifest" "config" {
 
 func TestOpenTofuKubectlProvider(t *testing.T) {
 	t.Parallel()
-	tofu, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tofu := tftest.Tofu(t)
 	dir := t.TempDir()
-	cliConfig, err := testtools.WriteCLIConfig(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	work := filepath.Join(dir, "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		t.Fatal(err)
@@ -394,7 +387,7 @@ func TestOpenTofuKubectlProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := fmt.Sprintf("tofu-%d", time.Now().UnixNano()%1_000_000)
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "TF_INPUT=0",
+	env := append(tftest.CLIEnv(t, ""),
 		"TF_VAR_kubeconfig="+world.Kubeconfig, "TF_VAR_namespace="+ns)
 	run := func(args ...string) (int, string) {
 		t.Helper()

@@ -19,6 +19,7 @@ import (
 
 	"migrate-tui/internal/testtools"
 	"migrate-tui/internal/testworld"
+	"migrate-tui/internal/tfrunner/tftest"
 )
 
 // consulServices seed the world's Consul DNS stand-in.
@@ -113,19 +114,12 @@ func TestConsulNamesResolveThroughTheGeneratedCorefile(t *testing.T) {
 		return answersA(r, "10.43.0.1"), nil
 	})
 
-	tofu, err := testtools.Bin("tofu")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tofu := tftest.Tofu(t)
 	dir := t.TempDir()
-	cliConfig, err := testtools.WriteCLIConfig(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	work := filepath.Join(dir, "work")
 	copyTerraform(t, work)
 	servers, _ := json.Marshal([]string{d.Consul.Addr()})
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1", "TF_INPUT=0",
+	env := append(tftest.CLIEnv(t, ""),
 		"TF_VAR_kubeconfig_path="+world.Kubeconfig,
 		`TF_VAR_enabled_stages=["storage"]`, "TF_VAR_storage_backend=local-path",
 		"TF_VAR_consul_dns_servers="+string(servers))
