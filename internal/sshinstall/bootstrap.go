@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -53,6 +54,30 @@ type upload struct {
 // API being ready is what a joining server or agent needs (the supervisor
 // and apiserver share port 6443; etcd is up when /readyz says ok).
 func (o *InstallOptions) waitAPI(ctx context.Context, c *Client) error {
+	o.progress(c.Node, "waiting for the Kubernetes API on "+c.Node, false)
+	err := o.pollUntil(ctx, func(ctx context.Context) (bool, error) {
+		r, err := c.Run(ctx, "k3s kubectl get --raw /readyz", nil, true)
+		switch {
+		case err != nil:
+			return false, err
+		case r.Exit == 0 && strings.TrimSpace(r.Stdout) == "ok":
+			return true, nil
+		}
+		return false, errors.New(tail(r.Stderr+r.Stdout, 2))
+	}, func(timeout time.Duration, last string) error {
+		return fmt.Errorf("waited %s for the Kubernetes API on %s (k3s kubectl get --raw /readyz): %s; look at journalctl -u k3s on %s", timeout, c.Node, last, c.Node)
+	})
+	if err == nil {
+		o.progress(c.Node, "Kubernetes API ready on "+c.Node, true)
+	}
+	return err
+}
+
+// pollUntil runs probe every o.Poll (default 2 s) until it says done or
+// o.ReadyTimeout (default 10 min) is over; then fail words the error from
+// the timeout and the probe's last answer. A probe the deadline cut short
+// keeps the answer before it.
+func (o *InstallOptions) pollUntil(ctx context.Context, probe func(context.Context) (bool, error), fail func(timeout time.Duration, last string) error) error {
 	timeout, poll := o.ReadyTimeout, o.Poll
 	if timeout == 0 {
 		timeout = 10 * time.Minute
@@ -62,24 +87,18 @@ func (o *InstallOptions) waitAPI(ctx context.Context, c *Client) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	o.progress(c.Node, "waiting for the Kubernetes API on "+c.Node, false)
 	var last string
 	for {
-		r, err := c.Run(ctx, "k3s kubectl get --raw /readyz", nil, true)
+		done, err := probe(ctx)
 		switch {
-		case err != nil && ctx.Err() != nil:
-			// The deadline cut this poll short: keep the last answer.
-		case err != nil:
-			last = err.Error()
-		case r.Exit == 0 && strings.TrimSpace(r.Stdout) == "ok":
-			o.progress(c.Node, "Kubernetes API ready on "+c.Node, true)
+		case done:
 			return nil
-		default:
-			last = tail(r.Stderr+r.Stdout, 2)
+		case err != nil && ctx.Err() == nil:
+			last = err.Error()
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waited %s for the Kubernetes API on %s (k3s kubectl get --raw /readyz): %s; look at journalctl -u k3s on %s", timeout, c.Node, last, c.Node)
+			return fail(timeout, last)
 		case <-time.After(poll):
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -153,37 +154,20 @@ func joinToken(ctx context.Context, c *Client) (string, error) {
 // waitReady polls `k3s kubectl get nodes -o json` on the first server until
 // every named node is Ready.
 func (o *InstallOptions) waitReady(ctx context.Context, c *Client, names []string) error {
-	timeout, poll := o.ReadyTimeout, o.Poll
-	if timeout == 0 {
-		timeout = 10 * time.Minute
-	}
-	if poll == 0 {
-		poll = 2 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	o.progress(c.Node, "waiting for "+strings.Join(names, ", ")+" to be Ready", false)
-	var last string
-	for {
+	err := o.pollUntil(ctx, func(ctx context.Context) (bool, error) {
 		notReady, err := nodesNotReady(ctx, c, names)
-		if err == nil && len(notReady) == 0 {
-			o.progress(c.Node, strings.Join(names, ", ")+" Ready", true)
-			return nil
+		if err == nil && len(notReady) > 0 {
+			err = errors.New("not Ready yet: " + strings.Join(notReady, ", "))
 		}
-		switch {
-		case err != nil && ctx.Err() != nil:
-			// The deadline cut this poll short: keep the last answer.
-		case err != nil:
-			last = err.Error()
-		default:
-			last = "not Ready yet: " + strings.Join(notReady, ", ")
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waited %s for %s to be Ready: %s; look at journalctl -u k3s (or k3s-agent) on those nodes", timeout, strings.Join(names, ", "), last)
-		case <-time.After(poll):
-		}
+		return err == nil, err
+	}, func(timeout time.Duration, last string) error {
+		return fmt.Errorf("waited %s for %s to be Ready: %s; look at journalctl -u k3s (or k3s-agent) on those nodes", timeout, strings.Join(names, ", "), last)
+	})
+	if err == nil {
+		o.progress(c.Node, strings.Join(names, ", ")+" Ready", true)
 	}
+	return err
 }
 
 func nodesNotReady(ctx context.Context, c *Client, names []string) ([]string, error) {
