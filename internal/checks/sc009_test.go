@@ -63,7 +63,7 @@ func TestSC009(t *testing.T) {
 		if err := world.Client.AppsV1().Deployments(ns).Delete(ctxT(t, time.Minute), "overseerr", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "overseerr pods gone", time.Minute, func(ctx context.Context) (bool, error) {
+		waitFor(t, "overseerr pods gone", 3*time.Minute, func(ctx context.Context) (bool, error) {
 			l, err := world.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=overseerr"})
 			return err == nil && len(l.Items) == 0, err
 		})
