@@ -10,8 +10,8 @@ import (
 // K3s reads config.yaml as its command line: each key is a flag of the
 // subcommand (server or agent), and a key that names no flag of it is
 // skipped with only a warning (k3s pkg/configfilearg/parser.go: "Unknown
-// flag ... found in config.yaml, skipping"), so a misspelt or misplaced key would silently
-// change nothing. These are the flags the templates may use, checked against
+// flag ... found in config.yaml, skipping"), so a misspelt or misplaced key
+// would silently change nothing. These are the flags the templates may use, checked against
 // k3s-io/k3s pkg/cli/cmds/server.go (ServerFlags: cluster-init, server,
 // token-file, agent-token-file, advertise-address, tls-san, cluster-cidr,
 // service-cidr, cluster-dns, service-node-port-range, disable,
