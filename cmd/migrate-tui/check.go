@@ -64,16 +64,16 @@ checks could not run (bad flags, no kubeconfig).`,
 				ctx = context.Background()
 			}
 			if err := o.Complete(ctx); err != nil {
-				return withExit(exitUsage, err)
+				return usage(err)
 			}
 			if err := o.Validate(); err != nil {
-				return withExit(exitUsage, err)
+				return usage(err)
 			}
 			return o.Run(ctx)
 		},
 	}
 	// Bad flags mean the checks could not run: exit 2, not 1.
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(exitUsage, err) })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	f := cmd.Flags()
 	f.BoolVar(&o.JSON, "json", false, `print one JSON object: {"checks":[...],"summary":{...}}`)
 	f.StringSliceVar(&o.Only, "only", nil, "run only these check IDs (e.g. SC-001,SC-004)")
@@ -215,7 +215,7 @@ func (o *checkOptions) Run(ctx context.Context) error {
 		err = checks.WriteTable(o.g.Out, rs, o.Verbose)
 	}
 	if err != nil {
-		return withExit(exitUsage, err)
+		return usage(err)
 	}
 	var failed []string
 	for _, r := range rs {
@@ -224,7 +224,7 @@ func (o *checkOptions) Run(ctx context.Context) error {
 		}
 	}
 	if len(failed) > 0 {
-		return withExit(exitFailed, fmt.Errorf("%d check(s) failed: %s", len(failed), strings.Join(failed, ", ")))
+		return fmt.Errorf("%d check(s) failed: %s", len(failed), strings.Join(failed, ", "))
 	}
 	return nil
 }

@@ -61,7 +61,7 @@ changed).`,
 				ctx = context.Background()
 			}
 			if err := o.Validate(); err != nil {
-				return withExit(exitUsage, err)
+				return usage(err)
 			}
 			if o.List {
 				return o.runList()
@@ -77,12 +77,12 @@ changed).`,
 			}
 			defer lock.Release()
 			if err := o.Complete(ctx); err != nil {
-				return withExit(exitUsage, err)
+				return usage(err)
 			}
 			return o.Run(ctx)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(exitUsage, err) })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	f := cmd.Flags()
 	f.StringVar(&o.Service, "service", "", "the service to cut over (its Kubernetes workload name)")
 	f.StringVar(&o.NomadJob, "nomad-job", "", "the Nomad job that runs it (default: the service name)")
@@ -143,11 +143,11 @@ func (o *cutoverOptions) decisions() (checks.Decisions, error) {
 func (o *cutoverOptions) runList() error {
 	dec, err := o.decisions()
 	if err != nil {
-		return withExit(exitUsage, err)
+		return usage(err)
 	}
 	st, err := state.Load(o.repo)
 	if err != nil {
-		return withExit(exitFailed, err)
+		return err
 	}
 	es := cutover.List(st, dec.PoCServices)
 	if o.JSON {
@@ -317,7 +317,7 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 		enc := json.NewEncoder(o.g.Out)
 		enc.SetIndent("", "  ")
 		if e := enc.Encode(res); e != nil {
-			return withExit(exitFailed, e)
+			return e
 		}
 	} else {
 		if out.Gate != nil && (errors.Is(err, cutover.ErrNotReady)) {

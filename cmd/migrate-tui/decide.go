@@ -77,22 +77,22 @@ func (o *decideOptions) Complete() error {
 func (o *decideOptions) Validate() error {
 	if o.List {
 		if len(o.Set) > 0 || o.Answers != "" || o.Defaults {
-			return withExit(exitUsage, errors.New("--list cannot be combined with --set, --answers or --defaults"))
+			return usage(errors.New("--list cannot be combined with --set, --answers or --defaults"))
 		}
 		return nil
 	}
 	if o.JSON {
-		return withExit(exitUsage, errors.New("--json goes with --list"))
+		return usage(errors.New("--json goes with --list"))
 	}
 	if len(o.Set) == 0 && o.Answers == "" && !o.Defaults {
-		return withExit(exitUsage, errors.New("nothing to decide: give --set KEY=VALUE, --answers FILE or --defaults (or --list to see the decisions)"))
+		return usage(errors.New("nothing to decide: give --set KEY=VALUE, --answers FILE or --defaults (or --list to see the decisions)"))
 	}
 	o.changes = decisions.Answers{}
 	var sources []string
 	if o.Answers != "" {
 		ans, err := readAnswers(o.Answers)
 		if err != nil {
-			return withExit(exitUsage, err)
+			return usage(err)
 		}
 		for k, v := range ans {
 			o.changes[k] = v
@@ -102,15 +102,15 @@ func (o *decideOptions) Validate() error {
 	for _, kv := range o.Set {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return withExit(exitUsage, fmt.Errorf("--set %q: want KEY=VALUE", kv))
+			return usage(fmt.Errorf("--set %q: want KEY=VALUE", kv))
 		}
 		d := decisions.Get(strings.TrimSpace(k))
 		if d == nil {
-			return withExit(exitUsage, decisions.UnknownKeyError(k))
+			return usage(decisions.UnknownKeyError(k))
 		}
 		val, err := d.Parse(v)
 		if err != nil {
-			return withExit(exitUsage, err)
+			return usage(err)
 		}
 		o.changes[d.Key] = val
 	}
@@ -152,7 +152,7 @@ func (o *decideOptions) Run() error {
 	if err != nil {
 		var ce decisions.ConflictsError
 		if errors.As(err, &ce) {
-			return withExit(exitUsage, err)
+			return usage(err)
 		}
 		return err
 	}

@@ -20,13 +20,6 @@ import (
 	"migrate-tui/internal/tui"
 )
 
-// Exit codes of `migrate-tui preflight`.
-const (
-	exitPreflightFailed = exitFailed // a check failed (or the state could not be saved)
-	exitPreflightUsage  = exitUsage  // bad flags or not a repository
-	exitPreflightLocked = exitLocked // another migrate-tui holds the repository lock
-)
-
 // preflightOptions are `migrate-tui preflight`'s flags: the non-interactive
 // twin of the wizard's preflight phase, with the same checks (internal/preflight).
 type preflightOptions struct {
@@ -50,7 +43,7 @@ token). A step whose dependency failed is not run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {
-				return withExit(exitPreflightUsage, err)
+				return usage(err)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -88,11 +81,7 @@ type preflightReport struct {
 func (o *preflightOptions) Run(ctx context.Context) error {
 	lock, err := state.Acquire(o.repo, "preflight")
 	if err != nil {
-		var le *state.LockedError
-		if errors.As(err, &le) {
-			return withExit(exitPreflightLocked, err)
-		}
-		return withExit(exitPreflightFailed, err)
+		return err // a held lock exits 4 by the one table (exitCode)
 	}
 	defer lock.Release()
 	if n := lock.StaleNotice(); n != "" && !o.JSON {
@@ -104,7 +93,7 @@ func (o *preflightOptions) Run(ctx context.Context) error {
 	}
 	st, err := state.LoadOrNew(o.repo, now())
 	if err != nil {
-		return withExit(exitPreflightFailed, err)
+		return err
 	}
 	plan := steps.Default()
 	rep := preflightReport{Repository: o.repo, StateFile: state.Path(o.repo), Passed: true}
@@ -144,12 +133,12 @@ func (o *preflightOptions) Run(ctx context.Context) error {
 	}
 	faultpoint.Hit(faultpoint.PreflightBeforeSave)
 	if err := state.Save(o.repo, st, now()); err != nil {
-		return withExit(exitPreflightFailed, fmt.Errorf("preflight ran but its results could not be saved: %w", err))
+		return fmt.Errorf("preflight ran but its results could not be saved: %w", err)
 	}
 	if rep.Passed {
 		rep.Next = "make the decisions: migrate-tui decide --defaults (or --set / --answers), or the wizard"
 	} else {
-		rep.ExitCode = exitPreflightFailed
+		rep.ExitCode = exitFailed
 		rep.Next = "fix what failed and run migrate-tui preflight again"
 	}
 	if o.JSON {
@@ -159,7 +148,7 @@ func (o *preflightOptions) Run(ctx context.Context) error {
 			return err
 		}
 		if !rep.Passed {
-			return withExit(exitPreflightFailed, errors.New("")) // the JSON carries the message
+			return errors.New("") // the JSON carries the message
 		}
 		return nil
 	}
@@ -169,7 +158,7 @@ func (o *preflightOptions) Run(ctx context.Context) error {
 		}
 	}
 	if !rep.Passed {
-		return withExit(exitPreflightFailed, fmt.Errorf("preflight did not pass (results saved in %s); %s", rep.StateFile, rep.Next))
+		return fmt.Errorf("preflight did not pass (results saved in %s); %s", rep.StateFile, rep.Next)
 	}
 	fmt.Fprintf(o.g.Out, "Preflight passed; results saved in %s. Next: %s.\n", rep.StateFile, rep.Next)
 	return nil

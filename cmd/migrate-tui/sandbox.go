@@ -103,7 +103,7 @@ func (o *sandboxUpOptions) Run(ctx context.Context) error {
 		Progress: o.g.Err,
 	})
 	if err != nil {
-		return withExit(exitFailed, fmt.Errorf("sandbox up: %w", err))
+		return fmt.Errorf("sandbox up: %w", err)
 	}
 	if already {
 		fmt.Fprintf(o.g.Err, "sandbox: already running (pid %d, started %s); `migrate-tui sandbox down` stops it\n",
@@ -157,7 +157,7 @@ func newSandboxEnvCmd(g *globalOptions) *cobra.Command {
 func (o *sandboxEnvOptions) Run() error {
 	env, err := sandbox.ReadEnv(o.StateDir)
 	if err != nil {
-		return withExit(exitFailed, err)
+		return err
 	}
 	if o.JSON {
 		enc := json.NewEncoder(o.g.Out)
@@ -198,7 +198,7 @@ func (o *sandboxDownOptions) Run() error {
 		fmt.Fprintf(o.g.Err, "sandbox: not running (nothing to stop in %s)\n", o.StateDir)
 		return nil
 	case err != nil:
-		return withExit(exitFailed, fmt.Errorf("sandbox down: %w", err))
+		return fmt.Errorf("sandbox down: %w", err)
 	}
 	fmt.Fprintln(o.g.Err, "sandbox: stopped and removed")
 	return nil
@@ -223,7 +223,7 @@ func newSandboxServeCmd(g *globalOptions) *cobra.Command {
 			}
 			so := sandbox.ServeOptions{NomadFrom: nomadFrom, NomadFromToken: os.Getenv("NOMAD_TOKEN")}
 			if err := sandbox.ServeWith(ctx, dir, so, g.Err); err != nil {
-				return withExit(exitFailed, err)
+				return err
 			}
 			return nil
 		},

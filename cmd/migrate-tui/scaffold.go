@@ -102,11 +102,11 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 	defer cancel()
 	repo, err := o.g.RepoDir()
 	if err != nil {
-		return withExit(exitFailed, err)
+		return err
 	}
 	job, err := o.readJob(ctx, repo, jobID)
 	if err != nil {
-		return withExit(exitFailed, err)
+		return err
 	}
 	mod, err := scaffold.Build(job, scaffold.Options{Service: o.Service})
 	if err != nil {
@@ -116,7 +116,7 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 	if o.DryRun {
 		if o.Output == "yaml" {
 			if rep.YAML, err = o.render(ctx, repo, mod); err != nil {
-				return withExit(exitFailed, err)
+				return err
 			}
 		}
 	} else {
@@ -131,11 +131,11 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 			return withExit(exitDeclined, err)
 		}
 		if err != nil {
-			return withExit(exitFailed, fmt.Errorf("write %s: %w", dir, err))
+			return fmt.Errorf("write %s: %w", dir, err)
 		}
 		rep.Dir = dir
 		if err := scaffold.Enable(repo, mod.Service, o.Enable); err != nil {
-			return withExit(exitFailed, fmt.Errorf("wrote %s, but enabling it failed: %w", dir, err))
+			return fmt.Errorf("wrote %s, but enabling it failed: %w", dir, err)
 		}
 		rep.Enabled = &o.Enable
 	}

@@ -20,12 +20,6 @@ import (
 	"migrate-tui/internal/tlssecret"
 )
 
-// Exit codes of `migrate-tui tls-secret`.
-const (
-	exitTLSFailed = exitFailed // validation failed, or the cluster refused the Secret
-	exitTLSUsage  = exitUsage  // bad flags, or no TLSStore in this ingress mode
-)
-
 // tlsSecretOptions are `migrate-tui tls-secret`'s flags.
 type tlsSecretOptions struct {
 	g          *globalOptions
@@ -64,10 +58,10 @@ or the cluster could not be written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(); err != nil {
-				return withExit(exitTLSUsage, err)
+				return usage(err)
 			}
 			if err := o.Validate(); err != nil {
-				return withExit(exitTLSUsage, err)
+				return usage(err)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -188,13 +182,13 @@ func (o *tlsSecretOptions) Run(ctx context.Context) error {
 
 func (o *tlsSecretOptions) finish(rep tlsSecretReport, err error) error {
 	if err != nil {
-		rep.Error, rep.ExitCode = err.Error(), exitTLSFailed
+		rep.Error, rep.ExitCode = err.Error(), exitFailed
 	}
 	if o.JSON {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		fmt.Fprintln(o.g.Out, string(b))
 		if err != nil {
-			return withExit(exitTLSFailed, errors.New("")) // the JSON carries the message
+			return errors.New("") // the JSON carries the message
 		}
 		return nil
 	}
@@ -206,7 +200,7 @@ func (o *tlsSecretOptions) finish(rep tlsSecretReport, err error) error {
 		fmt.Fprintf(o.g.Err, "warning: %s\n", w)
 	}
 	if err != nil {
-		return withExit(exitTLSFailed, err)
+		return err
 	}
 	fmt.Fprintf(o.g.Out, "%s Secret %s/%s %s\n", status.Pass.Mark(), rep.Namespace, rep.Name, rep.Result)
 	return nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,11 +22,7 @@ func runTLSSecret(t *testing.T, dir string, args ...string) (stdout, stderr stri
 	cmd.SetArgs(append([]string{"--dir", dir, "tls-secret"}, args...))
 	err := cmd.Execute()
 	if err != nil {
-		var ec exitCoder
-		if !errors.As(err, &ec) {
-			t.Fatalf("tls-secret returned %v without an exit code", err)
-		}
-		code = ec.ExitCode()
+		code = exitCode(err) // what main exits with
 		errOut.WriteString(err.Error())
 	}
 	return out.String(), errOut.String(), code
@@ -50,7 +45,7 @@ func TestTLSSecretUsage(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, errOut, code := runTLSSecret(t, dir, c.args...)
-		if code != exitTLSUsage || !strings.Contains(errOut, c.want) {
+		if code != exitUsage || !strings.Contains(errOut, c.want) {
 			t.Errorf("tls-secret %v: exit %d, %q; want exit 2 saying %q", c.args, code, errOut, c.want)
 		}
 	}
@@ -94,7 +89,7 @@ func TestTLSSecretRefusesAndNeverPrintsTheKey(t *testing.T) {
 				}
 				out, errOut, code := runTLSSecret(t, dir, args...)
 				all := out + errOut
-				if code != exitTLSFailed || !strings.Contains(all, r.want) {
+				if code != exitFailed || !strings.Contains(all, r.want) {
 					t.Fatalf("json=%v: exit %d\n%s\nwant exit 1 saying %q", asJSON, code, all, r.want)
 				}
 				if asJSON {
@@ -113,7 +108,7 @@ func TestTLSSecretRefusesAndNeverPrintsTheKey(t *testing.T) {
 	}
 	// A valid certificate gets as far as the cluster and names the kubeconfig.
 	out, errOut, code := runTLSSecret(t, dir, "--cert", gc, "--key", gk)
-	if code != exitTLSFailed || !strings.Contains(errOut, "/nonexistent/kubeconfig") || !strings.Contains(out, "SHA-256:") {
+	if code != exitFailed || !strings.Contains(errOut, "/nonexistent/kubeconfig") || !strings.Contains(out, "SHA-256:") {
 		t.Fatalf("no cluster: exit %d\n%s%s", code, out, errOut)
 	}
 }
