@@ -111,20 +111,7 @@ func deploy(t testing.TB, ns string, s svcSpec) {
 // waitFor polls cond until it holds or the test's patience ends.
 func waitFor(t testing.TB, what string, d time.Duration, cond func(ctx context.Context) (bool, error)) {
 	t.Helper()
-	ctx := ctxT(t, d)
-	var last error
-	for {
-		ok, err := cond(ctx)
-		if ok {
-			return
-		}
-		last = err
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last error %v)", what, ctx.Err(), last)
-		case <-time.After(time.Second):
-		}
-	}
+	testworld.WaitFor(t, d, what, cond)
 }
 
 func waitRolledOut(t testing.TB, ns, name string) {
