@@ -114,7 +114,10 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 	}
 	d := &checks.Deps{Decisions: dec, AllowRestart: o.RestartProof}
 
-	kc := clusterKubeconfig(o.Kubeconfig, repo)
+	kc, err := clusterKubeconfig(o.Kubeconfig, repo)
+	if err != nil {
+		return err
+	}
 	if _, err := os.Stat(kc); err != nil {
 		return fmt.Errorf("no kubeconfig: %s (%v); pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)
 	}
@@ -242,12 +245,12 @@ func upper(ids []string) []string {
 // clusterKubeconfig is the kubeconfig check and cutover use: flag when
 // set, else $KUBECONFIG, else kubeconfig_path from terraform.tfvars (or its
 // default), "~/" expanded.
-func clusterKubeconfig(flag, repo string) string {
+func clusterKubeconfig(flag, repo string) (string, error) {
 	if flag != "" {
-		return flag
+		return flag, nil
 	}
 	if kc := os.Getenv("KUBECONFIG"); kc != "" {
-		return kc
+		return kc, nil
 	}
 	return sshinstall.KubeconfigFile(filepath.Join(repo, "terraform.tfvars"))
 }

@@ -198,7 +198,10 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 		return err
 	}
 	if !o.Rollback {
-		kc := clusterKubeconfig(o.Kubeconfig, o.repo)
+		kc, err := clusterKubeconfig(o.Kubeconfig, o.repo)
+		if err != nil {
+			return err
+		}
 		cfg, err := clientcmd.BuildConfigFromFlags("", kc)
 		if err != nil {
 			return fmt.Errorf("kubeconfig %q: %w; pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/zclconf/go-cty/cty"
-
 	"migrate-tui/internal/k3sconfig"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/tfvars"
@@ -99,25 +97,32 @@ func RunCluster(ctx context.Context, o ClusterOptions) ([]CheckResult, error) {
 			return results, err
 		}
 	}
-	io.KubeconfigPath = KubeconfigPathIn(path)
+	if io.KubeconfigPath, err = KubeconfigPathIn(path); err != nil {
+		return results, err
+	}
 	return results, Install(ctx, io)
 }
 
 // KubeconfigPathIn is kubeconfig_path from a terraform.tfvars, or the
-// variables.tf default when the file or key is absent or unreadable.
-func KubeconfigPathIn(tfvarsPath string) string {
-	p := "~/.kube/k3s-poc.yaml"
+// variables.tf default when the file or key is absent. A file that does not
+// parse, or a value that is not a string (*tfvars.TypeError), is an error:
+// a kubeconfig silently written to or read from the default would be the
+// wrong cluster's.
+func KubeconfigPathIn(tfvarsPath string) (string, error) {
 	vals, _, err := tfvars.Read(tfvarsPath)
 	if err != nil {
-		return p
+		return "", err
 	}
-	if v, ok := vals["kubeconfig_path"]; ok && !v.IsNull() && v.Type() == cty.String {
-		p = v.AsString()
+	s, ok, err := tfvars.String(vals, "kubeconfig_path", tfvarsPath)
+	if err != nil || !ok {
+		return "~/.kube/k3s-poc.yaml", err
 	}
-	return p
+	return s, nil
 }
 
 // KubeconfigFile is KubeconfigPathIn with "~/" expanded: the file to open.
-func KubeconfigFile(tfvarsPath string) string {
-	return ExpandHome(KubeconfigPathIn(tfvarsPath))
+// The cluster stage, apply's verifiers, check and cutover all read it here.
+func KubeconfigFile(tfvarsPath string) (string, error) {
+	p, err := KubeconfigPathIn(tfvarsPath)
+	return ExpandHome(p), err
 }

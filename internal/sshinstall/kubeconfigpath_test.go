@@ -1,13 +1,16 @@
 package sshinstall
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"migrate-tui/internal/tfvars"
 )
 
-// KubeconfigFile is the one reader of kubeconfig_path for check, cutover
-// and the cluster stage: the value when it is a string, else variables.tf's
+// KubeconfigFile is the one reader of kubeconfig_path for the cluster
+// stage, apply's verifiers, check and cutover: the value, else variables.tf's
 // default, "~/" expanded either way.
 func TestKubeconfigFile(t *testing.T) {
 	home, err := os.UserHomeDir()
@@ -19,17 +22,35 @@ func TestKubeconfigFile(t *testing.T) {
 	def := filepath.Join(home, ".kube", "k3s-poc.yaml")
 	for _, tc := range []struct{ src, want string }{
 		{"", def}, // no file
+		{"domain = \"example.test\"\n", def},
 		{"kubeconfig_path = \"/k/config\"\n", "/k/config"},
 		{"kubeconfig_path = \"~/k3s.yaml\"\n", filepath.Join(home, "k3s.yaml")},
-		{"kubeconfig_path = 1\n", def},
 	} {
 		if tc.src != "" {
 			if err := os.WriteFile(p, []byte(tc.src), 0o600); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if got := KubeconfigFile(p); got != tc.want {
-			t.Errorf("%q: KubeconfigFile = %q, want %q", tc.src, got, tc.want)
+		if got, err := KubeconfigFile(p); err != nil || got != tc.want {
+			t.Errorf("%q: KubeconfigFile = %q, %v; want %q", tc.src, got, err, tc.want)
+		}
+	}
+}
+
+// kubeconfig_path = 1 in terraform.tfvars panicked once (AsString without a
+// type check); it is a *tfvars.TypeError naming the key, never the default
+// in silence (the kubeconfig would be written to, or read from, the wrong
+// file).
+func TestKubeconfigPathWrongType(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "terraform.tfvars")
+	for _, src := range []string{"kubeconfig_path = 1\n", "kubeconfig_path = false\n", "kubeconfig_path = [\"/a\"]\n"} {
+		if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := KubeconfigFile(p)
+		var te *tfvars.TypeError
+		if !errors.As(err, &te) || te.Key != "kubeconfig_path" {
+			t.Errorf("%q: %v", src, err)
 		}
 	}
 }

@@ -359,7 +359,10 @@ func (c *Cluster) Install(ctx context.Context, o InstallOptions) ([]sshinstall.C
 		_ = c.record(res)
 		return results, err
 	}
-	kc := sshinstall.KubeconfigFile(c.tfvarsPath())
+	kc, err := sshinstall.KubeconfigFile(c.tfvarsPath())
+	if err != nil { // the install read the same file a moment ago
+		return results, err
+	}
 	res.Kubeconfig = kc
 	return results, c.finish(ctx, res, kc)
 }

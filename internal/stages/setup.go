@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
 	"k8s.io/client-go/discovery"
@@ -19,9 +18,9 @@ import (
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/objstore"
+	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
-	"migrate-tui/internal/tfvars"
 	"migrate-tui/internal/tlssecret"
 	"migrate-tui/internal/vaultsetup"
 )
@@ -72,29 +71,8 @@ func IngressTLS(kube kubernetes.Interface, tfvarsPath string) PreApply {
 	})
 }
 
-// kubeconfigPath is kubeconfig_path from terraform.tfvars (or its default).
-func kubeconfigPath(tfvarsPath string) (string, error) {
-	p := "~/.kube/k3s-poc.yaml"
-	vals, _, err := tfvars.Read(tfvarsPath)
-	if err != nil {
-		return "", err
-	}
-	s, ok, err := tfvars.String(vals, "kubeconfig_path", tfvarsPath)
-	if err != nil {
-		return "", err
-	}
-	if ok {
-		p = s
-	}
-	if strings.HasPrefix(p, "~/") {
-		home, _ := os.UserHomeDir()
-		p = filepath.Join(home, p[2:])
-	}
-	return p, nil
-}
-
 func objectsVerifier(tf *tfrunner.Runner, tfvarsPath string) (Verifier, *rest.Config, error) {
-	kc, err := kubeconfigPath(tfvarsPath)
+	kc, err := sshinstall.KubeconfigFile(tfvarsPath)
 	if err != nil {
 		return nil, nil, err
 	}
