@@ -233,6 +233,8 @@ lane_b() {
   # CoreDNS, run by the test world with K3s's Corefile (Options.CoreDNS).
   go_install coredns "$COREDNS_VERSION" github.com/coredns/coredns
   go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw
+  # The step CLI the Linkerd certificate Jobs run (the step-cli image's tag).
+  go_install step "$STEP_CLI_VERSION" github.com/smallstep/cli/cmd/step
 }
 ( set -e; lane_a ) & pid_a=$!
 ( set -e; lane_b ) & pid_b=$!

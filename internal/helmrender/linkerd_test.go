@@ -6,11 +6,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
 	"migrate-tui/internal/manifest"
+	"migrate-tui/internal/testtools"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,7 +179,6 @@ func TestLinkerdRotationRuns(t *testing.T) {
 
 	anchorCert, anchorKey, anchor := newCA(t, "root.linkerd.cluster.local", nil, nil)
 	oldIssuer, oldKey, _ := newCA(t, "identity.linkerd.cluster.local", anchor, anchorKey)
-	newIssuer, newKey, _ := newCA(t, "identity.linkerd.cluster.local", anchor, anchorKey)
 	for name, data := range map[string][2][]byte{"linkerd-trust-anchor": {anchorCert, pemKey(t, anchorKey)}, "linkerd-identity-issuer": {oldIssuer, pemKey(t, oldKey)}} {
 		_, err := cs.CoreV1().Secrets("linkerd").Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: name}, Type: corev1.SecretTypeTLS,
@@ -188,8 +189,8 @@ func TestLinkerdRotationRuns(t *testing.T) {
 		}
 	}
 
-	// The CronJob's script, with its volumes on temporary directories and
-	// step handing over the issuer made above.
+	// The CronJob's script, with its volumes on temporary directories, run
+	// by sh with the real step CLI at the image's tag (STEP_CLI_VERSION).
 	cron := findObject(t, objs, "CronJob", "linkerd-issuer-rotation")
 	var script string
 	for _, c := range containers(t, cron, "spec", "jobTemplate", "spec", "template", "spec") {
@@ -202,8 +203,8 @@ func TestLinkerdRotationRuns(t *testing.T) {
 		t.Fatal("the CronJob has no sign-issuer script")
 	}
 	tmp := t.TempDir()
-	certs, anchorDir, bin := filepath.Join(tmp, "certs"), filepath.Join(tmp, "anchor"), filepath.Join(tmp, "bin")
-	for _, d := range []string{certs, anchorDir, bin} {
+	certs, anchorDir := filepath.Join(tmp, "certs"), filepath.Join(tmp, "anchor")
+	for _, d := range []string{certs, anchorDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -215,15 +216,11 @@ func TestLinkerdRotationRuns(t *testing.T) {
 	}
 	write(filepath.Join(anchorDir, "tls.crt"), anchorCert)
 	write(filepath.Join(anchorDir, "tls.key"), pemKey(t, anchorKey))
-	write(filepath.Join(tmp, "new.crt"), newIssuer)
-	write(filepath.Join(tmp, "new.key"), pemKey(t, newKey))
-	// step certificate create NAME CRT KEY ...: the stand-in checks it is
-	// asked to sign with the mounted trust anchor and writes the issuer.
-	stepStub := "#!/bin/sh\ncase \"$*\" in *\"--ca " + anchorDir + "/tls.crt --ca-key " + anchorDir + "/tls.key\"*) ;; *) echo \"unexpected: $*\" >&2; exit 1;; esac\n" +
-		"cp " + filepath.Join(tmp, "new.crt") + " \"$4\" && cp " + filepath.Join(tmp, "new.key") + " \"$5\"\n"
-	if err := os.WriteFile(filepath.Join(bin, "step"), []byte(stepStub), 0o755); err != nil {
+	step, err := testtools.Bin("step")
+	if err != nil {
 		t.Fatal(err)
 	}
+	bin := filepath.Dir(step)
 	script = strings.NewReplacer("/certs/", certs+"/", "/anchor/", anchorDir+"/").Replace(script)
 	cmd := exec.Command("sh", "-ec", script)
 	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
@@ -254,8 +251,14 @@ func TestLinkerdRotationRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(bytes.TrimSpace(got.Data["tls.crt"]), bytes.TrimSpace(newIssuer)) || !bytes.Equal(bytes.TrimSpace(got.Data["tls.key"]), bytes.TrimSpace(pemKey(t, newKey))) {
-		t.Error("linkerd-identity-issuer does not hold the new issuer after the rotation")
+	if bytes.Equal(bytes.TrimSpace(got.Data["tls.crt"]), bytes.TrimSpace(oldIssuer)) {
+		t.Error("linkerd-identity-issuer still holds the old issuer after the rotation")
+	}
+	if _, err := tls.X509KeyPair(got.Data["tls.crt"], got.Data["tls.key"]); err != nil {
+		t.Errorf("the rotated tls.crt and tls.key are not a pair: %v", err)
+	}
+	if !bytes.Equal(bytes.TrimSpace(got.Data["ca.crt"]), bytes.TrimSpace(anchorCert)) {
+		t.Error("the rotated issuer Secret's ca.crt is not the trust anchor")
 	}
 	block, _ := pem.Decode(got.Data["tls.crt"])
 	if block == nil {
@@ -267,6 +270,11 @@ func TestLinkerdRotationRuns(t *testing.T) {
 	}
 	if err := cert.CheckSignatureFrom(anchor); err != nil {
 		t.Errorf("the rotated issuer is not signed by the trust anchor: %v", err)
+	}
+	// What Linkerd's identity controller needs of an issuer: a CA for its
+	// name, good for the rotation's 2400h (100 days, rotated monthly).
+	if !cert.IsCA || cert.Subject.CommonName != "identity.linkerd.cluster.local" || cert.NotAfter.Sub(cert.NotBefore) < 2399*time.Hour {
+		t.Errorf("rotated issuer: CA %v, CN %q, valid %s; want a CA for identity.linkerd.cluster.local valid 2400h", cert.IsCA, cert.Subject.CommonName, cert.NotAfter.Sub(cert.NotBefore))
 	}
 	if _, err := saClient.CoreV1().Secrets("linkerd").Get(ctx, "linkerd-trust-anchor", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("the rotation's ServiceAccount can read the trust anchor's Secret through the API (want Forbidden): %v", err)
@@ -305,4 +313,76 @@ func pemKey(t *testing.T, k *ecdsa.PrivateKey) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+}
+
+// The bootstrap Job's make-certificates script, run by sh with the real step
+// CLI at the image's tag: it must leave a root CA and an issuer CA signed by
+// it, each a matching certificate and key, as the Job's kubectl containers
+// then store them.
+func TestLinkerdBootstrapCertificatesWithStep(t *testing.T) {
+	objs := linkerdObjects(t)
+	job := findObject(t, objs, "Job", "linkerd-identity-bootstrap")
+	var script string
+	for _, c := range containers(t, job, "spec", "template", "spec") {
+		if c["name"] == "make-certificates" {
+			l, _ := c["args"].([]any)
+			script = l[0].(string)
+		}
+	}
+	if script == "" {
+		t.Fatal("the bootstrap Job has no make-certificates script")
+	}
+	step, err := testtools.Bin("step")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs := t.TempDir()
+	cmd := exec.Command("sh", "-ec", strings.ReplaceAll(script, "/certs/", certs+"/"))
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(step)+":"+os.Getenv("PATH"), "STEPPATH="+t.TempDir())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make-certificates failed with step: %v\n%s", err, out)
+	}
+	load := func(name string) (*x509.Certificate, []byte, []byte) {
+		crt, err1 := os.ReadFile(filepath.Join(certs, name+".crt"))
+		key, err2 := os.ReadFile(filepath.Join(certs, name+".key"))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s: %v %v", name, err1, err2)
+		}
+		if _, err := tls.X509KeyPair(crt, key); err != nil {
+			t.Fatalf("%s.crt and %s.key are not a pair (the key must be unencrypted for kubectl create secret tls): %v", name, name, err)
+		}
+		block, _ := pem.Decode(crt)
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, crt, key
+	}
+	ca, _, _ := load("ca")
+	issuer, _, _ := load("issuer")
+	if !ca.IsCA || ca.Subject.CommonName != "root.linkerd.cluster.local" {
+		t.Errorf("trust anchor: CA %v, CN %q", ca.IsCA, ca.Subject.CommonName)
+	}
+	if err := issuer.CheckSignatureFrom(ca); err != nil || !issuer.IsCA || issuer.Subject.CommonName != "identity.linkerd.cluster.local" {
+		t.Errorf("issuer: signed by the anchor: %v; CA %v, CN %q", err, issuer.IsCA, issuer.Subject.CommonName)
+	}
+}
+
+// The step CLI the tests run is the one the Jobs' image carries.
+func TestStepCLIPinMatchesImage(t *testing.T) {
+	v, err := testtools.Version("STEP_CLI_VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := testtools.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf, err := os.ReadFile(filepath.Join(root, "k8s", "core", "service-mesh", "main.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"smallstep/step-cli:` + strings.TrimPrefix(v, "v") + `"`; !strings.Contains(string(tf), want) {
+		t.Errorf("k8s/core/service-mesh/main.tf does not run %s (STEP_CLI_VERSION %s in hack/versions.env): keep them equal", want, v)
+	}
 }
