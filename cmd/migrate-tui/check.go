@@ -19,6 +19,7 @@ import (
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/sshinstall"
+	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
 )
 
@@ -84,7 +85,7 @@ checks could not run (bad flags, no kubeconfig).`,
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
 	f.StringVar(&o.CAFile, "ca-file", "", "PEM CA bundle that ingress certificates must chain to (default: the system roots)")
 	f.StringVar(&o.DialAddr, "dial", "", "host:port to connect to for every ingress host, with the host as SNI (default: $"+checks.IngressAddrEnv+", else the host on 443)")
-	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR; the token comes from $NOMAD_TOKEN)")
+	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight recorded; the token comes from $NOMAD_TOKEN)")
 	f.StringVar(&o.TFBinary, "tf-binary", "", "tofu or terraform executable (default: $MIGRATE_TUI_TF_BINARY, tofu, terraform)")
 	f.BoolVar(&o.RestartProof, "restart-proof", false, "let SC-003 write a marker, delete the stateful pod and read the marker back")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "show evidence for passing checks too")
@@ -153,16 +154,18 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 		return err
 	}
 
-	addr := o.NomadAddr
-	if addr == "" {
-		addr = os.Getenv("NOMAD_ADDR")
-	}
-	if addr != "" {
+	// One read of the state: preflight's Nomad address (as cutover and
+	// apply use it) and its baseline for SC-005.
+	st, stErr := state.Load(repo)
+	if addr := st.NomadAddr(o.NomadAddr); addr != "" {
 		nc, err := nomadwatch.NewClient(addr, os.Getenv("NOMAD_TOKEN"))
 		if err != nil {
 			return fmt.Errorf("nomad client for %s: %w", addr, err)
 		}
-		w, err := checks.NomadFromState(repo, nc)
+		w, err := checks.NomadFromState(st, nc)
+		if stErr != nil {
+			err = stErr
+		}
 		d.Nomad = w
 		if err != nil {
 			if !o.JSON {
