@@ -110,6 +110,10 @@ resource "terraform_data" "decisions" {
 
   lifecycle {
     precondition {
+      condition     = var.vault_ca_file == "" || var.vault_method != "agent-injector"
+      error_message = "vault_ca_file reaches only External Secrets' ClusterSecretStore: with vault_method = agent-injector the injected Vault agents would not trust Vault's private CA. Use vault_method = external-secrets, or leave vault_ca_file empty."
+    }
+    precondition {
       condition     = alltrue([for s in keys(var.services) : contains(local.scaffolded_services, s)])
       error_message = "services names ${join(", ", [for s in keys(var.services) : s if !contains(local.scaffolded_services, s)])}, which have no module block in services.generated.tf: run migrate-tui scaffold for them, or drop them from services."
     }

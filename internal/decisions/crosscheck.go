@@ -293,6 +293,20 @@ var crossChecks = []crossCheck{
 		},
 	},
 	{
+		id: "vault-ca-needs-eso", doc: "vault_ca_file is given to External Secrets' ClusterSecretStore only; with vault_method = agent-injector the injected Vault agents would not trust a Vault behind a private CA, so the pair is refused.",
+		keys: []string{"vault_ca_file", "vault_method"},
+		check: func(e Answers, c Context) *Conflict {
+			if e.Str("vault_ca_file") == "" || e.Str("vault_method") != "agent-injector" {
+				return nil
+			}
+			return &Conflict{
+				Problem: "vault_ca_file is set with vault_method = agent-injector",
+				Why:     "only External Secrets' ClusterSecretStore is given Vault's CA (ConfigMap external-secrets/vault-ca); the injected Vault agents would fail Vault's TLS handshake",
+				Fix:     "vault_method = external-secrets, or leave vault_ca_file empty if Vault's certificate chains to the system roots",
+			}
+		},
+	},
+	{
 		id: "topology-roles", doc: "Node roles must match control_plane_topology: an odd number (at least 3) of servers for ha-3-servers, exactly one for 1-server-2-agents.",
 		keys: []string{"control_plane_topology", "nodes"},
 		check: func(e Answers, c Context) *Conflict {

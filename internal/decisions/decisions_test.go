@@ -211,6 +211,7 @@ func TestCrossChecks(t *testing.T) {
 		{"pods overlap lan", Answers{"lan_cidr": "10.0.0.0/8"}, Context{}, "cidrs-disjoint", Answers{"lan_cidr": "192.168.1.0/24"}},
 		{"cilium default pool", Answers{"cilium_ipam_mode": "cluster-pool", "cilium_pool_cidr": "10.0.0.0/8"}, Context{}, "cilium-pool-overlaps", Answers{"cilium_ipam_mode": "kubernetes"}},
 		{"cilium pool on lan", Answers{"cilium_ipam_mode": "cluster-pool", "cilium_pool_cidr": "192.168.0.0/16"}, Context{}, "cilium-pool-overlaps", Answers{"cilium_pool_cidr": "10.44.0.0/16"}},
+		{"vault CA with the injector", Answers{"vault_ca_file": "/etc/vault-ca.pem", "vault_method": "agent-injector"}, Context{}, "vault-ca-needs-eso", Answers{"vault_method": "external-secrets"}},
 		{"cilium pool clear", Answers{"cilium_ipam_mode": "cluster-pool", "cilium_pool_cidr": "10.44.0.0/16"}, Context{}, "", nil},
 		{"pool ignored without cilium", Answers{"service_mesh": "linkerd", "cilium_ipam_mode": "cluster-pool", "cilium_pool_cidr": "10.0.0.0/8"}, Context{}, "", nil},
 		{"ha with two servers", Answers{"nodes": nodes("server", "server", "agent")}, Context{}, "topology-roles", Answers{"nodes": nodes("server", "server", "server")}},
