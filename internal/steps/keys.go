@@ -10,7 +10,7 @@ var StageKeys = map[string][]string{
 	// install order. Nothing else reinstalls a running cluster.
 	"cluster": {"nodes", "control_plane_topology", "k3s_version", "cluster_cidr", "service_cidr", "node_port_range", "k3s_disable",
 		"system_reserved", "kube_reserved", "service_mesh", "cilium_ipam_mode", "cilium_pool_cidr"},
-	"mesh":    {"consul_dns_servers", "service_mesh"},
+	"mesh":    {"consul_dns_servers", "k3s_disable", "service_mesh"},
 	"storage": {"consul_dns_servers", "glusterfs_mount_root", "nfs_path", "nfs_server", "nodes", "storage_backend"},
 	// The vault stage's Vault side (vaultsetup) uses the vault_policies and
 	// vault_roles outputs: the services, namespace and KV keys too.
