@@ -338,7 +338,8 @@ func TestLinkerdBootstrapCertificatesWithStep(t *testing.T) {
 	}
 	certs := t.TempDir()
 	cmd := exec.Command("sh", "-ec", strings.ReplaceAll(script, "/certs/", certs+"/"))
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(step)+":"+os.Getenv("PATH"), "STEPPATH="+t.TempDir())
+	// As in the pod: uid 65532 has no writable home, and no STEPPATH is set.
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(step)+":"+os.Getenv("PATH"), "HOME=/nonexistent", "STEPPATH=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make-certificates failed with step: %v\n%s", err, out)
 	}
