@@ -19,15 +19,21 @@ import (
 	"migrate-tui/internal/checks"
 )
 
-// countingTransport counts every request the clients send.
+// countingTransport counts the requests the API server answered. A 429
+// (a CRD's storage still initialising, or priority and fairness pushing back)
+// is retried by client-go after Retry-After: that is the server's pacing, not
+// a read per object, so it is not counted.
 type countingTransport struct {
 	n    *atomic.Int64
 	next http.RoundTripper
 }
 
 func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return c.next.RoundTrip(r)
+	resp, err := c.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
+		c.n.Add(1)
+	}
+	return resp, err
 }
 
 const benchServices = 300
