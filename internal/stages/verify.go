@@ -180,6 +180,13 @@ func (v ObjectsVerifier) one(ctx context.Context, m manifest) (CheckResult, bool
 	if res.Message != "" {
 		cr.Evidence += ": " + res.Message
 	}
+	if res.Status == status.InProgressStatus {
+		if why, ok := v.waitsOnUnrunChart(ctx, u); ok {
+			cr.Status = result.Unobservable
+			cr.Evidence += "; " + why
+			return cr, false
+		}
+	}
 	if cr.Failed() {
 		cr.Hint = "wait and retry the verification, or look at kubectl describe " + strings.ToLower(m.Kind) + " " + m.Name
 	}
@@ -201,7 +208,7 @@ func (v ObjectsVerifier) helmChart(ctx context.Context, cr CheckResult, u *unstr
 	if jobName == "" {
 		jobName = "helm-install-" + u.GetName()
 	}
-	job, err := v.Dynamic.Resource(schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}).
+	job, err := v.Dynamic.Resource(gvrJob).
 		Namespace(u.GetNamespace()).Get(ctx, jobName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		cr.Status = result.Unobservable

@@ -1,0 +1,109 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+var (
+	gvrHelmChart    = schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}
+	gvrStorageClass = schema.GroupVersionResource{Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"}
+	gvrJob          = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	gvrPVC          = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+)
+
+// waitsOnUnrunChart explains an object that is still rolling out because its
+// claims name a StorageClass that does not exist, in a cluster where no Helm
+// controller runs the HelmCharts (the sandbox: Longhorn's chart would create
+// the class and its provisioner). That is not observable here, not a
+// failure. On a real K3s the Helm controller runs every chart, so the same
+// missing class stays a failure (and the storage stage's HelmChart check
+// already says why).
+func (v ObjectsVerifier) waitsOnUnrunChart(ctx context.Context, u *unstructured.Unstructured) (string, bool) {
+	var missing []string
+	for _, class := range v.claimClasses(ctx, u) {
+		_, err := v.Dynamic.Resource(gvrStorageClass).Get(ctx, class, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			missing = append(missing, class)
+		}
+	}
+	if len(missing) == 0 {
+		return "", false
+	}
+	chart, ok := v.unrunHelmChart(ctx)
+	if !ok {
+		return "", false
+	}
+	sort.Strings(missing)
+	return fmt.Sprintf("its claims wait for StorageClass %s, which does not exist; no Helm controller runs the HelmCharts here (HelmChart %s has no install Job), so the chart that would create it never ran: not observable here",
+		strings.Join(missing, ", "), chart), true
+}
+
+// claimClasses lists the StorageClasses u's claims ask for: a claim itself,
+// a StatefulSet's volumeClaimTemplates, or the claims a workload's pod
+// template mounts.
+func (v ObjectsVerifier) claimClasses(ctx context.Context, u *unstructured.Unstructured) []string {
+	set := map[string]bool{}
+	add := func(claim map[string]any) {
+		if c, _, _ := unstructured.NestedString(claim, "spec", "storageClassName"); c != "" {
+			set[c] = true
+		}
+	}
+	switch u.GetKind() {
+	case "PersistentVolumeClaim":
+		add(u.Object)
+	case "StatefulSet", "Deployment", "DaemonSet":
+		if u.GetKind() == "StatefulSet" {
+			tmpls, _, _ := unstructured.NestedSlice(u.Object, "spec", "volumeClaimTemplates")
+			for _, t := range tmpls {
+				if m, ok := t.(map[string]any); ok {
+					add(m)
+				}
+			}
+		}
+		vols, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "volumes")
+		for _, vol := range vols {
+			m, _ := vol.(map[string]any)
+			name, _, _ := unstructured.NestedString(m, "persistentVolumeClaim", "claimName")
+			if name == "" {
+				continue
+			}
+			pvc, err := v.Dynamic.Resource(gvrPVC).Namespace(u.GetNamespace()).Get(ctx, name, metav1.GetOptions{})
+			if err == nil {
+				add(pvc.Object)
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	return out
+}
+
+// unrunHelmChart names a HelmChart that no Helm controller has run (no
+// install Job): the sign that this cluster has no controller at all.
+func (v ObjectsVerifier) unrunHelmChart(ctx context.Context) (string, bool) {
+	charts, err := v.Dynamic.Resource(gvrHelmChart).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", false
+	}
+	for _, c := range charts.Items {
+		job, _, _ := unstructured.NestedString(c.Object, "status", "jobName")
+		if job == "" {
+			job = "helm-install-" + c.GetName()
+		}
+		_, err := v.Dynamic.Resource(gvrJob).Namespace(c.GetNamespace()).Get(ctx, job, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return c.GetNamespace() + "/" + c.GetName(), true
+		}
+	}
+	return "", false
+}
