@@ -110,7 +110,9 @@ func TestClaimsWaitingOnAnUnrunChartAreNotObservable(t *testing.T) {
 	if _, err := world.Client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = world.Client.StorageV1().StorageClasses().Delete(context.Background(), class, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = world.Client.StorageV1().StorageClasses().Delete(context.Background(), class, metav1.DeleteOptions{})
+	})
 	if r := verify(); r.Status != status.Fail {
 		t.Fatalf("class present: got %s %q, want fail", r.Status, r.Evidence)
 	}
