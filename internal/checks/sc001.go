@@ -60,13 +60,17 @@ func runSC001(ctx context.Context, d *Deps) Result {
 		}
 	}
 
-	var problems, lines []string
+	var problems, lines, unobserved []string
 	for _, svc := range missing {
 		problems = append(problems, fmt.Sprintf("%s: no Deployment or StatefulSet in namespace %s", svc, s.Namespace()))
 	}
 	for _, svc := range d.Decisions.PoCServices {
 		w := wls[svc]
 		if w == nil {
+			continue
+		}
+		if why, ok := waitsOnUnrunChart(ctx, d, w); ok {
+			unobserved = append(unobserved, why)
 			continue
 		}
 		ps := podsOf(w, pods)
@@ -108,7 +112,7 @@ func runSC001(ctx context.Context, d *Deps) Result {
 			problems = append(problems, fmt.Sprintf("%s: pods on an unexpected architecture: %s", svc, strings.Join(wrongArch, ", ")))
 		}
 	}
-	evidence := strings.Join(lines, "\n")
+	evidence := strings.Join(append(lines, unobserved...), "\n")
 	if len(problems) > 0 {
 		if evidence != "" {
 			evidence = strings.Join(problems, "\n") + "\n" + evidence
@@ -116,6 +120,9 @@ func runSC001(ctx context.Context, d *Deps) Result {
 			evidence = strings.Join(problems, "\n")
 		}
 		return fail(evidence, fmt.Sprintf("kubectl -n %s describe the workload and pods named above (events say why); then migrate-tui apply --stage services. See specs/003-nomad-to-kubernetes SC-001.", s.Namespace()))
+	}
+	if len(unobserved) > 0 {
+		return unobservable(evidence, "On a real K3s the Helm controller installs the chart that creates the StorageClass; run check there.")
 	}
 	return pass(evidence)
 }

@@ -82,6 +82,10 @@ func runSC003(ctx context.Context, d *Deps) Result {
 		}
 	}
 	if pod == nil {
+		if why, ok := waitsOnUnrunChart(ctx, d, w); ok {
+			return unobservable(fmt.Sprintf("no Ready pod to prove anything with: %s; %s", why, strings.Join(checked, "; ")),
+				"On a real K3s the Helm controller installs the chart that creates the StorageClass; run check there.")
+		}
 		return fail(fmt.Sprintf("%s: no Ready pod to prove anything with; %s", statefulService, strings.Join(checked, "; ")), "Make SC-001 pass for overseerr first.")
 	}
 	if d.Exec == nil {

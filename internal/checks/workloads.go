@@ -2,12 +2,15 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"migrate-tui/internal/unrunchart"
 )
 
 // workload is a PoC service's Deployment or StatefulSet.
@@ -21,6 +24,9 @@ type workload struct {
 	Selector labels.Selector
 	Template corev1.PodTemplateSpec
 	Created  time.Time
+	// ClaimClasses are the StorageClasses a StatefulSet's
+	// volumeClaimTemplates ask for.
+	ClaimClasses []string
 }
 
 // belongsTo reports whether an object named name with labels l is service's.
@@ -66,9 +72,15 @@ func pocWorkloads(ctx context.Context, d *Deps) (map[string]*workload, []string,
 					if x.Spec.Replicas != nil {
 						want = *x.Spec.Replicas
 					}
+					var classes []string
+					for _, c := range x.Spec.VolumeClaimTemplates {
+						if c.Spec.StorageClassName != nil && *c.Spec.StorageClassName != "" {
+							classes = append(classes, *c.Spec.StorageClassName)
+						}
+					}
 					out[svc] = &workload{Service: svc, Kind: "StatefulSet", Name: x.Name, Desired: want,
 						Ready: x.Status.ReadyReplicas, Updated: x.Status.UpdatedReplicas, Selector: sel,
-						Template: x.Spec.Template, Created: x.CreationTimestamp.Time}
+						Template: x.Spec.Template, Created: x.CreationTimestamp.Time, ClaimClasses: classes}
 					break
 				}
 			}
@@ -131,4 +143,18 @@ func notReadyReason(p corev1.Pod) string {
 		return "not scheduled"
 	}
 	return "phase " + string(p.Status.Phase)
+}
+
+// waitsOnUnrunChart explains a workload whose claims wait for a StorageClass
+// that only a HelmChart no Helm controller ran would create (Longhorn in the
+// sandbox): not observable there; on a real K3s it is not excused.
+func waitsOnUnrunChart(ctx context.Context, d *Deps, w *workload) (string, bool) {
+	if w.Ready >= w.Desired || len(w.ClaimClasses) == 0 {
+		return "", false
+	}
+	why, ok := unrunchart.Classes(ctx, d.Dynamic, w.ClaimClasses)
+	if !ok {
+		return "", false
+	}
+	return fmt.Sprintf("%s: %s %s has %d of %d replicas ready: %s", w.Service, w.Kind, w.Name, w.Ready, w.Desired, why), true
 }

@@ -17,6 +17,7 @@ import (
 
 	"migrate-tui/internal/status"
 	"migrate-tui/internal/testworld"
+	"migrate-tui/internal/unrunchart"
 )
 
 // A StatefulSet whose claims wait for the StorageClass a never-run HelmChart
@@ -45,7 +46,7 @@ func TestClaimsWaitingOnAnUnrunChartAreNotObservable(t *testing.T) {
 		"metadata": map[string]any{"name": "longhorn", "namespace": ns},
 		"spec":     map[string]any{"chart": "longhorn", "repo": "https://charts.longhorn.io"},
 	}}
-	if _, err := world.Dynamic.Resource(gvrHelmChart).Namespace(ns).Create(ctx, chart, metav1.CreateOptions{}); err != nil {
+	if _, err := world.Dynamic.Resource(unrunchart.GVRHelmChart).Namespace(ns).Create(ctx, chart, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	labels := map[string]string{"app": "db"}
@@ -95,13 +96,13 @@ func TestClaimsWaitingOnAnUnrunChartAreNotObservable(t *testing.T) {
 		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
 			"restartPolicy": "Never", "containers": []any{map[string]any{"name": "helm", "image": "rancher/klipper-helm"}}}}},
 	}}
-	if _, err := world.Dynamic.Resource(gvrJob).Namespace(ns).Create(ctx, job, metav1.CreateOptions{}); err != nil {
+	if _, err := world.Dynamic.Resource(unrunchart.GVRJob).Namespace(ns).Create(ctx, job, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if r := verify(); r.Status != status.Fail {
 		t.Fatalf("with a Helm controller: got %s %q, want fail", r.Status, r.Evidence)
 	}
-	if err := world.Dynamic.Resource(gvrJob).Namespace(ns).Delete(ctx, "helm-install-longhorn", metav1.DeleteOptions{}); err != nil {
+	if err := world.Dynamic.Resource(unrunchart.GVRJob).Namespace(ns).Delete(ctx, "helm-install-longhorn", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 

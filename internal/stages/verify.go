@@ -20,6 +20,7 @@ import (
 	// result, not status: kstatus above is "status".
 	result "migrate-tui/internal/status"
 	"migrate-tui/internal/tfrunner"
+	"migrate-tui/internal/unrunchart"
 )
 
 // GuardFunc adapts a function to Guard.
@@ -181,7 +182,7 @@ func (v ObjectsVerifier) one(ctx context.Context, m manifest) (CheckResult, bool
 		cr.Evidence += ": " + res.Message
 	}
 	if res.Status == status.InProgressStatus {
-		if why, ok := v.waitsOnUnrunChart(ctx, u); ok {
+		if why, ok := unrunchart.Object(ctx, v.Dynamic, u); ok {
 			cr.Status = result.Unobservable
 			cr.Evidence += "; " + why
 			return cr, false
@@ -208,7 +209,7 @@ func (v ObjectsVerifier) helmChart(ctx context.Context, cr CheckResult, u *unstr
 	if jobName == "" {
 		jobName = "helm-install-" + u.GetName()
 	}
-	job, err := v.Dynamic.Resource(gvrJob).
+	job, err := v.Dynamic.Resource(unrunchart.GVRJob).
 		Namespace(u.GetNamespace()).Get(ctx, jobName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		cr.Status = result.Unobservable

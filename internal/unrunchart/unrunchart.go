@@ -1,4 +1,9 @@
-package stages
+// Package unrunchart explains a workload that waits for a StorageClass no
+// one created because no Helm controller runs the HelmCharts (the sandbox and
+// the test world: Longhorn's chart would create the class and its
+// provisioner). Stage verification and the success criteria both ask it, so
+// the two say the same thing.
+package unrunchart
 
 import (
 	"context"
@@ -10,26 +15,36 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 )
 
 var (
-	gvrHelmChart    = schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}
+	// GVRHelmChart is K3s's helm.cattle.io HelmChart.
+	GVRHelmChart    = schema.GroupVersionResource{Group: "helm.cattle.io", Version: "v1", Resource: "helmcharts"}
 	gvrStorageClass = schema.GroupVersionResource{Group: "storage.k8s.io", Version: "v1", Resource: "storageclasses"}
-	gvrJob          = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
-	gvrPVC          = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
+	// GVRJob is a batch/v1 Job, what K3s's Helm controller runs per chart.
+	GVRJob = schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}
+	gvrPVC = schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}
 )
 
-// waitsOnUnrunChart explains an object that is still rolling out because its
-// claims name a StorageClass that does not exist, in a cluster where no Helm
-// controller runs the HelmCharts (the sandbox: Longhorn's chart would create
-// the class and its provisioner). That is not observable here, not a
+// Object explains an object that is still rolling out because its claims
+// name a StorageClass that does not exist, in a cluster where no Helm
+// controller runs the HelmCharts. That is not observable here, not a
 // failure. On a real K3s the Helm controller runs every chart, so the same
 // missing class stays a failure (and the storage stage's HelmChart check
 // already says why).
-func (v ObjectsVerifier) waitsOnUnrunChart(ctx context.Context, u *unstructured.Unstructured) (string, bool) {
+func Object(ctx context.Context, dyn dynamic.Interface, u *unstructured.Unstructured) (string, bool) {
+	return Classes(ctx, dyn, claimClasses(ctx, dyn, u))
+}
+
+// Classes is Object for the StorageClasses a workload's claims name.
+func Classes(ctx context.Context, dyn dynamic.Interface, classes []string) (string, bool) {
+	if dyn == nil {
+		return "", false
+	}
 	var missing []string
-	for _, class := range v.claimClasses(ctx, u) {
-		_, err := v.Dynamic.Resource(gvrStorageClass).Get(ctx, class, metav1.GetOptions{})
+	for _, class := range classes {
+		_, err := dyn.Resource(gvrStorageClass).Get(ctx, class, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			missing = append(missing, class)
 		}
@@ -37,7 +52,7 @@ func (v ObjectsVerifier) waitsOnUnrunChart(ctx context.Context, u *unstructured.
 	if len(missing) == 0 {
 		return "", false
 	}
-	chart, ok := v.unrunHelmChart(ctx)
+	chart, ok := unrunHelmChart(ctx, dyn)
 	if !ok {
 		return "", false
 	}
@@ -49,7 +64,7 @@ func (v ObjectsVerifier) waitsOnUnrunChart(ctx context.Context, u *unstructured.
 // claimClasses lists the StorageClasses u's claims ask for: a claim itself,
 // a StatefulSet's volumeClaimTemplates, or the claims a workload's pod
 // template mounts.
-func (v ObjectsVerifier) claimClasses(ctx context.Context, u *unstructured.Unstructured) []string {
+func claimClasses(ctx context.Context, dyn dynamic.Interface, u *unstructured.Unstructured) []string {
 	set := map[string]bool{}
 	add := func(claim map[string]any) {
 		if c, _, _ := unstructured.NestedString(claim, "spec", "storageClassName"); c != "" {
@@ -75,7 +90,7 @@ func (v ObjectsVerifier) claimClasses(ctx context.Context, u *unstructured.Unstr
 			if name == "" {
 				continue
 			}
-			pvc, err := v.Dynamic.Resource(gvrPVC).Namespace(u.GetNamespace()).Get(ctx, name, metav1.GetOptions{})
+			pvc, err := dyn.Resource(gvrPVC).Namespace(u.GetNamespace()).Get(ctx, name, metav1.GetOptions{})
 			if err == nil {
 				add(pvc.Object)
 			}
@@ -90,8 +105,8 @@ func (v ObjectsVerifier) claimClasses(ctx context.Context, u *unstructured.Unstr
 
 // unrunHelmChart names a HelmChart that no Helm controller has run (no
 // install Job): the sign that this cluster has no controller at all.
-func (v ObjectsVerifier) unrunHelmChart(ctx context.Context) (string, bool) {
-	charts, err := v.Dynamic.Resource(gvrHelmChart).List(ctx, metav1.ListOptions{})
+func unrunHelmChart(ctx context.Context, dyn dynamic.Interface) (string, bool) {
+	charts, err := dyn.Resource(GVRHelmChart).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", false
 	}
@@ -100,7 +115,7 @@ func (v ObjectsVerifier) unrunHelmChart(ctx context.Context) (string, bool) {
 		if job == "" {
 			job = "helm-install-" + c.GetName()
 		}
-		_, err := v.Dynamic.Resource(gvrJob).Namespace(c.GetNamespace()).Get(ctx, job, metav1.GetOptions{})
+		_, err := dyn.Resource(GVRJob).Namespace(c.GetNamespace()).Get(ctx, job, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return c.GetNamespace() + "/" + c.GetName(), true
 		}
