@@ -48,16 +48,15 @@ func TestClaimsOnAnUnrunChartsClassAreNotObservable(t *testing.T) {
 					{Name: "overseerr", Image: "sctx/overseerr:1.33.2", VolumeMounts: []corev1.VolumeMount{{Name: "db", MountPath: "/app/config/db"}}},
 					{Name: "litestream", Image: "litestream/litestream:0.5.18"}},
 					Volumes: []corev1.Volume{{Name: "litestream-config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "overseerr-litestream"}}}}}}},
-			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "db"},
-				Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: &class, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
-					Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}}},
+			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{claimOn("db", class), claimOn("config", class)}},
 	}
 	if _, err := world.Client.AppsV1().StatefulSets(ns).Create(ctx, sts, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	d := deps(ns, "overseerr")
 	d.Decisions.LitestreamBucket = "overseerr-k8s-litestream"
-	expect(t, runOne(t, "SC-001", d, checks.RunOptions{}), checks.Unobservable, "StorageClass "+class, "HelmChart "+ns+"/longhorn has no install Job")
+	r := runOne(t, "SC-001", d, checks.RunOptions{})
+	expect(t, r, checks.Unobservable, "StorageClass "+class+", which", "HelmChart "+ns+"/longhorn has no install Job")
 	expect(t, runOne(t, "SC-003", d, checks.RunOptions{}), checks.Unobservable, "no Ready pod", "StorageClass "+class)
 
 	if _, err := world.Client.StorageV1().StorageClasses().Create(ctx, &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: class}, Provisioner: "driver.longhorn.io"}, metav1.CreateOptions{}); err != nil {
@@ -66,4 +65,10 @@ func TestClaimsOnAnUnrunChartsClassAreNotObservable(t *testing.T) {
 	t.Cleanup(func() { _ = world.Client.StorageV1().StorageClasses().Delete(ctx, class, metav1.DeleteOptions{}) })
 	expect(t, runOne(t, "SC-001", d, checks.RunOptions{}), checks.Fail, "0 of 1 replicas ready")
 	expect(t, runOne(t, "SC-003", d, checks.RunOptions{}), checks.Fail, "no Ready pod")
+}
+
+func claimOn(name, class string) corev1.PersistentVolumeClaim {
+	return corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: &class, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
 }

@@ -43,7 +43,12 @@ func Classes(ctx context.Context, dyn dynamic.Interface, classes []string) (stri
 		return "", false
 	}
 	var missing []string
+	seen := map[string]bool{}
 	for _, class := range classes {
+		if seen[class] {
+			continue
+		}
+		seen[class] = true
 		_, err := dyn.Resource(gvrStorageClass).Get(ctx, class, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			missing = append(missing, class)
@@ -52,7 +57,7 @@ func Classes(ctx context.Context, dyn dynamic.Interface, classes []string) (stri
 	if len(missing) == 0 {
 		return "", false
 	}
-	chart, ok := unrunHelmChart(ctx, dyn)
+	chart, ok := unrunHelmChart(ctx, dyn, missing)
 	if !ok {
 		return "", false
 	}
@@ -104,21 +109,34 @@ func claimClasses(ctx context.Context, dyn dynamic.Interface, u *unstructured.Un
 }
 
 // unrunHelmChart names a HelmChart that no Helm controller has run (no
-// install Job): the sign that this cluster has no controller at all.
-func unrunHelmChart(ctx context.Context, dyn dynamic.Interface) (string, bool) {
+// install Job): the sign that this cluster has no controller at all. A chart
+// named after one of the missing classes (longhorn) is named first.
+func unrunHelmChart(ctx context.Context, dyn dynamic.Interface, classes []string) (string, bool) {
 	charts, err := dyn.Resource(GVRHelmChart).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", false
 	}
+	var unrun []string
 	for _, c := range charts.Items {
 		job, _, _ := unstructured.NestedString(c.Object, "status", "jobName")
 		if job == "" {
 			job = "helm-install-" + c.GetName()
 		}
 		_, err := dyn.Resource(GVRJob).Namespace(c.GetNamespace()).Get(ctx, job, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return c.GetNamespace() + "/" + c.GetName(), true
+		if !apierrors.IsNotFound(err) {
+			continue
 		}
+		name := c.GetNamespace() + "/" + c.GetName()
+		for _, class := range classes {
+			if strings.Contains(c.GetName(), class) || strings.Contains(class, c.GetName()) {
+				return name, true
+			}
+		}
+		unrun = append(unrun, name)
 	}
-	return "", false
+	if len(unrun) == 0 {
+		return "", false
+	}
+	sort.Strings(unrun)
+	return unrun[0], true
 }
