@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"migrate-tui/internal/sshinstall"
-	"migrate-tui/internal/tlssecret/tlstest"
 	"migrate-tui/internal/traefikroute"
 	"migrate-tui/internal/traefikroute/traefiktest"
 )
@@ -43,37 +44,26 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{dir: t.TempDir(), own: map[string][]byte{}}
-	certDir := t.TempDir()
-	pair := tlstest.Valid(t, "brmartin.co.uk")
-	certFile, keyFile := pair.Files(t, certDir)
-	caPEM, roots := traefiktest.CA(t, pair)
-	w.caFile = filepath.Join(certDir, "ca.pem")
-	if err := os.WriteFile(w.caFile, caPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	w := &world{}
 	w.nomad = "answered by the Nomad allocation"
 	nomad := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { fmt.Fprint(rw, w.nomad) }))
 	t.Cleanup(nomad.Close)
+	catalog := fmt.Appendf(nil, "http:\n  routers:\n    overseerr:\n      rule: Host(`overseerr.brmartin.co.uk`)\n      entryPoints: [websecure]\n      service: overseerr\n      tls: {}\n  services:\n    overseerr:\n      loadBalancer:\n        servers:\n          - url: %s\n", nomad.URL)
+	ext := traefiktest.StartExternal(t, "brmartin.co.uk", map[string][]byte{"catalog.yml": catalog})
+	w.dir, w.tr, w.caFile, w.own = ext.Dir, ext.Traefik, ext.CAFile, ext.Own
 	w.kubeFor = func(host string) string { return "answered by the K3s ingress for " + host }
-	kube := traefiktest.TLSBackend(t, pair, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { fmt.Fprint(rw, w.kubeFor(r.Host)) }))
+	kube := traefiktest.TLSBackend(t, ext.Pair, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { fmt.Fprint(rw, w.kubeFor(r.Host)) }))
 	w.kube = kube.Listener.Addr().String()
-	w.own["tls.yml"] = fmt.Appendf(nil, "tls:\n  stores:\n    default:\n      defaultCertificate:\n        certFile: %s\n        keyFile: %s\n", certFile, keyFile)
-	w.own["catalog.yml"] = fmt.Appendf(nil, "http:\n  routers:\n    overseerr:\n      rule: Host(`overseerr.brmartin.co.uk`)\n      entryPoints: [websecure]\n      service: overseerr\n      tls: {}\n  services:\n    overseerr:\n      loadBalancer:\n        servers:\n          - url: %s\n", nomad.URL)
-	for name, b := range w.own {
-		if err := os.WriteFile(filepath.Join(w.dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.tr = traefiktest.Start(t, w.dir)
-	t.Cleanup(func() { w.tr.DumpLog(t) })
 	w.probe = func(host string) traefikroute.Probe {
-		return traefikroute.Probe{Entrypoint: w.tr.Websecure, Host: host, Roots: roots}
+		return traefikroute.Probe{Entrypoint: w.tr.Websecure, Host: host, Roots: ext.Roots}
 	}
 	// Traefik has loaded the directory once the catalog router answers.
-	ctx := context.Background()
-	if _, err := traefikroute.WaitRouted(ctx, w.probe("overseerr.brmartin.co.uk"), traefikroute.Route{Service: "none"}, false, time.Minute); err != nil {
-		t.Fatal(err)
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		a, err := w.probe("overseerr.brmartin.co.uk").Do(ctx)
+		return err == nil && a.Digest == digest(w.nomad), nil
+	})
+	if err != nil {
+		t.Fatalf("the external Traefik never routed overseerr to the Nomad stand-in (catalog.yml): %v", err)
 	}
 	return w
 }
