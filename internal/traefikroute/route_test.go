@@ -162,12 +162,14 @@ func TestRouteThroughRealTraefik(t *testing.T) {
 
 	t.Run("over SSH with known_hosts", func(t *testing.T) {
 		sshd := traefiktest.StartSSHD(t)
-		c, err := sshinstall.Dial(ctx, "hestia", sshd.Addr, sshd.Auth)
+		remote, c, err := traefikroute.Open(ctx, traefikroute.Location{Path: w.dir, Node: "hestia", Address: sshd.Addr, Auth: sshd.Auth})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		remote := traefikroute.SSHDir{Node: "hestia", SSH: c, Path: w.dir}
+		if _, ok := remote.(traefikroute.SSHDir); !ok {
+			t.Fatalf("Open with a node gave %T, want an SSHDir", remote)
+		}
 		r := w.route("whoami")
 		p := w.probe(r.Host)
 		if _, err := traefikroute.Apply(ctx, remote, r); err != nil {
