@@ -36,6 +36,9 @@ var (
 // keys each reads by name.
 func NomadVaultReads(job *api.Job) []VaultRead {
 	by := map[string]*VaultRead{}
+	if job == nil {
+		return nil
+	}
 	for _, tg := range job.TaskGroups {
 		for _, t := range tg.Tasks {
 			for _, tp := range t.Templates {
@@ -111,6 +114,10 @@ var gvrExternalSecrets = schema.GroupVersionResource{Group: "external-secrets.io
 // are read and shown, never values.
 func Secrets(ctx context.Context, in SecretsInput) GateCheck {
 	c := GateCheck{ID: "secrets", Checked: "the Vault secrets the Nomad job's templates read exist for the Kubernetes copy of " + in.Service}
+	if in.Job == nil {
+		c.Status, c.Found, c.Next = Block, "the Nomad job was not read", "Check NOMAD_ADDR and NOMAD_TOKEN (nomad job inspect "+in.Service+" should answer)."
+		return c
+	}
 	reads := NomadVaultReads(in.Job)
 	if len(reads) == 0 {
 		c.Status, c.Found = Pass, "the Nomad job's templates read no Vault secret"

@@ -24,6 +24,10 @@ type VolumesInput struct {
 // it did on Nomad.
 func VolumePaths(ctx context.Context, in VolumesInput) GateCheck {
 	c := GateCheck{ID: "data-volumes", Checked: "the Kubernetes copy of " + in.Service + " mounts its volumes at the Nomad job's volume_mount destinations"}
+	if in.Job == nil {
+		c.Status, c.Found, c.Next = Block, "the Nomad job was not read", "Check NOMAD_ADDR and NOMAD_TOKEN (nomad job inspect "+in.Service+" should answer)."
+		return c
+	}
 	type mount struct{ task, dest, source string }
 	var want []mount
 	for _, tg := range in.Job.TaskGroups {
