@@ -9,13 +9,14 @@ import (
 	"strings"
 
 	"github.com/hashicorp/nomad/api"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+
+	"migrate-tui/internal/checks"
 )
 
 // VaultRead is one Vault path a Nomad job's templates read.
@@ -127,18 +128,8 @@ func Secrets(ctx context.Context, in SecretsInput) GateCheck {
 	if mount == "" {
 		mount = "nomad"
 	}
-	if in.Kube == nil {
-		c.Status, c.Found, c.Next = Block, "no cluster configured", "Pass --kubeconfig (or set KUBECONFIG) for the K3s cluster."
-		return c
-	}
-	w, err := findWorkload(ctx, in.Kube, in.Namespace, in.Service)
-	if err != nil {
-		c.Status, c.Found, c.Next = Block, err.Error(), "Check the kubeconfig's access to namespace "+in.Namespace+"."
-		return c
-	}
-	if w == nil {
-		c.Status, c.Found = Block, fmt.Sprintf("no Deployment or StatefulSet of %s in namespace %s", in.Service, in.Namespace)
-		c.Next = "Apply the services stage (migrate-tui apply --stage services)."
+	w, ok := workloadFor(ctx, in.Kube, in.Namespace, in.Service, &c)
+	if !ok {
 		return c
 	}
 	var r secretsReport
@@ -234,7 +225,7 @@ func esoSecrets(ctx context.Context, in SecretsInput, reads []VaultRead, mount s
 			r.problems = append(r.problems, fmt.Sprintf("Vault path %s: keys %s read by the Nomad template are in no ExternalSecret", read.Path, strings.Join(missing, ", ")))
 		}
 		if read.AllKeys && !slices.ContainsFunc(refs, func(x esRef) bool { return x.extracted }) {
-			r.warnings = append(r.warnings, fmt.Sprintf("Vault path %s: the Nomad template of task %s reads every key; the ExternalSecrets map only %s", read.Path, strings.Join(read.Tasks, ", "), strings.Join(propsOf(refs), ", ")))
+			r.warnings = append(r.warnings, fmt.Sprintf("Vault path %s: a Nomad template (of tasks %s) reads every key; the ExternalSecrets map only %s", read.Path, strings.Join(read.Tasks, ", "), strings.Join(propsOf(refs), ", ")))
 		}
 		for _, ref := range refs {
 			esSynced(ctx, in, ref, read, w, &r)
@@ -297,7 +288,7 @@ func esSynced(ctx context.Context, in SecretsInput, ref esRef, read VaultRead, w
 		r.problems = append(r.problems, fmt.Sprintf("Secret %s (from ExternalSecret %s) lacks keys %s", target, name, strings.Join(absent, ", ")))
 		return
 	}
-	if !templateUsesSecret(w.Template.Spec, target) {
+	if !checks.PodSpecUsesSecret(w.Template.Spec, target) {
 		r.problems = append(r.problems, fmt.Sprintf("Secret %s is synced but %s does not reference it (env, envFrom or volume)", target, w))
 		return
 	}
@@ -315,34 +306,6 @@ func esCondition(u unstructured.Unstructured) (status, reason, message string) {
 		}
 	}
 	return
-}
-
-func templateUsesSecret(spec corev1.PodSpec, secret string) bool {
-	for _, v := range spec.Volumes {
-		if v.Secret != nil && v.Secret.SecretName == secret {
-			return true
-		}
-		if v.Projected != nil {
-			for _, s := range v.Projected.Sources {
-				if s.Secret != nil && s.Secret.Name == secret {
-					return true
-				}
-			}
-		}
-	}
-	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
-		for _, e := range c.EnvFrom {
-			if e.SecretRef != nil && e.SecretRef.Name == secret {
-				return true
-			}
-		}
-		for _, e := range c.Env {
-			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == secret {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // The agent injector's annotations (vault-k8s agent-inject-secret-<file>

@@ -154,6 +154,17 @@ func TestSecretsCheck(t *testing.T) {
 	t.Run("synced and used", func(t *testing.T) {
 		check(t, in, status.Pass, "nomad/data/default/overseerr → ExternalSecret overseerr-vault synced → Secret overseerr-vault (3 keys) used by StatefulSet")
 	})
+	t.Run("the app reads every key, the ExternalSecret maps two", func(t *testing.T) {
+		es, err := dyn.Resource(gvrES).Namespace(ns).Get(ctx, "overseerr-vault", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unstructured.RemoveNestedField(es.Object, "spec", "dataFrom")
+		if _, err := dyn.Resource(gvrES).Namespace(ns).Update(ctx, es, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		check(t, in, status.Warn, "a Nomad template (of tasks litestream-restore, overseerr, litestream) reads every key; the ExternalSecrets map only MINIO_ACCESS_KEY, MINIO_SECRET_KEY")
+	})
 	t.Run("synced but not used by the workload", func(t *testing.T) {
 		updateSet(t, ctx, ns, func(s *appsv1.StatefulSet) { s.Spec.Template.Spec.Containers[0].EnvFrom = nil })
 		check(t, in, status.Fail, "does not reference it")

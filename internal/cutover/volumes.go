@@ -45,17 +45,8 @@ func VolumePaths(ctx context.Context, in VolumesInput) GateCheck {
 		c.Status, c.Found = Pass, "the Nomad job mounts no volume (its data, if any, is on the allocation's disk)"
 		return c
 	}
-	if in.Kube == nil {
-		c.Status, c.Found, c.Next = Block, "no cluster configured", "Pass --kubeconfig (or set KUBECONFIG) for the K3s cluster."
-		return c
-	}
-	w, err := findWorkload(ctx, in.Kube, in.Namespace, in.Service)
-	if err != nil {
-		c.Status, c.Found, c.Next = Block, err.Error(), "Check the kubeconfig's access to namespace "+in.Namespace+"."
-		return c
-	}
-	if w == nil {
-		c.Status, c.Found, c.Next = Block, fmt.Sprintf("no Deployment or StatefulSet of %s in namespace %s", in.Service, in.Namespace), "Apply the services stage (migrate-tui apply --stage services)."
+	w, found := workloadFor(ctx, in.Kube, in.Namespace, in.Service, &c)
+	if !found {
 		return c
 	}
 	spec := w.Template.Spec

@@ -46,3 +46,23 @@ func findWorkload(ctx context.Context, kube kubernetes.Interface, ns, service st
 	}
 	return nil, nil
 }
+
+// workloadFor finds the workload or, when there is none to look at, makes
+// c a blocking check that says why.
+func workloadFor(ctx context.Context, kube kubernetes.Interface, ns, service string, c *GateCheck) (*workload, bool) {
+	if kube == nil {
+		c.Status, c.Found, c.Next = Block, "no cluster configured", "Pass --kubeconfig (or set KUBECONFIG) for the K3s cluster."
+		return nil, false
+	}
+	w, err := findWorkload(ctx, kube, ns, service)
+	if err != nil {
+		c.Status, c.Found, c.Next = Block, err.Error(), "Check the kubeconfig's access to namespace "+ns+"."
+		return nil, false
+	}
+	if w == nil {
+		c.Status, c.Found = Block, fmt.Sprintf("no Deployment or StatefulSet of %s in namespace %s", service, ns)
+		c.Next = "Apply the services stage (migrate-tui apply --stage services)."
+		return nil, false
+	}
+	return w, true
+}
