@@ -33,16 +33,38 @@ type Replica struct {
 
 func (r Replica) String() string { return "s3://" + r.Bucket + "/" + r.Path }
 
+// Spot reads the spot value on one side: a Command here, or whatever
+// reaches the side (a pod exec through client-go, the sandbox's stand-in).
+type Spot interface {
+	Value(ctx context.Context) (string, error)
+}
+
+// Command is a Spot that runs argv here and takes its trimmed stdout
+// (nomad alloc exec ..., kubectl exec ..., sqlite3 FILE ...).
+type Command []string
+
+func (c Command) Value(ctx context.Context) (string, error) {
+	if len(c) == 0 {
+		return "", errors.New("empty command")
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(ctx, c[0], c[1:]...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%s: %v: %s", c[0], err, lastLines(errb.Bytes()))
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
 // SpotCheck compares one value (a row count, a file digest) on the Nomad
 // instance, on the Kubernetes copy, and in the latest restore of the
-// copy's own bucket. Each argv runs here and prints the value; only its
-// trimmed output is compared.
+// copy's own bucket.
 type SpotCheck struct {
-	What       string   // "rows in media_request"
-	Nomad      []string // nomad alloc exec -task overseerr <alloc> sqlite3 /alloc/data/db.sqlite3 'SELECT count(*) FROM media_request'
-	Kubernetes []string // kubectl -n poc exec overseerr-0 -c overseerr -- sqlite3 /data/db.sqlite3 '...'
-	// Replica runs on the restored file; {db} is its path.
-	Replica []string // sqlite3 {db} 'SELECT count(*) FROM media_request'
+	What       string // "rows in media_request"
+	Nomad      Spot   // Command{"nomad", "alloc", "exec", "-task", "overseerr", ALLOC, "sqlite3", "/alloc/data/db.sqlite3", "SELECT count(*) FROM media_request"}
+	Kubernetes Spot   // Command{"kubectl", "-n", "poc", "exec", "overseerr-0", "-c", "overseerr", "--", "sqlite3", ...}
+	// Replica reads the restored database at the path it is given.
+	Replica func(db string) Spot // func(db string) Spot { return Command{"sqlite3", db, "SELECT count(*) FROM media_request"} }
 }
 
 // DataInput is the data check's input (stateful services).
@@ -76,17 +98,17 @@ func DataLatest(ctx context.Context, in DataInput) GateCheck {
 		what = "the spot check"
 	}
 	c := GateCheck{ID: "data", Checked: fmt.Sprintf("%s of %s agrees on Nomad, on the Kubernetes copy and in the latest replica in its own bucket %s", what, in.Service, r)}
-	if len(in.Spot.Nomad) == 0 || len(in.Spot.Kubernetes) == 0 || len(in.Spot.Replica) == 0 {
+	if in.Spot.Nomad == nil || in.Spot.Kubernetes == nil || in.Spot.Replica == nil {
 		c.Status, c.Found = Block, "no spot check configured (a command for the Nomad side, the Kubernetes side and the restored replica)"
 		c.Next = "Configure the spot check for " + in.Service + " (e.g. a row count through sqlite3 on each side)."
 		return c
 	}
-	nv, err := runSpot(ctx, in.Spot.Nomad)
+	nv, err := in.Spot.Nomad.Value(ctx)
 	if err != nil {
 		c.Status, c.Found, c.Next = Block, "on Nomad: "+err.Error(), "Check the Nomad allocation runs and the command works there (nomad alloc exec)."
 		return c
 	}
-	kv, err := runSpot(ctx, in.Spot.Kubernetes)
+	kv, err := in.Spot.Kubernetes.Value(ctx)
 	if err != nil {
 		c.Status, c.Found, c.Next = Block, "on the Kubernetes copy: "+err.Error(), "Check the pod runs and the command works there (kubectl exec)."
 		return c
@@ -125,11 +147,7 @@ func DataLatest(ctx context.Context, in DataInput) GateCheck {
 		c.Next = "Check the copy's bucket holds a replica (litestream ltx " + r.String() + ") and its litestream sidecar replicates."
 		return c
 	}
-	argv := make([]string, len(in.Spot.Replica))
-	for i, a := range in.Spot.Replica {
-		argv[i] = strings.ReplaceAll(a, "{db}", restored)
-	}
-	rv, err := runSpot(ctx, argv)
+	rv, err := in.Spot.Replica(restored).Value(ctx)
 	if err != nil {
 		c.Status, c.Found, c.Next = Block, "on the restored replica: "+err.Error(), "Check the spot check's replica command."
 		return c
@@ -146,17 +164,6 @@ func DataLatest(ctx context.Context, in DataInput) GateCheck {
 		c.Status, c.Found = Pass, evidence
 	}
 	return c
-}
-
-// runSpot runs argv and returns its trimmed stdout.
-func runSpot(ctx context.Context, argv []string) (string, error) {
-	var out, errb bytes.Buffer
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s: %v: %s", argv[0], err, lastLines(errb.Bytes()))
-	}
-	return strings.TrimSpace(out.String()), nil
 }
 
 func lastLines(b []byte) string {

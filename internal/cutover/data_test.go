@@ -117,9 +117,9 @@ func TestDataLatest(t *testing.T) {
 		Service: "overseerr",
 		Replica: cutover.Replica{Bin: bin, Endpoint: s3.Endpoint, Bucket: "overseerr-k8s-litestream", Path: "db", Creds: root},
 		Spot: cutover.SpotCheck{What: "rows in media_request",
-			Nomad:      []string{"sqlite3", nomad.db, countSQL},
-			Kubernetes: []string{"sqlite3", kube.db, countSQL},
-			Replica:    []string{"sqlite3", "{db}", countSQL}},
+			Nomad:      cutover.Command{"sqlite3", nomad.db, countSQL},
+			Kubernetes: cutover.Command{"sqlite3", kube.db, countSQL},
+			Replica:    func(db string) cutover.Spot { return cutover.Command{"sqlite3", db, countSQL} }},
 		WorkDir: dir,
 	}
 	check := func(t *testing.T, want status.Status, found ...string) {
@@ -163,6 +163,14 @@ func TestDataLatest(t *testing.T) {
 	t.Run("writes on Nomad the copy missed", func(t *testing.T) {
 		nomad.insert(t, ctx, 106, 120)
 		check(t, status.Fail, "the Kubernetes copy differs from Nomad", "Nomad 120, Kubernetes 105")
+	})
+	t.Run("the Nomad side cannot be read", func(t *testing.T) {
+		in := in
+		in.Spot.Nomad = cutover.Command{"sqlite3", filepath.Join(dir, "missing", "db.sqlite3"), countSQL}
+		got := cutover.DataLatest(ctx, in)
+		if got.Status != status.Fail || !strings.HasPrefix(got.Found, "on Nomad: sqlite3") || got.Next == "" {
+			t.Fatalf("%+v", got)
+		}
 	})
 	t.Run("no spot check configured", func(t *testing.T) {
 		in := in
