@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -54,7 +55,7 @@ func (r reply) describe(headers []string, body bool) string {
 	var parts []string
 	parts = append(parts, fmt.Sprintf("HTTP %d", r.status))
 	for _, h := range headers {
-		parts = append(parts, fmt.Sprintf("%s %q", h, r.headers[h]))
+		parts = append(parts, fmt.Sprintf("%s %s", h, shownHeader(h, r.headers[h])))
 	}
 	if body {
 		parts = append(parts, "body sha256:"+r.digest[:12])
@@ -153,7 +154,7 @@ func Parity(ctx context.Context, in ParityInput) GateCheck {
 	}
 	for _, h := range headers {
 		if nr.headers[h] != kr.headers[h] {
-			diffs = append(diffs, fmt.Sprintf("%s %q on Nomad, %q on Kubernetes", h, nr.headers[h], kr.headers[h]))
+			diffs = append(diffs, fmt.Sprintf("%s %s on Nomad, %s on Kubernetes", h, shownHeader(h, nr.headers[h]), shownHeader(h, kr.headers[h])))
 		}
 	}
 	if in.BodyDigest && nr.digest != kr.digest {
@@ -167,4 +168,18 @@ func Parity(ctx context.Context, in ParityInput) GateCheck {
 	}
 	c.Status, c.Found = Pass, evidence
 	return c
+}
+
+// shownHeader is a header's value as evidence: quoted, or as a digest for
+// headers that carry credentials or sessions.
+func shownHeader(name, v string) string {
+	switch http.CanonicalHeaderKey(name) {
+	case "Set-Cookie", "Cookie", "Authorization", "Proxy-Authorization", "Www-Authenticate":
+		if v == "" {
+			return `""`
+		}
+		sum := sha256.Sum256([]byte(v))
+		return "sha256:" + hex.EncodeToString(sum[:])[:12]
+	}
+	return strconv.Quote(v)
 }

@@ -21,6 +21,7 @@ type app struct {
 	status int
 	ctype  string
 	body   string
+	cookie string
 }
 
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -29,6 +30,9 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", a.ctype)
+	if a.cookie != "" {
+		w.Header().Set("Set-Cookie", a.cookie)
+	}
 	w.WriteHeader(a.status)
 	fmt.Fprint(w, a.body)
 }
@@ -65,11 +69,12 @@ func TestParity(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		name   string
-		body   bool
-		mutate func()
-		want   status.Status
-		found  []string
+		name    string
+		body    bool
+		headers []string
+		mutate  func()
+		want    status.Status
+		found   []string
 	}{
 		{name: "equal", want: status.Pass, found: []string{"HTTP 200", `Content-Type "text/plain; charset=utf-8"`}},
 		{name: "equal with body digest", body: true, want: status.Pass},
@@ -78,6 +83,8 @@ func TestParity(t *testing.T) {
 			found: []string{`Content-Type "text/plain; charset=utf-8" on Nomad, "application/json" on Kubernetes`}},
 		{name: "body differs, not compared", mutate: func() { kubeApp.body = "Hostname: other\n" }, want: status.Pass},
 		{name: "body differs, compared", body: true, mutate: func() { kubeApp.body = "Hostname: other\n" }, want: status.Fail, found: []string{"body sha256", "on Kubernetes"}},
+		{name: "a session header differs, shown as digests", headers: []string{"Set-Cookie"}, mutate: func() { kubeApp.cookie = "session=kube-secret" }, want: status.Fail,
+			found: []string{"Set-Cookie sha256:"}},
 		{name: "Kubernetes copy down", mutate: func() { kube.Close() }, want: status.Fail, found: []string{"the Kubernetes copy (https://whoami-k8s.brmartin.co.uk via"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +93,7 @@ func TestParity(t *testing.T) {
 				tc.mutate()
 			}
 			in := in
-			in.BodyDigest = tc.body
+			in.BodyDigest, in.Headers = tc.body, tc.headers
 			got := cutover.Parity(ctx, in)
 			if got.Status != tc.want {
 				t.Fatalf("status %s, want %s: %+v", got.Status, tc.want, got)
@@ -95,6 +102,9 @@ func TestParity(t *testing.T) {
 				if !strings.Contains(got.Found, f) {
 					t.Errorf("found %q lacks %q", got.Found, f)
 				}
+			}
+			if strings.Contains(got.Found, "secret") {
+				t.Errorf("a session value was printed: %q", got.Found)
 			}
 			if got.Status != status.Pass && got.Next == "" {
 				t.Errorf("a blocking parity check names no next step: %+v", got)
