@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,6 +75,10 @@ func repo(t *testing.T, n nomadwatch.Nomad) string {
 	st := state.New(time.Now())
 	st.Preflight = &state.Preflight{NomadAddr: n.Address(), Baseline: &b}
 	if err := state.Save(dir, st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// whoami's hand-written module, as in this repository: "scaffolded".
+	if err := os.MkdirAll(filepath.Join(dir, "modules-k8s", "whoami"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return dir
