@@ -245,6 +245,30 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	if p, s := cutoverPhase(t, out); p != state.CutoverOnNomad || s != state.StateOnNomadOnly {
 		t.Errorf("after the rollback, whoami is phase %q state %q, want %s and %s", p, s, state.CutoverOnNomad, state.StateOnNomadOnly)
 	}
+	// One transition at a time (--step): each run moves whoami one state on
+	// and records it, so the next run starts there.
+	for _, step := range []struct {
+		want  string
+		flags []string
+	}{
+		{state.StateScaffolded, nil},
+		{state.StateDeployed, nil},
+		{state.StateVerified, []string{"--accept-unobserved"}},
+		{state.StateTrafficSwitched, []string{"--accept-unobserved", "--routing-done"}},
+		{state.StateNomadStopped, []string{"--accept-unobserved", "--yes"}},
+		{state.StateDone, nil},
+	} {
+		args := append([]string{"cutover", "whoami", "--step", "--json"}, step.flags...)
+		out, _ = d.expect(c, "cutover", 0, "cutover --step of whoami to "+step.want, args...)
+		mustValid(t, schemas, "cutover.schema.json", "cutover --step --json", []byte(out))
+		if _, s := cutoverPhase(t, out); s != step.want {
+			t.Errorf("cutover whoami --step: state %q, want %s", s, step.want)
+		}
+	}
+	out, _ = d.expect(c, "cutover", 0, "rollback of whoami from done, stepped", "cutover", "whoami", "--rollback", "--yes", "--json")
+	if p, s := cutoverPhase(t, out); p != state.CutoverOnNomad || s != state.StateOnNomadOnly {
+		t.Errorf("after the second rollback, whoami is phase %q state %q", p, s)
+	}
 
 	// The ingress stage refuses to plan without the wildcard TLS Secret.
 	d.expect(c, "apply", 3, "apply --stage ingress without the TLS Secret", "apply", "--stage", "ingress", "--yes", "--json")
