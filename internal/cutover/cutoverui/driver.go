@@ -34,6 +34,17 @@ type MachineDriver struct {
 	// New builds the machine of one service (the host's clients, decisions
 	// and router; the CLI builds its machines the same way).
 	New func(e cutover.Entry) cutover.Machine
+	// Serialize runs a call that writes the state file apart from the
+	// host's own writes (the wizard's Common.Locked); nil runs it as is.
+	Serialize func(func())
+}
+
+func (d MachineDriver) serialized(fn func()) {
+	if d.Serialize == nil {
+		fn()
+		return
+	}
+	d.Serialize(fn)
 }
 
 func (d MachineDriver) machine(e cutover.Entry) cutover.Machine {
@@ -61,13 +72,15 @@ func (d MachineDriver) Check(ctx context.Context, e cutover.Entry) (cutover.Stat
 }
 
 // Advance implements Driver.
-func (d MachineDriver) Advance(ctx context.Context, e cutover.Entry) (cutover.Outcome, error) {
-	return d.machine(e).Advance(ctx)
+func (d MachineDriver) Advance(ctx context.Context, e cutover.Entry) (out cutover.Outcome, err error) {
+	d.serialized(func() { out, err = d.machine(e).Advance(ctx) })
+	return out, err
 }
 
 // Rollback implements Driver.
-func (d MachineDriver) Rollback(ctx context.Context, e cutover.Entry) (cutover.Outcome, error) {
-	return d.machine(e).Rollback(ctx)
+func (d MachineDriver) Rollback(ctx context.Context, e cutover.Entry) (out cutover.Outcome, err error) {
+	d.serialized(func() { out, err = d.machine(e).Rollback(ctx) })
+	return out, err
 }
 
 // Confirmation implements Driver.
