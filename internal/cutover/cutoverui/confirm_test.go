@@ -30,7 +30,9 @@ func (c *counting) Rollback(context.Context, cutover.Entry) (cutover.Outcome, er
 	c.rollbacks++
 	return cutover.Outcome{State: cutover.OnNomadOnly}, nil
 }
-func (c *counting) Confirmation(cutover.Entry, cutover.State) string { return "Made the Traefik change?" }
+func (c *counting) Confirmation(cutover.Entry, cutover.State) string {
+	return "Made the Traefik change?"
+}
 
 // drive runs a command and feeds its message back, as the program would.
 func drive(m cutoverui.Model, cmd tea.Cmd) cutoverui.Model {
