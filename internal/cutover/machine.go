@@ -235,6 +235,7 @@ func (m Machine) switchTraffic(ctx context.Context, out *Outcome) error {
 		}
 		return err
 	}
+	faultpoint.Hit(faultpoint.CutoverAfterSwitch)
 	at := m.now().UTC()
 	if err := m.record(func(c *state.Cutover) {
 		c.RoutingConfirmedAt, c.RoutingSource, c.Error = &at, source, ""

@@ -128,6 +128,7 @@ func (m Machine) unswitch(ctx context.Context, out Outcome) (Outcome, error) {
 	}
 	t := Target{Service: c.Service, NomadJob: c.NomadJob, Namespace: c.Namespace}
 	if c.RoutingConfirmedAt != nil {
+		faultpoint.Hit(faultpoint.RollbackBeforeUnswitch)
 		r := m.router()
 		if d, ok := r.(interface{ Describe(bool) string }); ok {
 			out.Routing = d.Describe(false)
