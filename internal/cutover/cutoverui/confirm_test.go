@@ -19,10 +19,10 @@ type counting struct{ advances, rollbacks int }
 func (c *counting) List(context.Context) ([]cutover.Entry, error) {
 	return []cutover.Entry{{Service: "whoami", NomadJob: "whoami", Namespace: "default", State: cutover.Verified}}, nil
 }
-func (c *counting) Check(context.Context, cutover.Entry) (cutover.State, cutover.State, cutover.Gate, error) {
+func (c *counting) Check(context.Context, cutover.Entry, cutoverui.Options) (cutover.State, cutover.State, cutover.Gate, error) {
 	return cutover.Verified, cutover.TrafficSwitched, cutover.Gate{Checks: []cutover.GateCheck{{ID: "SC-001", Checked: "ready", Status: cutover.Pass}}}, nil
 }
-func (c *counting) Advance(context.Context, cutover.Entry) (cutover.Outcome, error) {
+func (c *counting) Advance(context.Context, cutover.Entry, cutoverui.Options) (cutover.Outcome, error) {
 	c.advances++
 	return cutover.Outcome{State: cutover.TrafficSwitched}, nil
 }

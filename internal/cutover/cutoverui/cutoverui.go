@@ -20,7 +20,7 @@ import (
 
 // KeyMap is the screen's keys.
 type KeyMap struct {
-	Up, Down, Open, Back, Recheck, Advance, Rollback, Yes, No key.Binding
+	Up, Down, Open, Back, Recheck, Advance, Rollback, Accept, Yes, No key.Binding
 }
 
 // DefaultKeyMap is the screen's default keys.
@@ -32,6 +32,7 @@ var DefaultKeyMap = KeyMap{
 	Recheck:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run the checks again")),
 	Advance:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "advance")),
 	Rollback: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll back")),
+	Accept:   key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "accept unobservable checks")),
 	Yes:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes")),
 	No:       key.NewBinding(key.WithKeys("n", "esc"), key.WithHelp("n", "no")),
 }
@@ -90,6 +91,8 @@ type Model struct {
 	lastErr  error
 	confirm  *pending
 	busy     string // what runs now ("" idle)
+	// opts are the operator's choices (u: accept unobservable checks).
+	opts Options
 }
 
 // New returns the screen; Init lists the jobs. ctx is the host program's:
@@ -116,7 +119,7 @@ func (m Model) Help() string {
 	case m.confirm != nil:
 		return "y confirm · n cancel"
 	case m.view == viewService:
-		return "a advance · b roll back · r run the checks again · esc back"
+		return "a advance · b roll back · r run the checks again · u accept unobservable checks (on/off) · esc back"
 	default:
 		return "↑/↓ select · enter checklist"
 	}
@@ -152,9 +155,9 @@ func (m *Model) check() tea.Cmd {
 		return nil
 	}
 	m.busy, m.checkErr = "running the checks of "+e.Service+"'s next transition…", nil
-	ctx, d := m.ctx, m.d
+	ctx, d, o := m.ctx, m.d, m.opts
 	return func() tea.Msg {
-		from, to, g, err := d.Check(ctx, e)
+		from, to, g, err := d.Check(ctx, e, o)
 		return checkMsg{service: e.Service, from: from, to: to, gate: g, err: err}
 	}
 }
@@ -164,7 +167,7 @@ func (m *Model) run(p pending) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	ctx, d := m.ctx, m.d
+	ctx, d, o := m.ctx, m.d, m.opts
 	if p.rollback {
 		m.busy = "rolling " + e.Service + " back…"
 		return func() tea.Msg {
@@ -174,7 +177,7 @@ func (m *Model) run(p pending) tea.Cmd {
 	}
 	m.busy = fmt.Sprintf("moving %s to %s…", e.Service, p.to)
 	return func() tea.Msg {
-		out, err := d.Advance(ctx, e)
+		out, err := d.Advance(ctx, e, o)
 		return outcomeMsg{service: e.Service, out: out, err: err}
 	}
 }
@@ -254,6 +257,11 @@ func (m Model) key(msg tea.KeyMsg) (Model, tea.Cmd) {
 		return m, m.list()
 	case key.Matches(msg, m.keys.Recheck):
 		return m, m.check()
+	case key.Matches(msg, m.keys.Accept):
+		// The twin of --accept-unobserved: the operator vouches for what
+		// cannot be observed from here; the checks run again to show it.
+		m.opts.AcceptUnobserved = !m.opts.AcceptUnobserved
+		return m, m.check()
 	case key.Matches(msg, m.keys.Advance):
 		if m.gate == nil || m.to == "" {
 			return m, nil
@@ -314,6 +322,9 @@ func (m Model) viewList(b *strings.Builder) {
 func (m Model) viewService(b *strings.Builder) {
 	e, _ := m.selected()
 	fmt.Fprintf(b, "%s (Nomad job %s): %s\n", m.st.Heading.Render(m.svc), e.NomadJob, m.st.Selected.Render(string(m.from)))
+	if m.opts.AcceptUnobserved {
+		b.WriteString(m.st.Warn.Render("Checks that cannot be observed from here are accepted (u to stop): you vouch for them.") + "\n")
+	}
 	if m.last != nil {
 		for _, s := range m.last.Steps {
 			fmt.Fprintf(b, "  %s %-16s %s\n", m.st.Mark(s.Status), s.Name, firstLine(s.Detail))

@@ -93,7 +93,7 @@ func driver(dir, ns string, c *nomadwatch.Client) cutoverui.MachineDriver {
 	return cutoverui.MachineDriver{Repo: dir, Nomad: c, New: func(e cutover.Entry) cutover.Machine {
 		return cutover.Machine{Flow: cutover.Flow{Repo: dir,
 			Gate: cutover.GateInput{Target: cutover.Target{Service: e.Service, NomadJob: e.NomadJob, Namespace: e.Namespace},
-				Nomad: cutover.FromClient(c), Deps: deps, AcceptUnobserved: true, RunOptions: checks.RunOptions{Timeout: 30 * time.Second}},
+				Nomad: cutover.FromClient(c), Deps: deps, RunOptions: checks.RunOptions{Timeout: 30 * time.Second}},
 			Routing: cutover.Routing{Service: e.Service, Host: e.Service + ".brmartin.co.uk", Backends: []string{"hestia:32443"}},
 			Wait:    time.Minute}}
 	}}
@@ -238,7 +238,11 @@ func TestScreenMovesWhoamiThroughEveryStateAndBack(t *testing.T) {
 	deployWhoami(t, ns)
 	tm.Type("r")
 	waitText(t, tm, "Checks before deployed: ready")
-	advance(t, tm, "deployed", nil, "Checks before verified: ready", "SC-001", "nomad-job")
+	// HTTPS cannot be observed here (no address of the K3s Traefik): it
+	// blocks until the operator accepts it (u, the --accept-unobserved twin).
+	advance(t, tm, "deployed", nil, "Checks before verified: blocked by 1 check(s)", "SC-004", "cannot be observed here", "SC-001", "nomad-job")
+	tm.Type("u")
+	waitText(t, tm, "Checks before verified: ready", "accepted (u to stop)")
 	advance(t, tm, "verified", nil, "Checks before traffic-switched: ready")
 	// The traffic switch shows the Traefik change to make and confirm.
 	advance(t, tm, "traffic-switched", []string{"Host(`whoami.brmartin.co.uk`)", "Have you made this change"}, "Checks before nomad-stopped: ready")
@@ -251,7 +255,9 @@ func TestScreenMovesWhoamiThroughEveryStateAndBack(t *testing.T) {
 	}
 
 	// Opened again: it resumes where the state file says.
-	tm = open(t, d, "traffic-switched", "Checks before nomad-stopped: ready")
+	tm = open(t, d, "traffic-switched", "Checks before nomad-stopped: blocked by 1 check(s)")
+	tm.Type("u")
+	waitText(t, tm, "Checks before nomad-stopped: ready")
 	advance(t, tm, "nomad-stopped", []string{"Stop Nomad job whoami now?"}, "Checks before done: ready", "nomad-guard")
 	advance(t, tm, "done", nil, "No transition left")
 	tm.Type("b")

@@ -9,15 +9,23 @@ import (
 	"migrate-tui/internal/state"
 )
 
+// Options are the operator's choices on the screen, the twins of
+// `cutover`'s flags.
+type Options struct {
+	// AcceptUnobserved: checks that cannot be observed from here warn
+	// instead of block (--accept-unobserved); the operator vouches.
+	AcceptUnobserved bool
+}
+
 // Driver is what the screen does to services: the cutover machine's calls,
 // one service at a time. Every call runs in a tea.Cmd.
 type Driver interface {
 	// List is every Nomad job with its state and next action.
 	List(ctx context.Context) ([]cutover.Entry, error)
 	// Check runs the next transition's checks; nothing changes.
-	Check(ctx context.Context, e cutover.Entry) (from, to cutover.State, g cutover.Gate, err error)
+	Check(ctx context.Context, e cutover.Entry, o Options) (from, to cutover.State, g cutover.Gate, err error)
 	// Advance makes the next transition; the operator confirmed it.
-	Advance(ctx context.Context, e cutover.Entry) (cutover.Outcome, error)
+	Advance(ctx context.Context, e cutover.Entry, o Options) (cutover.Outcome, error)
 	// Rollback goes back to on-nomad-only; the operator confirmed it.
 	Rollback(ctx context.Context, e cutover.Entry) (cutover.Outcome, error)
 	// Confirmation is what the operator confirms before moving e to to
@@ -47,8 +55,9 @@ func (d MachineDriver) serialized(fn func()) {
 	d.Serialize(fn)
 }
 
-func (d MachineDriver) machine(e cutover.Entry) cutover.Machine {
+func (d MachineDriver) machine(e cutover.Entry, o Options) cutover.Machine {
 	m := d.New(e)
+	m.Gate.AcceptUnobserved = m.Gate.AcceptUnobserved || o.AcceptUnobserved
 	m.Prompts = cutover.Prompts{
 		ConfirmStop:     func(cutover.Gate) bool { return true },
 		ConfirmRouting:  func(string) (bool, string) { return true, "wizard" },
@@ -67,19 +76,19 @@ func (d MachineDriver) List(ctx context.Context) ([]cutover.Entry, error) {
 }
 
 // Check implements Driver.
-func (d MachineDriver) Check(ctx context.Context, e cutover.Entry) (cutover.State, cutover.State, cutover.Gate, error) {
-	return d.machine(e).Check(ctx)
+func (d MachineDriver) Check(ctx context.Context, e cutover.Entry, o Options) (cutover.State, cutover.State, cutover.Gate, error) {
+	return d.machine(e, o).Check(ctx)
 }
 
 // Advance implements Driver.
-func (d MachineDriver) Advance(ctx context.Context, e cutover.Entry) (out cutover.Outcome, err error) {
-	d.serialized(func() { out, err = d.machine(e).Advance(ctx) })
+func (d MachineDriver) Advance(ctx context.Context, e cutover.Entry, o Options) (out cutover.Outcome, err error) {
+	d.serialized(func() { out, err = d.machine(e, o).Advance(ctx) })
 	return out, err
 }
 
 // Rollback implements Driver.
 func (d MachineDriver) Rollback(ctx context.Context, e cutover.Entry) (out cutover.Outcome, err error) {
-	d.serialized(func() { out, err = d.machine(e).Rollback(ctx) })
+	d.serialized(func() { out, err = d.machine(e, Options{}).Rollback(ctx) })
 	return out, err
 }
 
