@@ -192,6 +192,22 @@ type guardResult struct{ regs []nomadwatch.Regression }
 // blocks or a step fails; the steps of every transition are in the outcome.
 func (m Machine) Run(ctx context.Context, to State) (Outcome, error) {
 	var all Outcome
+	if to != Done {
+		// Already there or past it: nothing to do (at Done, Advance says
+		// it is already cut over).
+		_, c, ok, err := m.load()
+		if err != nil {
+			return all, err
+		}
+		if cur := StateOf(c, ok); !cur.Before(to) {
+			t := m.Gate.Target
+			out := Outcome{Service: t.Service, NomadJob: t.job(), Action: "cutover", Phase: state.CutoverOnNomad, State: cur}
+			if ok {
+				out.NomadJob, out.Phase = c.NomadJob, c.Phase
+			}
+			return out, nil
+		}
+	}
 	for {
 		out, err := m.Advance(ctx)
 		out.Steps = append(all.Steps, out.Steps...)

@@ -281,3 +281,25 @@ func TestScaffoldedByGeneratedModule(t *testing.T) {
 		}
 	}
 }
+
+// Run stops at the state asked for, and asked for a state already passed
+// it changes nothing.
+func TestMachineRunStopsAtItsTarget(t *testing.T) {
+	_, c := sim(t)
+	n := cutover.FromClient(c)
+	dir := repo(t, c)
+	ns := world.Namespace(t)
+	whoami(t, ns, true)
+	m := machine(dir, ns, n, newRoutes())
+	out, err := m.Run(ctxT(t, 2*time.Minute), cutover.Verified)
+	if err != nil || out.State != cutover.Verified || len(out.Steps) != 3 {
+		t.Fatalf("run to verified: %v %+v", err, out)
+	}
+	out, err = m.Run(ctxT(t, time.Minute), cutover.Deployed)
+	if err != nil || out.State != cutover.Verified || len(out.Steps) != 0 {
+		t.Fatalf("run to deployed from verified: %v %+v", err, out)
+	}
+	if got := recorded(t, dir).State; got != string(cutover.Verified) {
+		t.Errorf("recorded %s", got)
+	}
+}
