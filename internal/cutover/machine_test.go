@@ -3,10 +3,7 @@ package cutover_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,8 +12,8 @@ import (
 	"time"
 
 	"migrate-tui/internal/cutover"
-	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/testtools/nomadjob"
 )
 
 // routes is a Router keeping its routes in memory: the machine's side of
@@ -57,33 +54,6 @@ func machine(dir, ns string, n cutover.Nomad, r cutover.Router) cutover.Machine 
 	return cutover.Machine{Flow: flow(dir, ns, n), Router: r}
 }
 
-// rawJob is the job as Nomad's HTTP API serves it, with the fields Nomad
-// sets on every registration (index, version, status, times) left out: the
-// rest must come back byte for byte after a rollback.
-func rawJob(t *testing.T, s *nomadsim.Server, id string) []byte {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctxT(t, time.Minute), http.MethodGet, s.URL()+"/v1/job/"+id, nil)
-	req.Header.Set("X-Nomad-Token", s.Token())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET job %s: %d %s", id, resp.StatusCode, b)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"Stop", "Status", "StatusDescription", "Version", "CreateIndex", "ModifyIndex", "JobModifyIndex", "SubmitTime", "Stable"} {
-		delete(m, k)
-	}
-	out, _ := json.Marshal(m) // map keys sorted: a canonical form
-	return out
-}
-
 func recorded(t *testing.T, dir string) state.Cutover {
 	t.Helper()
 	st, err := state.Load(dir)
@@ -102,7 +72,7 @@ func TestMachineMovesWhoamiThroughEveryState(t *testing.T) {
 	n := cutover.FromClient(c)
 	dir := repo(t, c)
 	ns := world.Namespace(t)
-	before := rawJob(t, s, "whoami")
+	before := nomadjob.Registered(t, s, "whoami")
 	r := newRoutes()
 
 	m := machine(dir, ns, n, r)
@@ -193,7 +163,7 @@ func TestMachineMovesWhoamiThroughEveryState(t *testing.T) {
 	if err != nil || out.State != cutover.OnNomadOnly {
 		t.Fatalf("rollback: %v %+v", err, out)
 	}
-	if after := rawJob(t, s, "whoami"); !bytes.Equal(before, after) {
+	if after := nomadjob.Registered(t, s, "whoami"); !bytes.Equal(before, after) {
 		t.Errorf("the job registered again differs from the one stopped:\nbefore %s\nafter  %s", before, after)
 	}
 	if r.has("whoami") {
@@ -216,7 +186,7 @@ func TestMachineRollsBackFromEveryState(t *testing.T) {
 	dir := repo(t, c)
 	ns := world.Namespace(t)
 	whoami(t, ns, true)
-	before := rawJob(t, s, "whoami")
+	before := nomadjob.Registered(t, s, "whoami")
 	r := newRoutes()
 	m := machine(dir, ns, n, r)
 	for _, target := range cutover.States()[1:] {
@@ -237,7 +207,7 @@ func TestMachineRollsBackFromEveryState(t *testing.T) {
 			if j := readJob(t, c, "whoami"); deref(j.Stop) || deref(j.Status) != "running" {
 				t.Errorf("after rollback from %s whoami stop=%v status %s", target, deref(j.Stop), deref(j.Status))
 			}
-			if after := rawJob(t, s, "whoami"); !bytes.Equal(before, after) {
+			if after := nomadjob.Registered(t, s, "whoami"); !bytes.Equal(before, after) {
 				t.Errorf("job after rollback from %s differs:\nbefore %s\nafter  %s", target, before, after)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/scaffold"
@@ -50,6 +51,17 @@ func prefixed(names []string) []string {
 	return out
 }
 
+// workloads are the kinds the services stage creates a service as.
+var workloads = []struct {
+	kind string
+	gvr  schema.GroupVersionResource
+}{
+	{"Deployment", schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}},
+	{"StatefulSet", schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}},
+	{"DaemonSet", schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}},
+	{"CronJob", schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}},
+}
+
 // objectsCheck: "deployed" means the services stage created the service's
 // workload beside Nomad (a Deployment, StatefulSet, DaemonSet or CronJob
 // named after it or labelled app.kubernetes.io/name=<service>). Whether it
@@ -57,50 +69,21 @@ func prefixed(names []string) []string {
 func objectsCheck(ctx context.Context, in GateInput) GateCheck {
 	svc := in.Target.Service
 	c := GateCheck{ID: "kubernetes-objects", Checked: "the Kubernetes objects of " + svc + " exist beside Nomad (the services stage applied its module)"}
-	if in.Deps == nil || in.Deps.Kube == nil {
+	if in.Deps == nil || in.Deps.Dynamic == nil {
 		c.Status, c.Found, c.Next = Block, "no cluster configured", "Pass --kubeconfig (or set KUBECONFIG) for the K3s cluster."
 		return c
 	}
 	ns := in.Deps.Decisions.Namespace()
-	k := in.Deps.Kube
-	mine := func(m metav1.ObjectMeta) bool {
-		return m.Name == svc || m.Labels["app.kubernetes.io/name"] == svc
-	}
-	var found []string
-	var errs []string
-	if l, err := k.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{}); err != nil {
-		errs = append(errs, err.Error())
-	} else {
-		for _, o := range l.Items {
-			if mine(o.ObjectMeta) {
-				found = append(found, "Deployment "+o.Name)
-			}
+	var found, errs []string
+	for _, w := range workloads {
+		l, err := in.Deps.Dynamic.Resource(w.gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("list %s in %s: %v", w.gvr.Resource, ns, err))
+			continue
 		}
-	}
-	if l, err := k.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{}); err != nil {
-		errs = append(errs, err.Error())
-	} else {
 		for _, o := range l.Items {
-			if mine(o.ObjectMeta) {
-				found = append(found, "StatefulSet "+o.Name)
-			}
-		}
-	}
-	if l, err := k.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{}); err != nil {
-		errs = append(errs, err.Error())
-	} else {
-		for _, o := range l.Items {
-			if mine(o.ObjectMeta) {
-				found = append(found, "DaemonSet "+o.Name)
-			}
-		}
-	}
-	if l, err := k.BatchV1().CronJobs(ns).List(ctx, metav1.ListOptions{}); err != nil {
-		errs = append(errs, err.Error())
-	} else {
-		for _, o := range l.Items {
-			if mine(o.ObjectMeta) {
-				found = append(found, "CronJob "+o.Name)
+			if o.GetName() == svc || o.GetLabels()["app.kubernetes.io/name"] == svc {
+				found = append(found, w.kind+" "+o.GetName())
 			}
 		}
 	}

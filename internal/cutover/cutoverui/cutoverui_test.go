@@ -3,10 +3,7 @@ package cutoverui_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +23,7 @@ import (
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/testtools/nomadjob"
 	"migrate-tui/internal/testworld"
 )
 
@@ -122,29 +120,6 @@ func waitText(t *testing.T, tm *teatest.TestModel, want ...string) {
 	}, teatest.WithDuration(patience), teatest.WithCheckInterval(20*time.Millisecond))
 }
 
-// rawJob is the job as Nomad's API serves it, without what Nomad sets on
-// each registration.
-func rawJob(t *testing.T, s *nomadsim.Server, id string) []byte {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctxT(t, time.Minute), http.MethodGet, s.URL()+"/v1/job/"+id, nil)
-	req.Header.Set("X-Nomad-Token", s.Token())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("GET job %s: %v: %s", id, err, b)
-	}
-	for _, k := range []string{"Stop", "Status", "StatusDescription", "Version", "CreateIndex", "ModifyIndex", "JobModifyIndex", "SubmitTime", "Stable"} {
-		delete(m, k)
-	}
-	out, _ := json.Marshal(m)
-	return out
-}
-
 // deployWhoami creates whoami's Deployment (what the services stage
 // applies) and waits until KWOK runs it Ready behind its Service.
 func deployWhoami(t *testing.T, ns string) {
@@ -225,7 +200,7 @@ func advance(t *testing.T, tm *teatest.TestModel, to string, confirm []string, t
 // Nomad job again and clears the route.
 func TestScreenMovesWhoamiThroughEveryStateAndBack(t *testing.T) {
 	s, c, dir, ns := setup(t)
-	before := rawJob(t, s, "whoami")
+	before := nomadjob.Registered(t, s, "whoami")
 	d := driver(dir, ns, c)
 
 	tm := open(t, d, "on-nomad-only", "Checks before scaffolded: ready")
@@ -264,7 +239,7 @@ func TestScreenMovesWhoamiThroughEveryStateAndBack(t *testing.T) {
 	waitText(t, tm, "Roll whoami back to on-nomad-only (now done)?")
 	tm.Type("y")
 	waitText(t, tm, "register-job", "unswitch", "whoami (Nomad job whoami): on-nomad-only")
-	if after := rawJob(t, s, "whoami"); !bytes.Equal(before, after) {
+	if after := nomadjob.Registered(t, s, "whoami"); !bytes.Equal(before, after) {
 		t.Errorf("the Nomad job registered again differs:\nbefore %s\nafter  %s", before, after)
 	}
 	co := recorded(t, dir)
