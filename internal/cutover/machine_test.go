@@ -273,3 +273,42 @@ func TestMachineRunStopsAtItsTarget(t *testing.T) {
 		t.Errorf("recorded %s", got)
 	}
 }
+
+// A service beyond the PoC goes the same way: plex, scaffolded
+// (module.scaffolded_plex), deployed, through every state and back to the
+// byte-identical Nomad job.
+func TestMachineMovesAScaffoldedService(t *testing.T) {
+	s, c := sim(t)
+	n := cutover.FromClient(c)
+	dir := repo(t, c)
+	ns := world.Namespace(t)
+	gen := "module \"scaffolded_plex\" {\n  source = \"./modules-k8s/generated/plex\"\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "services.generated.tf"), []byte(gen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := nomadjob.Registered(t, s, "plex")
+	r := newRoutes()
+	in := gateInput(ns, n, "plex", true)
+	m := cutover.Machine{Flow: cutover.Flow{Repo: dir, Gate: in,
+		Routing: cutover.Routing{Service: "plex", Host: "plex.brmartin.co.uk"}, Wait: time.Minute,
+		Prompts: cutover.Prompts{ConfirmStop: yes, ConfirmRollback: func(string) bool { return true }}}, Router: r}
+
+	out, err := m.Run(ctxT(t, time.Minute), cutover.Done)
+	var te *cutover.TransitionError
+	if !errors.As(err, &te) || out.State != cutover.Scaffolded || te.Blockers[0].ID != "kubernetes-objects" {
+		t.Fatalf("plex before its objects: %v %+v", err, out)
+	}
+	deploy(t, ns, "plex", true)
+	if out, err = m.Run(ctxT(t, 3*time.Minute), cutover.Done); err != nil || out.State != cutover.Done || !r.has("plex") {
+		t.Fatalf("plex to done: %v %+v", err, out)
+	}
+	if j := readJob(t, c, "plex"); !deref(j.Stop) {
+		t.Fatal("plex done with its Nomad job running")
+	}
+	if _, err := m.Rollback(ctxT(t, 3*time.Minute)); err != nil {
+		t.Fatalf("plex rollback: %v", err)
+	}
+	if after := nomadjob.Registered(t, s, "plex"); !bytes.Equal(before, after) || r.has("plex") {
+		t.Errorf("plex after rollback: route %v, job differs %v", r.has("plex"), !bytes.Equal(before, after))
+	}
+}
