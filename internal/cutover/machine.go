@@ -220,7 +220,14 @@ func (m Machine) Run(ctx context.Context, to State) (Outcome, error) {
 
 // enter records the service in state to.
 func (m Machine) enter(out *Outcome, to State, detail string) error {
-	if err := m.record(func(c *state.Cutover) { c.State, c.Error = string(to), "" }); err != nil {
+	if err := m.record(func(c *state.Cutover) {
+		c.State, c.Error = string(to), ""
+		if to == Scaffolded {
+			// A new cutover: a record rolled back before the machine may
+			// still hold the old routing confirmation.
+			c.RoutingConfirmedAt, c.RoutingSource = nil, ""
+		}
+	}); err != nil {
 		return err
 	}
 	out.Steps = append(out.Steps, Step{Name: string(to), Status: Pass, Detail: detail})
