@@ -9,14 +9,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/cutover"
@@ -30,6 +26,7 @@ type cutoverOptions struct {
 
 	Service, NomadJob, NomadNS string
 	Yes, JSON, List, Rollback  bool
+	Check, Step                bool
 	RoutingDone, AcceptUnobs   bool
 	Kubeconfig, DialAddr       string
 	ConfirmJob                 string
@@ -38,33 +35,45 @@ type cutoverOptions struct {
 
 	repo  string
 	dec   checks.Decisions
-	flow  cutover.Flow
+	flow  cutover.Machine
 	stdin *bufio.Reader
 }
 
 func newCutoverCmd(g *globalOptions) *cobra.Command {
 	o := &cutoverOptions{g: g}
 	cmd := &cobra.Command{
-		Use:   "cutover",
-		Short: "Move one service from Nomad to Kubernetes (readiness gate, stop the Nomad job, guard the others), or roll it back",
-		Long: `cutover moves one service off Nomad once its Kubernetes copy is healthy:
-it checks readiness (the Kubernetes copy, the Nomad job, separate Litestream
-buckets), saves the Nomad job's spec in .migrate-tui/state.json, stops the job
-(not purged), checks every other Nomad job is unaffected, and tells you the
-external Traefik change to make. --rollback registers the saved job again.
-A blocking readiness gate and a declined confirmation both exit 3 (nothing
-changed).`,
-		Args: cobra.NoArgs,
+		Use:   "cutover [SERVICE]",
+		Short: "Move one service from Nomad to Kubernetes, one checked state at a time, or roll it back",
+		Long: `cutover moves one service off Nomad through its states, each transition
+gated by its checks (--check shows the next one's, changing nothing):
+on-nomad-only -> scaffolded (its module exists) -> deployed (its Kubernetes
+objects exist beside Nomad) -> verified (the readiness gate: the Kubernetes
+copy, the Nomad job, separate Litestream buckets) -> traffic-switched (the
+external Traefik sends its host to Kubernetes) -> nomad-stopped (the job's
+spec saved in .migrate-tui/state.json, the job stopped, not purged) -> done
+(every other Nomad job as healthy as at preflight).
+It goes as far as it can (--step: one transition); a rerun resumes where
+the state file says. --rollback undoes in reverse from any state: the saved
+job registered again, then the route removed. --list shows every Nomad job
+with its state and next action. A blocking check and a declined
+confirmation both exit 3 (nothing changed).`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
 			}
+			if len(args) == 1 {
+				if o.Service != "" && o.Service != args[0] {
+					return usage(fmt.Errorf("SERVICE %q and --service %q differ; give one", args[0], o.Service))
+				}
+				o.Service = args[0]
+			}
 			if err := o.Validate(); err != nil {
 				return usage(err)
 			}
 			if o.List {
-				return o.runList()
+				return o.runList(ctx)
 			}
 			// A missing --dir is bad usage: the lock must not create it.
 			repo, err := o.g.RepoDir()
@@ -88,10 +97,12 @@ changed).`,
 	f.StringVar(&o.NomadJob, "nomad-job", "", "the Nomad job that runs it (default: the service name)")
 	f.StringVar(&o.NomadNS, "nomad-namespace", "default", "the Nomad job's namespace")
 	f.StringVar(&o.ConfirmJob, "confirm-nomad-job", "", "confirm by name a --nomad-job that is not named after the service and registers no Consul service of its name")
-	f.BoolVar(&o.Yes, "yes", false, "stop the Nomad job without asking (the gate must still pass)")
+	f.BoolVar(&o.Yes, "yes", false, "stop the Nomad job, or roll back, without asking (the checks must still pass)")
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object (the job spec is never printed)")
-	f.BoolVar(&o.List, "list", false, "list services and where they run")
-	f.BoolVar(&o.Rollback, "rollback", false, "register the saved Nomad job again and wait until it runs")
+	f.BoolVar(&o.List, "list", false, "list every Nomad job with its cutover state and next action")
+	f.BoolVar(&o.Check, "check", false, "run the next transition's checks and change nothing (exit 1 when one blocks)")
+	f.BoolVar(&o.Step, "step", false, "make one transition only (default: as far as the checks allow)")
+	f.BoolVar(&o.Rollback, "rollback", false, "go back to on-nomad-only from any state: the saved Nomad job registered again (if stopped), then the route removed")
 	f.BoolVar(&o.RoutingDone, "routing-done", false, "you have made the external Traefik change (required to finish without a terminal)")
 	f.BoolVar(&o.AcceptUnobs, "accept-unobserved", false, "let checks that cannot be observed from here warn instead of block")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
@@ -113,13 +124,19 @@ func mustRepo(o *cutoverOptions) string {
 // Validate refuses flag combinations that cannot work.
 func (o *cutoverOptions) Validate() error {
 	if o.List {
-		if o.Service != "" || o.Rollback {
-			return errors.New("--list takes no --service or --rollback")
+		if o.Service != "" || o.Rollback || o.Check || o.Step {
+			return errors.New("--list takes no SERVICE, --rollback, --check or --step")
 		}
 		return nil
 	}
 	if o.Service == "" {
-		return errors.New("--service is required (migrate-tui cutover --list shows the services)")
+		return errors.New("a SERVICE is required: migrate-tui cutover SERVICE (or --service; migrate-tui cutover --list shows them)")
+	}
+	if o.Rollback && (o.Check || o.Step) {
+		return errors.New("--rollback goes back to on-nomad-only in one run; it takes no --check or --step")
+	}
+	if o.Check && o.Step {
+		return errors.New("--check changes nothing; it takes no --step")
 	}
 	if o.Wait <= 0 {
 		return fmt.Errorf("--wait must be positive, got %s", o.Wait)
@@ -140,46 +157,10 @@ func (o *cutoverOptions) decisions() (checks.Decisions, error) {
 	return dec, nil
 }
 
-func (o *cutoverOptions) runList() error {
-	dec, err := o.decisions()
-	if err != nil {
+func (o *cutoverOptions) runList(ctx context.Context) error {
+	if _, err := o.decisions(); err != nil {
 		return usage(err)
 	}
-	st, err := state.Load(o.repo)
-	if err != nil {
-		return err
-	}
-	es := cutover.List(st, dec.PoCServices)
-	if o.JSON {
-		enc := json.NewEncoder(o.g.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"services": es})
-	}
-	fmt.Fprintf(o.g.Out, "%-14s %-14s %-14s %s\n", "SERVICE", "NOMAD JOB", "RUNS ON", "ROUTING")
-	for _, e := range es {
-		fmt.Fprintf(o.g.Out, "%-14s %-14s %-14s %s\n", e.Service, e.NomadJob, e.Phase, routingWord(e))
-	}
-	return nil
-}
-
-func routingWord(e cutover.Entry) string {
-	switch {
-	case e.Phase == state.CutoverOnNomad:
-		return "Consul catalog (Nomad)"
-	case e.Routing:
-		return "confirmed to Kubernetes"
-	default:
-		return "NOT confirmed"
-	}
-}
-
-// Complete builds the clients and the flow.
-func (o *cutoverOptions) Complete(ctx context.Context) error {
-	dec, err := o.decisions()
-	if err != nil {
-		return err
-	}
-	o.dec = dec
 	st, err := state.Load(o.repo)
 	if err != nil {
 		return err
@@ -188,46 +169,44 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d := &checks.Deps{Decisions: dec}
-	d.TLS.DialAddr = o.DialAddr
-	if d.TLS.DialAddr == "" {
-		// The sandbox exports its Traefik's websecure address.
-		d.TLS.DialAddr = os.Getenv(checks.IngressAddrEnv)
-	}
-	if d.TLS.Roots, err = checks.LoadCAFile(o.CAFile); err != nil {
+	es, err := cutover.ListNomad(ctx, nc, st)
+	if err != nil {
 		return err
 	}
-	if !o.Rollback {
-		kc, err := clusterKubeconfig(o.Kubeconfig, o.repo)
-		if err != nil {
-			return err
-		}
-		cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-		if err != nil {
-			return fmt.Errorf("kubeconfig %q: %w; pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)
-		}
-		cfg.Timeout = time.Minute
-		if d.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
-			return err
-		}
-		if d.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
-			return err
-		}
+	if o.JSON {
+		enc := json.NewEncoder(o.g.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"services": es})
+	}
+	fmt.Fprintf(o.g.Out, "%-16s %-16s %-18s %-17s %s\n", "SERVICE", "NOMAD JOB", "NOMAD", "STATE", "NEXT")
+	for _, e := range es {
+		fmt.Fprintf(o.g.Out, "%-16s %-16s %-18s %-17s %s\n", e.Service, e.NomadJob, orDash(e.NomadStatus), e.State, e.Next)
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Complete builds the clients and the machine.
+func (o *cutoverOptions) Complete(ctx context.Context) error {
+	dec, err := o.decisions()
+	if err != nil {
+		return err
+	}
+	o.dec = dec
+	md, err := newMachineDeps(o.repo, dec, machineFlags{NomadAddr: o.NomadAddr, DialAddr: o.DialAddr, CAFile: o.CAFile,
+		Kubeconfig: o.Kubeconfig, NoCluster: o.Rollback, AcceptUnobserved: o.AcceptUnobs, Wait: o.Wait})
+	if err != nil {
+		return err
 	}
 	o.stdin = bufio.NewReader(o.g.In)
-	var backends []string
-	for _, n := range dec.NodeNames {
-		backends = append(backends, n+":"+strconv.Itoa(dec.TraefikHTTPSPort))
-	}
-	o.flow = cutover.Flow{
-		Repo: o.repo,
-		Gate: cutover.GateInput{Target: cutover.Target{Service: o.Service, NomadJob: o.NomadJob, Namespace: o.NomadNS},
-			Nomad: cutover.FromClient(nc), Deps: d, AcceptUnobserved: o.AcceptUnobs, ConfirmedJob: o.ConfirmJob,
-			RunOptions: checks.RunOptions{Timeout: time.Minute}},
-		Routing: cutover.Routing{Service: o.Service, Host: o.Service + "." + dec.Domain, Backends: backends},
-		Wait:    o.Wait,
-		Prompts: cutover.Prompts{ConfirmStop: o.confirmStop, ConfirmRouting: o.confirmRouting, ConfirmRollback: o.confirmRollback},
-	}
+	o.flow = md.machine(cutover.Target{Service: o.Service, NomadJob: o.NomadJob, Namespace: o.NomadNS}, o.ConfirmJob,
+		cutover.Prompts{ConfirmStop: o.confirmStop, ConfirmRouting: o.confirmRouting, ConfirmRollback: o.confirmRollback})
 	return nil
 }
 
@@ -305,12 +284,18 @@ func writeGate(w interface{ Write([]byte) (int, error) }, g cutover.Gate) {
 func (o *cutoverOptions) Run(ctx context.Context) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
+	if o.Check {
+		return o.runCheck(ctx)
+	}
 	var out cutover.Outcome
 	var err error
-	if o.Rollback {
+	switch {
+	case o.Rollback:
 		out, err = o.flow.Rollback(ctx)
-	} else {
-		out, err = o.flow.Cutover(ctx)
+	case o.Step:
+		out, err = o.flow.Advance(ctx)
+	default:
+		out, err = o.flow.Run(ctx, cutover.Done)
 	}
 	if o.JSON {
 		res := map[string]any{"outcome": out}
@@ -323,7 +308,7 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 			return e
 		}
 	} else {
-		if out.Gate != nil && (errors.Is(err, cutover.ErrNotReady)) {
+		if out.Gate != nil && (errors.Is(err, cutover.ErrNotReady) || errors.Is(err, cutover.ErrRegressions)) {
 			writeGate(o.g.Out, *out.Gate)
 		}
 		for _, s := range out.Steps {
@@ -335,6 +320,7 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 		if o.Rollback && err == nil {
 			fmt.Fprintln(o.g.Out, "\n"+out.Routing)
 		}
+		fmt.Fprintf(o.g.Out, "%s is %s; next: %s\n", o.Service, out.State, cutover.NextAction(out.State, o.Service, out.NomadJob))
 	}
 	switch {
 	case err == nil:
@@ -342,18 +328,43 @@ func (o *cutoverOptions) Run(ctx context.Context) error {
 	// The exit code follows the cause (exitCode's table); only the wording
 	// is this command's.
 	case errors.Is(err, cutover.ErrNotReady):
-		return reword(err, fmt.Sprintf("%s is not ready to cut over: %d check(s) block; nothing was changed", o.Service, len(out.Gate.Blockers())))
+		return reword(err, fmt.Sprintf("%s stays %s: %d check(s) of the next transition block (listed above); nothing was changed", o.Service, out.State, len(out.Gate.Blockers())))
 	case errors.Is(err, cutover.ErrDeclined) && o.Rollback:
 		return reword(err, "the Nomad job was not registered again (not confirmed); nothing was changed")
 	case errors.Is(err, cutover.ErrDeclined):
 		return reword(err, "the Nomad job was not stopped (not confirmed); nothing was changed")
 	case errors.Is(err, cutover.ErrRegressions):
-		return reword(err, fmt.Sprintf("%s was cut over, but %d regression(s) in other Nomad jobs since the baseline (listed above)", o.Service, len(out.Regressions)))
+		return reword(err, fmt.Sprintf("Nomad job %s is stopped, but %d regression(s) in other Nomad jobs since the baseline (listed above) keep %s from done: look at them, then run again, or migrate-tui cutover %s --rollback", out.NomadJob, len(out.Regressions), o.Service, o.Service))
 	case errors.Is(err, cutover.ErrRouting):
-		return reword(err, fmt.Sprintf("Nomad job %s is stopped but the external Traefik change is not confirmed: make it, then run again with --routing-done, or migrate-tui cutover --rollback --service %s", out.NomadJob, o.Service))
+		return reword(err, fmt.Sprintf("%s stays %s: the external Traefik change is not confirmed (Nomad job %s still runs): make it, then run again with --routing-done, or migrate-tui cutover %s --rollback", o.Service, out.State, out.NomadJob, o.Service))
 	case ctx.Err() != nil: // Ctrl+C during a Nomad wait: the state says how far it got
 		return withExit(exitInterrupt, fmt.Errorf("interrupted: %w; run the same command again to continue", err))
 	default:
 		return err
 	}
+}
+
+// runCheck prints the next transition's checks; nothing changes. A
+// blocking check fails the run (exit 1), as in migrate-tui check.
+func (o *cutoverOptions) runCheck(ctx context.Context) error {
+	from, to, g, err := o.flow.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		enc := json.NewEncoder(o.g.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(map[string]any{"service": o.Service, "state": from, "next_state": to, "ready": g.Ready(), "checks": g.Checks}); err != nil {
+			return err
+		}
+	} else if to == "" {
+		fmt.Fprintf(o.g.Out, "%s is %s: no transition left (--rollback puts it back on Nomad)\n", o.Service, from)
+	} else {
+		fmt.Fprintf(o.g.Out, "%s is %s; checks before %s:\n", o.Service, from, to)
+		writeGate(o.g.Out, g)
+	}
+	if !g.Ready() {
+		return fmt.Errorf("%s cannot move %s -> %s: %d check(s) block (listed above); nothing was changed", o.Service, from, to, len(g.Blockers()))
+	}
+	return nil
 }

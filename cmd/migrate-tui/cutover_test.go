@@ -84,6 +84,24 @@ func TestCutoverRollbackJSONNeverPrintsTheSpec(t *testing.T) {
 	if !found {
 		t.Errorf("list does not show overseerr on kubernetes: %s", out)
 	}
+	// Every Nomad job of the simulator, not only the PoC's, with its state.
+	listed := map[string]cutover.Entry{}
+	for _, e := range list.Services {
+		listed[e.NomadJob] = e
+	}
+	for _, id := range nomadsim.HomelabJobIDs() {
+		e, ok := listed[id]
+		if !ok {
+			t.Errorf("list lacks Nomad job %s: %s", id, out)
+			continue
+		}
+		if id != "overseerr" && (e.State != cutover.OnNomadOnly || e.Next == "") {
+			t.Errorf("Nomad job %s listed as %s (next %q), want on-nomad-only with a next action", id, e.State, e.Next)
+		}
+	}
+	if e := listed["overseerr"]; e.State != cutover.NomadStopped || !strings.Contains(e.NomadStatus, "stopped") {
+		t.Errorf("overseerr listed as %s (Nomad %q), want nomad-stopped, stopped in Nomad", e.State, e.NomadStatus)
+	}
 
 	out, errOut, code = runCutoverCmd(t, "--dir", dir, "--rollback", "--service", "overseerr", "--json", "--yes", "--wait", "1m")
 	if code != 0 {
@@ -115,8 +133,12 @@ func TestCutoverFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{}, "--service is required"},
-		{[]string{"--list", "--service", "x"}, "--list takes no --service"},
+		{[]string{}, "a SERVICE is required"},
+		{[]string{"--list", "--service", "x"}, "--list takes no SERVICE"},
+		{[]string{"whoami", "--service", "echo"}, "differ"},
+		{[]string{"whoami", "echo"}, "accepts at most 1 arg"},
+		{[]string{"whoami", "--rollback", "--step"}, "takes no --check or --step"},
+		{[]string{"whoami", "--check", "--step"}, "changes nothing"},
 	} {
 		_, errOut, code := runCutoverCmd(t, append([]string{"--dir", t.TempDir()}, tc.args...)...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

@@ -33,7 +33,7 @@ const (
 	exitInterrupt  = 5 // interrupted (Ctrl+C); run again to re-plan and continue
 	exitVerify     = 6 // applied, but the stage's checks failed
 	exitRegressed  = 7 // Nomad regressed against the preflight baseline
-	exitRoutingDue = 8 // cutover: the Nomad job is stopped, the external Traefik change is not confirmed
+	exitRoutingDue = 8 // cutover: waits at the traffic switch, the external Traefik change is not confirmed (the Nomad job still runs)
 )
 
 // exitMeaning is each code as --help and the README say it.
@@ -46,7 +46,7 @@ var exitMeaning = map[int]string{
 	exitInterrupt:  "interrupted (run again to continue)",
 	exitVerify:     "applied but the stage's checks failed",
 	exitRegressed:  "Nomad regressed against the preflight baseline",
-	exitRoutingDue: "Nomad job stopped but the Traefik change is not confirmed",
+	exitRoutingDue: "cutover waits at the traffic switch: the Traefik change is not confirmed",
 }
 
 // commandExitCodes lists the codes each command can return; --help is

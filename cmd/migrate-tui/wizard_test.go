@@ -208,6 +208,14 @@ func TestWizardFactories(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "no kubeconfig") || !strings.Contains(v, "Press r to try again") {
 		t.Fatalf("verify screen without a cluster:\n%s", v)
 	}
+	// The Cutover step is the cutover machine's screen, not a placeholder:
+	// without a cluster it says why it cannot start.
+	t.Setenv("NOMAD_ADDR", "http://127.0.0.1:1")
+	cs := cutoverScreen(c, *c.Plan.Get("cutover.services"))
+	cs, _ = cs.Update(cs.Init()())
+	if v := cs.View(); !strings.Contains(v, "no-such-") || !strings.Contains(v, "Press r to try again") || strings.Contains(v, "Not available") {
+		t.Fatalf("cutover screen without a cluster:\n%s", v)
+	}
 }
 
 func TestWizardNeedsATerminal(t *testing.T) {

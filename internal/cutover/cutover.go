@@ -138,20 +138,23 @@ type Routing struct {
 	Backends []string // the K3s Traefik: node:https-port
 }
 
-// ToKubernetes is the change to make once Nomad's copy is stopped.
+// ToKubernetes is the change that switches the host to Kubernetes, made
+// before the Nomad job stops (so the host never goes unrouted).
 func (r Routing) ToKubernetes() string {
 	var servers strings.Builder
 	for _, b := range r.Backends {
 		fmt.Fprintf(&servers, "          - url: https://%s\n", b)
 	}
-	return fmt.Sprintf(`The external Traefik (Docker on Hestia) routes %[2]s from Consul catalog tags;
-with Nomad job stopped, its router for %[2]s is gone. Add this to Traefik's
-file provider (dynamic configuration) so %[2]s goes to the K3s Traefik:
+	return fmt.Sprintf(`The external Traefik (Docker on Hestia) routes %[2]s from Consul catalog tags.
+Add this to Traefik's file provider (dynamic configuration) so %[2]s goes to
+the K3s Traefik; its priority wins over the catalog's router while the Nomad
+job still runs (the next step stops it):
 
 http:
   routers:
     %[1]s-k8s:
       rule: Host(`+"`%[2]s`"+`)
+      priority: 10000
       entryPoints: [websecure]
       service: %[1]s-k8s
       tls: {}
@@ -172,7 +175,7 @@ Then check https://%[2]s answers from Kubernetes (curl -sI https://%[2]s).
 // BackToNomad is the change that undoes ToKubernetes.
 func (r Routing) BackToNomad() string {
 	return fmt.Sprintf(`Remove the router and service %[1]s-k8s from the external Traefik's file provider:
-the Nomad job registers its Consul service with its traefik.* tags again, and
-Traefik routes %[2]s to Nomad from the catalog.
+the Nomad job runs with its Consul service and traefik.* tags, and Traefik
+routes %[2]s to Nomad from the catalog again.
 `, r.Service, r.Host)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -76,6 +77,10 @@ func repo(t *testing.T, n nomadwatch.Nomad) string {
 	if err := state.Save(dir, st, time.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// whoami's hand-written module, as in this repository: "scaffolded".
+	if err := os.MkdirAll(filepath.Join(dir, "modules-k8s", "whoami"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -85,7 +90,11 @@ var kwokToleration = []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: c
 
 // whoami creates a whoami Deployment and Service; a not-ready one asks for
 // a node that does not exist, so its pod stays Pending.
-func whoami(t *testing.T, ns string, ready bool) {
+func whoami(t *testing.T, ns string, ready bool) { t.Helper(); deploy(t, ns, "whoami", ready) }
+
+// deploy creates a Deployment and Service named name as a module of the
+// services stage would (image whoami's: KWOK runs no process anyway).
+func deploy(t *testing.T, ns, name string, ready bool) {
 	t.Helper()
 	ctx := ctxT(t, 3*time.Minute) // two shared cores: the controllers can be slow
 	one := int32(1)
@@ -94,14 +103,14 @@ func whoami(t *testing.T, ns string, ready bool) {
 	if !ready {
 		spec.NodeSelector = map[string]string{"kubernetes.io/hostname": "no-such-node"}
 	}
-	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "whoami", Labels: labels("whoami")},
-		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels("whoami")},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels("whoami")}, Spec: spec}}}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels(name)},
+		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels(name)},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels(name)}, Spec: spec}}}
 	if _, err := world.Client.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "whoami"},
-		Spec: corev1.ServiceSpec{Selector: labels("whoami"), Ports: []corev1.ServicePort{{Port: 80}}}}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: corev1.ServiceSpec{Selector: labels(name), Ports: []corev1.ServicePort{{Port: 80}}}}
 	if _, err := world.Client.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,16 +118,16 @@ func whoami(t *testing.T, ns string, ready bool) {
 		return
 	}
 	for {
-		d, err := world.Client.AppsV1().Deployments(ns).Get(ctx, "whoami", metav1.GetOptions{})
+		d, err := world.Client.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err == nil && d.Status.ReadyReplicas == 1 {
-			eps, err := world.Client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=whoami"})
+			eps, err := world.Client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=" + name})
 			if err == nil && len(eps.Items) > 0 && len(eps.Items[0].Endpoints) > 0 {
 				return
 			}
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("whoami Deployment in %s never became ready: %v", ns, ctx.Err())
+			t.Fatalf("%s Deployment in %s never became ready: %v", name, ns, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

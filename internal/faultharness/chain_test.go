@@ -53,6 +53,9 @@ func TestKilledAtEachPointRerunFinishes(t *testing.T) {
 		{point: faultpoint.CutoverBeforeRouting, args: cut},
 		{point: faultpoint.AtomicBeforeRename, args: back},
 		{point: faultpoint.CutoverStopWait, args: cut, sigint: true},
+		// The machine's own points: around the traffic switch and its undo.
+		{point: faultpoint.RollbackBeforeUnswitch, args: back},
+		{point: faultpoint.CutoverAfterSwitch, args: cut},
 	}
 	dir, root := operatorRepo(t), t.TempDir()
 	failed := false

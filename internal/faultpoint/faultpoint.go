@@ -50,11 +50,13 @@ const (
 	VaultAfterConfig         = "vaultsetup.after-config"          // auth configured, no policies or roles
 	TLSAfterNamespace        = "tlssecret.after-namespace"        // namespace there, Secret not
 	CutoverAfterRecordStop   = "cutover.after-record-stopped"     // job stopped and recorded, other jobs not guarded
-	CutoverBeforeRouting     = "cutover.before-routing"           // guarded, routing not confirmed
+	CutoverBeforeRouting     = "cutover.before-routing"           // verified, the traffic switch not made
+	CutoverAfterSwitch       = "cutover.after-switch"             // traffic switched by the router, not recorded
 	CutoverStopWait          = "cutover.stop-wait"                // stop sent, waiting for the allocations
 	RollbackAfterMarkRolling = "cutover.rollback-after-mark"      // rolling-back recorded, nothing registered
 	RollbackAfterRegister    = "cutover.rollback-after-register"  // spec registered again, not waited for or recorded
 	RollbackBeforeRecord     = "cutover.rollback-before-record"   // job runs again, not recorded
+	RollbackBeforeUnswitch   = "cutover.rollback-before-unswitch" // job runs again and recorded, route not removed
 )
 
 var (

@@ -120,17 +120,19 @@ func whoamiOnKubernetes(t *testing.T, ns string) {
 	}
 }
 
-func cutoverPhase(t *testing.T, out string) string {
+// cutoverPhase is the outcome's phase (the Nomad job) and state (the machine).
+func cutoverPhase(t *testing.T, out string) (string, string) {
 	t.Helper()
 	var r struct {
 		Outcome struct {
 			Phase string `json:"phase"`
+			State string `json:"state"`
 		} `json:"outcome"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("cutover --json: %v\n%s", err, out)
 	}
-	return r.Outcome.Phase
+	return r.Outcome.Phase, r.Outcome.State
 }
 
 // TestCommandsAgainstTheTestWorld runs the real commands the way an
@@ -204,18 +206,34 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	out, _ = d.expect(c, "cutover", 3, "cutover of echo, which has no Kubernetes copy", "cutover", "--service", "echo", "--yes", "--accept-unobserved", "--json")
 	mustValid(t, schemas, "cutover.schema.json", "cutover --json (blocked)", []byte(out))
 	gateIDs(t, out)
+	out, _ = d.expect(c, "cutover", 1, "cutover --check of echo, scaffolded with no Kubernetes objects", "cutover", "echo", "--check", "--json")
+	mustValid(t, schemas, "cutover-check.schema.json", "cutover --check --json", []byte(out))
+	if !strings.Contains(out, `"next_state": "deployed"`) || !strings.Contains(out, `"id": "kubernetes-objects"`) {
+		t.Errorf("cutover echo --check: want the deployed transition blocked by kubernetes-objects:\n%s", out)
+	}
 	out, _ = d.expect(c, "cutover", 8, "cutover of whoami without --routing-done", "cutover", "--service", "whoami", "--yes", "--accept-unobserved", "--json")
 	mustValid(t, schemas, "cutover.schema.json", "cutover --json (routing not confirmed)", []byte(out))
 	gateIDs(t, out)
-	if p := cutoverPhase(t, out); p != state.CutoverOnKubernetes {
-		t.Errorf("after the stop, whoami's phase is %q, want %s", p, state.CutoverOnKubernetes)
+	if p, s := cutoverPhase(t, out); p != state.CutoverOnNomad || s != state.StateVerified {
+		t.Errorf("waiting at the traffic switch, whoami is phase %q state %q, want %s and %s (the job still runs)", p, s, state.CutoverOnNomad, state.StateVerified)
 	}
-	out, _ = d.expect(c, "cutover", 0, "cutover of whoami, routing confirmed", "cutover", "--service", "whoami", "--routing-done", "--json")
+	out, _ = d.expect(c, "cutover", 0, "cutover of whoami, routing confirmed", "cutover", "--service", "whoami", "--yes", "--accept-unobserved", "--routing-done", "--json")
 	mustValid(t, schemas, "cutover.schema.json", "cutover --routing-done --json", []byte(out))
+	if p, s := cutoverPhase(t, out); p != state.CutoverOnKubernetes || s != state.StateDone {
+		t.Errorf("after the cutover, whoami is phase %q state %q, want %s and %s", p, s, state.CutoverOnKubernetes, state.StateDone)
+	}
+	out, _ = d.expect(c, "cutover", 0, "cutover --check of whoami at done", "cutover", "whoami", "--check", "--json")
+	mustValid(t, schemas, "cutover-check.schema.json", "cutover --check --json at done", []byte(out))
 	out, _ = d.expect(c, "cutover", 0, "cutover --list", "cutover", "--list", "--json")
 	mustValid(t, schemas, "cutover-list.schema.json", "cutover --list --json", []byte(out))
-	if !strings.Contains(out, `"phase": "on-kubernetes"`) {
-		t.Errorf("cutover --list does not show whoami on Kubernetes:\n%s", out)
+	if !strings.Contains(out, `"phase": "on-kubernetes"`) || !strings.Contains(out, `"state": "done"`) {
+		t.Errorf("cutover --list does not show whoami done on Kubernetes:\n%s", out)
+	}
+	// Every Nomad job, not only the PoC's.
+	for _, id := range nomadsim.HomelabJobIDs() {
+		if !strings.Contains(out, `"nomad_job": "`+id+`"`) {
+			t.Errorf("cutover --list does not list Nomad job %s:\n%s", id, out)
+		}
 	}
 	st := readState(t, c.dir)
 	mustValid(t, schemas, "state.schema.json", "the state with a cutover", st)
@@ -224,8 +242,32 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	}
 	out, _ = d.expect(c, "cutover", 0, "rollback of whoami", "cutover", "--rollback", "--service", "whoami", "--yes", "--json")
 	mustValid(t, schemas, "cutover.schema.json", "cutover --rollback --json", []byte(out))
-	if p := cutoverPhase(t, out); p != state.CutoverOnNomad {
-		t.Errorf("after the rollback, whoami's phase is %q, want %s", p, state.CutoverOnNomad)
+	if p, s := cutoverPhase(t, out); p != state.CutoverOnNomad || s != state.StateOnNomadOnly {
+		t.Errorf("after the rollback, whoami is phase %q state %q, want %s and %s", p, s, state.CutoverOnNomad, state.StateOnNomadOnly)
+	}
+	// One transition at a time (--step): each run moves whoami one state on
+	// and records it, so the next run starts there.
+	for _, step := range []struct {
+		want  string
+		flags []string
+	}{
+		{state.StateScaffolded, nil},
+		{state.StateDeployed, nil},
+		{state.StateVerified, []string{"--accept-unobserved"}},
+		{state.StateTrafficSwitched, []string{"--accept-unobserved", "--routing-done"}},
+		{state.StateNomadStopped, []string{"--accept-unobserved", "--yes"}},
+		{state.StateDone, nil},
+	} {
+		args := append([]string{"cutover", "whoami", "--step", "--json"}, step.flags...)
+		out, _ = d.expect(c, "cutover", 0, "cutover --step of whoami to "+step.want, args...)
+		mustValid(t, schemas, "cutover.schema.json", "cutover --step --json", []byte(out))
+		if _, s := cutoverPhase(t, out); s != step.want {
+			t.Errorf("cutover whoami --step: state %q, want %s", s, step.want)
+		}
+	}
+	out, _ = d.expect(c, "cutover", 0, "rollback of whoami from done, stepped", "cutover", "whoami", "--rollback", "--yes", "--json")
+	if p, s := cutoverPhase(t, out); p != state.CutoverOnNomad || s != state.StateOnNomadOnly {
+		t.Errorf("after the second rollback, whoami is phase %q state %q", p, s)
 	}
 
 	// The ingress stage refuses to plan without the wildcard TLS Secret.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,12 +62,32 @@ const (
 	CutoverOnNomad = "on-nomad"
 )
 
+// The per-service cutover states (internal/cutover's machine), in order.
+// Phase above says where the Nomad job is; State says how far the service
+// got, so an interrupted cutover resumes from the state file.
+const (
+	StateOnNomadOnly     = "on-nomad-only"
+	StateScaffolded      = "scaffolded"
+	StateDeployed        = "deployed"
+	StateVerified        = "verified"
+	StateTrafficSwitched = "traffic-switched"
+	StateNomadStopped    = "nomad-stopped"
+	StateDone            = "done"
+)
+
+// CutoverStates lists the states in the order a cutover moves through them.
+var CutoverStates = []string{StateOnNomadOnly, StateScaffolded, StateDeployed, StateVerified, StateTrafficSwitched, StateNomadStopped, StateDone}
+
 // Cutover is one service's move off Nomad.
 type Cutover struct {
 	Service   string `json:"service"`
 	NomadJob  string `json:"nomad_job"`
 	Namespace string `json:"nomad_namespace,omitempty"`
 	Phase     string `json:"phase"`
+	// State is the machine's state; "" (files before it) is derived from
+	// Phase: on-kubernetes is nomad-stopped, or done once routing was
+	// confirmed, anything else on-nomad-only.
+	State string `json:"state,omitempty"`
 	// JobSpec is the Nomad job exactly as Nomad returned it (api.Job JSON)
 	// before the stop, so a rollback registers what Nomad had. It may hold
 	// template text (never rendered secrets); migrate-tui never prints it.
@@ -262,6 +283,9 @@ func Decode(data []byte, path string) (*State, error) {
 		case CutoverStopping, CutoverOnKubernetes, CutoverRollingBack, CutoverOnNomad:
 		default:
 			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("cutover of %s has phase %q (want stopping, on-kubernetes, rolling-back or on-nomad)", svc, c.Phase)}
+		}
+		if c.State != "" && !slices.Contains(CutoverStates, c.State) {
+			return nil, &CorruptError{Path: path, Reason: fmt.Sprintf("cutover of %s has state %q (want one of %s)", svc, c.State, strings.Join(CutoverStates, ", "))}
 		}
 	}
 	for k, d := range st.Decisions {

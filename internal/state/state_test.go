@@ -190,18 +190,19 @@ func TestCorruptAndFutureFiles(t *testing.T) {
 		future bool
 		want   string
 	}{
-		"truncated":        {data: string(good[:len(good)/2]), want: "ends in the middle"},
-		"garbage":          {data: "hello\n", want: "not valid JSON at line 1"},
-		"empty":            {data: "", want: "ends in the middle"},
-		"no schema":        {data: `{"steps":{}}`, want: "no schema version"},
-		"schema zero":      {data: `{"schema":0}`, want: "schema version 0"},
-		"bad status":       {data: `{"schema":1,"steps":{"preflight.tools":{"status":"finished"}}}`, want: `status "finished"`},
-		"unknown decision": {data: `{"schema":1,"decisions":{"mesh":{"value":"x"}}}`, want: `"mesh" is not in the catalogue`},
-		"invalid value":    {data: `{"schema":1,"decisions":{"service_mesh":{"value":"consul"}}}`, want: "not one of"},
-		"wrong type":       {data: `{"schema":1,"steps":[]}`, want: "wrong type"},
-		"unknown field":    {data: `{"schema":1,"colour":"blue"}`, want: "colour"},
-		"trailing data":    {data: `{"schema":1} {}`, want: "not valid JSON at line 1, column 15"},
-		"future version":   {data: `{"schema":7,"whatever":"new"}`, future: true, want: "schema version 7"},
+		"truncated":         {data: string(good[:len(good)/2]), want: "ends in the middle"},
+		"garbage":           {data: "hello\n", want: "not valid JSON at line 1"},
+		"empty":             {data: "", want: "ends in the middle"},
+		"no schema":         {data: `{"steps":{}}`, want: "no schema version"},
+		"schema zero":       {data: `{"schema":0}`, want: "schema version 0"},
+		"bad status":        {data: `{"schema":1,"steps":{"preflight.tools":{"status":"finished"}}}`, want: `status "finished"`},
+		"unknown decision":  {data: `{"schema":1,"decisions":{"mesh":{"value":"x"}}}`, want: `"mesh" is not in the catalogue`},
+		"invalid value":     {data: `{"schema":1,"decisions":{"service_mesh":{"value":"consul"}}}`, want: "not one of"},
+		"wrong type":        {data: `{"schema":1,"steps":[]}`, want: "wrong type"},
+		"unknown field":     {data: `{"schema":1,"colour":"blue"}`, want: "colour"},
+		"trailing data":     {data: `{"schema":1} {}`, want: "not valid JSON at line 1, column 15"},
+		"bad cutover state": {data: `{"schema":1,"cutovers":{"whoami":{"service":"whoami","nomad_job":"whoami","phase":"on-nomad","state":"half-way"}}}`, want: `state "half-way"`},
+		"future version":    {data: `{"schema":7,"whatever":"new"}`, future: true, want: "schema version 7"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -109,6 +109,15 @@ func (c *Common) Update(fn func(st *state.State, now time.Time) (notice string, 
 	}
 }
 
+// Locked runs fn while no command of the wizard loads, changes and saves
+// the state: for screens whose packages save the state themselves (the
+// cutover machine), so neither write loses the other's.
+func (c *Common) Locked(fn func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fn()
+}
+
 // Context for commands: the program's, cancelled when the wizard closes.
 func (c *Common) Context() context.Context { return c.ctx }
 

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"migrate-tui/internal/checks"
+	"migrate-tui/internal/cutover"
+	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/state"
+)
+
+// machineFlags are the options `cutover` takes and the wizard's screen
+// leaves at their defaults.
+type machineFlags struct {
+	NomadAddr, DialAddr, CAFile, Kubeconfig string
+	// NoCluster: a rollback only talks to Nomad and the router.
+	NoCluster        bool
+	AcceptUnobserved bool
+	Wait             time.Duration
+}
+
+// machineDeps are the clients every service's cutover machine shares; the
+// CLI and the wizard's Cutover screen build their machines here, so both
+// take one path.
+type machineDeps struct {
+	repo  string
+	dec   checks.Decisions
+	nomad *nomadwatch.Client
+	deps  *checks.Deps
+	f     machineFlags
+}
+
+func newMachineDeps(repo string, dec checks.Decisions, f machineFlags) (*machineDeps, error) {
+	st, err := state.Load(repo)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nomadwatch.NewClient(st.NomadAddr(f.NomadAddr), os.Getenv("NOMAD_TOKEN"))
+	if err != nil {
+		return nil, err
+	}
+	d := &checks.Deps{Decisions: dec}
+	d.TLS.DialAddr = f.DialAddr
+	if d.TLS.DialAddr == "" {
+		// The sandbox exports its Traefik's websecure address.
+		d.TLS.DialAddr = os.Getenv(checks.IngressAddrEnv)
+	}
+	if d.TLS.Roots, err = checks.LoadCAFile(f.CAFile); err != nil {
+		return nil, err
+	}
+	if !f.NoCluster {
+		kc, err := clusterKubeconfig(f.Kubeconfig, repo)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig %q: %w; pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)
+		}
+		cfg.Timeout = time.Minute
+		if d.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
+			return nil, err
+		}
+		if d.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if f.Wait <= 0 {
+		f.Wait = 5 * time.Minute
+	}
+	return &machineDeps{repo: repo, dec: dec, nomad: nc, deps: d, f: f}, nil
+}
+
+// machine is the cutover machine of one service. The traffic switch and
+// the transition checks of other packages plug in here (Router, Checks);
+// until then the switch is the printed change, confirmed.
+func (md *machineDeps) machine(t cutover.Target, confirmedJob string, p cutover.Prompts) cutover.Machine {
+	var backends []string
+	for _, n := range md.dec.NodeNames {
+		backends = append(backends, n+":"+strconv.Itoa(md.dec.TraefikHTTPSPort))
+	}
+	return cutover.Machine{Flow: cutover.Flow{
+		Repo: md.repo,
+		Gate: cutover.GateInput{Target: t, Nomad: cutover.FromClient(md.nomad), Deps: md.deps,
+			AcceptUnobserved: md.f.AcceptUnobserved, ConfirmedJob: confirmedJob,
+			RunOptions: checks.RunOptions{Timeout: time.Minute}},
+		Routing: cutover.Routing{Service: t.Service, Host: t.Service + "." + md.dec.Domain, Backends: backends},
+		Wait:    md.f.Wait,
+		Prompts: p,
+	}}
+}
