@@ -1,0 +1,120 @@
+package rightsize_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"migrate-tui/internal/checks"
+	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/rightsize"
+	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
+)
+
+// The real recommender's targets from KWOK's simulated usage, beside the
+// Nomad simulator's seeded jobs: the figures are computed from the VPA
+// objects the test reads itself, never written in.
+func TestFromDepsRealRecommender(t *testing.T) {
+	ns := world.Namespace(t)
+	nc := startNomad(t)
+	deploy(t, ns, "whoami", "120m", "100Mi")
+	deploy(t, ns, "overseerr", "200m", "300Mi")
+	deploy(t, ns, "echo", "50m", "50Mi")
+	createVPA(t, ns, "whoami")
+	createVPA(t, ns, "overseerr")
+	createVPA(t, ns, "echo", "not-running") // no recommender serves it
+	wCPU, wMem := waitTarget(t, ns, "whoami")
+	oCPU, oMem := waitTarget(t, ns, "overseerr")
+
+	ctx := ctxT(t, 2*time.Minute)
+	nodes, err := nomadwatch.Inventory(ctx, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mhz, src := rightsize.SlowestCoreMHz(nodes)
+	// The simulator's homelab: hestia 8 × 3800 MHz, heracles and nyx 4 × 2400.
+	if mhz != 2400 || !strings.Contains(src, "2400") && !strings.Contains(src, "9600 MHz over 4 cores") {
+		t.Fatalf("slowest core %d MHz (%s), want 2400 from an arm64 node", mhz, src)
+	}
+
+	d := deps(ns, "whoami", "overseerr", "echo", "ghost")
+	d.Nomad = checks.NomadWatch{N: nc}
+	st := state.New(time.Now())
+	st.Cutovers = map[string]state.Cutover{"whoami": {Service: "whoami", NomadJob: "whoami", Phase: state.CutoverOnKubernetes}}
+	r, err := rightsize.FromDeps(ctx, d, st, nil, rightsize.Options{CoreMHz: mhz, CoreMHzSource: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	_ = rightsize.WriteText(&text, r)
+	t.Log(text.String())
+	by := map[string]rightsize.Service{}
+	for _, s := range r.Services {
+		by[s.Service] = s
+	}
+	if len(r.Services) != 4 {
+		t.Fatalf("services %v, want echo, ghost, overseerr, whoami", r.Services)
+	}
+
+	want := func(cpu, mem resource.Quantity) rightsize.Amount {
+		return rightsize.Amount{CPUMHz: int((cpu.MilliValue()*2400 + 999) / 1000), MemoryMB: int((mem.Value() + 1<<20 - 1) >> 20)}
+	}
+	w := by["whoami"]
+	if w.Status != status.Pass || w.Where != "kubernetes" || len(w.Tasks) != 1 {
+		t.Fatalf("whoami: %+v", w)
+	}
+	wt := w.Tasks[0]
+	if wt.Nomad != (rightsize.Amount{CPUMHz: 50, MemoryMB: 32}) || wt.Target != want(wCPU, wMem) {
+		t.Errorf("whoami: Nomad %+v target %+v, want Nomad 50 MHz/32 MB and target %+v (VPA %s/%s)", wt.Nomad, wt.Target, want(wCPU, wMem), wCPU.String(), wMem.String())
+	}
+	if wt.Saving.CPUMHz != 50-wt.Target.CPUMHz || wt.Saving.MemoryMB != 32-wt.Target.MemoryMB {
+		t.Errorf("whoami saving %+v", wt.Saving)
+	}
+	if w.JobspecDiff != "" {
+		t.Errorf("whoami left Nomad: no jobspec diff expected, got\n%s", w.JobspecDiff)
+	}
+
+	o := by["overseerr"]
+	if o.Status != status.Pass || o.Where != "nomad" || len(o.Tasks) != 1 {
+		t.Fatalf("overseerr: %+v", o)
+	}
+	ot := o.Tasks[0]
+	if ot.Task != "overseerr" || ot.Nomad != (rightsize.Amount{CPUMHz: 300, MemoryMB: 512}) || ot.MemoryMaxMB != 1024 || ot.Target != want(oCPU, oMem) {
+		t.Errorf("overseerr task %+v, want Nomad 300 MHz/512 MB (max 1024) and target %+v", ot, want(oCPU, oMem))
+	}
+	for _, line := range []string{
+		"--- a/modules/overseerr/jobspec.nomad.hcl",
+		"+++ b/modules/overseerr/jobspec.nomad.hcl",
+		`@@ group "overseerr" task "overseerr" @@`,
+		"-    cpu        = 300",
+		fmt.Sprintf("+    cpu        = %d", ot.Target.CPUMHz),
+		"-    memory     = 512",
+		fmt.Sprintf("+    memory     = %d", ot.Target.MemoryMB),
+		"     memory_max = 1024",
+	} {
+		if !strings.Contains(o.JobspecDiff, line) {
+			t.Errorf("overseerr jobspec diff lacks %q:\n%s", line, o.JobspecDiff)
+		}
+	}
+
+	if e := by["echo"]; e.Status != status.Warn || !strings.Contains(e.Evidence, "no recommendation yet") || len(e.Tasks) != 0 {
+		t.Errorf("echo (no recommender): %+v", e)
+	}
+	if g := by["ghost"]; g.Status != status.Skip || !strings.Contains(g.Evidence, "no Deployment or StatefulSet for ghost") {
+		t.Errorf("ghost (no workload): %+v", g)
+	}
+	if r.Total != (rightsize.Amount{CPUMHz: wt.Saving.CPUMHz + ot.Saving.CPUMHz, MemoryMB: wt.Saving.MemoryMB + ot.Saving.MemoryMB}) {
+		t.Errorf("total %+v", r.Total)
+	}
+
+	// Without Nomad every service says why it cannot be compared.
+	d.Nomad = nil
+	r, err = rightsize.FromDeps(ctx, d, st, []string{"whoami"}, rightsize.Options{CoreMHz: mhz})
+	if err != nil || len(r.Services) != 1 || r.Services[0].Status != status.Skip || !strings.Contains(r.Services[0].Evidence, "Nomad is not configured") {
+		t.Errorf("without Nomad: %+v, %v", r, err)
+	}
+}
