@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -44,7 +45,7 @@ func VPATargets(ctx context.Context, d *Deps, services []string) ([]ServiceVPA, 
 	s := dd.Snapshot()
 	vpas, err := s.List(ctx, gvrVPA, s.Namespace())
 	if err != nil {
-		return nil, fmt.Errorf("listing VerticalPodAutoscalers in %s: %w", s.Namespace(), err)
+		return nil, vpaListError(s.Namespace(), err)
 	}
 	out := make([]ServiceVPA, 0, len(services))
 	for _, svc := range services {
@@ -82,7 +83,7 @@ func VPAServices(ctx context.Context, d *Deps) ([]string, error) {
 	s := NewSnapshot(d.Kube, d.Dynamic, d.Decisions.Namespace())
 	vpas, err := s.List(ctx, gvrVPA, s.Namespace())
 	if err != nil {
-		return nil, fmt.Errorf("listing VerticalPodAutoscalers in %s: %w", s.Namespace(), err)
+		return nil, vpaListError(s.Namespace(), err)
 	}
 	var out []string
 	for _, v := range vpas {
@@ -91,4 +92,13 @@ func VPAServices(ctx context.Context, d *Deps) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// vpaListError says what listing the VPAs found and, when the type is not
+// served, the next step.
+func vpaListError(ns string, err error) error {
+	if apierrors.IsNotFound(err) {
+		return fmt.Errorf("listing VerticalPodAutoscalers in %s: the type is not served by this cluster (%v); install VPA with migrate-tui apply --stage vpa", ns, err)
+	}
+	return fmt.Errorf("listing VerticalPodAutoscalers in %s: %w", ns, err)
 }

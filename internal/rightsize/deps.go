@@ -2,6 +2,7 @@ package rightsize
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"migrate-tui/internal/checks"
@@ -17,7 +18,8 @@ func (v depsVPA) Targets(ctx context.Context, services []string) ([]checks.Servi
 }
 
 // FromDeps right-sizes with the checks' dependencies: their cluster, their
-// Nomad (nil: every service is skipped with the reason) and, when services
+// Nomad (nil: every service is skipped with the reason; o.CoreMHz 0: read
+// from Nomad's nodes, SlowestCoreMHz) and, when services
 // is empty, every PoC service, every service a cutover moved and every
 // workload a VPA in the PoC namespace targets.
 func FromDeps(ctx context.Context, d *checks.Deps, st *state.State, services []string, o Options) (Report, error) {
@@ -27,13 +29,20 @@ func FromDeps(ctx context.Context, d *checks.Deps, st *state.State, services []s
 	if len(services) == 0 {
 		more, err := checks.VPAServices(ctx, d)
 		if err != nil {
-			return Report{}, err
+			return Report{}, fmt.Errorf("reading the VPA targets: %w", err)
 		}
 		services = Services(d.Decisions.PoCServices, st, more)
 	}
 	var n Nomad
 	if d.Nomad != nil {
 		n = d.Nomad
+	}
+	if nw, ok := d.Nomad.(checks.NomadWatch); ok && o.CoreMHz == 0 && nw.N != nil {
+		mhz, src, err := CoreMHzFromNomad(ctx, nw.N)
+		if err != nil {
+			return Report{}, err
+		}
+		o.CoreMHz, o.CoreMHzSource = mhz, src
 	}
 	return Compute(ctx, depsVPA{d}, n, services, o)
 }

@@ -1,6 +1,7 @@
 package rightsize
 
 import (
+	"context"
 	"fmt"
 
 	"migrate-tui/internal/nomadwatch"
@@ -41,4 +42,17 @@ func SlowestCoreMHz(nodes []nomadwatch.Node) (mhz int, source string) {
 		}
 	}
 	return mhz, source
+}
+
+// CoreMHzFromNomad reads Nomad's nodes and returns SlowestCoreMHz.
+func CoreMHzFromNomad(ctx context.Context, n nomadwatch.Nomad) (int, string, error) {
+	nodes, err := nomadwatch.Inventory(ctx, n)
+	if err != nil {
+		return 0, "", fmt.Errorf("reading Nomad's nodes for the MHz of one core: %w", err)
+	}
+	mhz, src := SlowestCoreMHz(nodes)
+	if mhz == 0 {
+		return 0, "", fmt.Errorf("no Nomad node reports its cores and cpu MHz (%d nodes): pass the MHz of one core (--core-mhz)", len(nodes))
+	}
+	return mhz, src, nil
 }

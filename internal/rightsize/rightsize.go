@@ -90,13 +90,14 @@ type Report struct {
 // a Nomad job is reported with the reason (skip or warn), never with a
 // made-up figure; only an unreadable VPA list is an error.
 func Compute(ctx context.Context, v VPA, n Nomad, services []string, o Options) (Report, error) {
-	if o.CoreMHz <= 0 {
+	// Without Nomad nothing is compared, so the clock does not matter.
+	if n != nil && o.CoreMHz <= 0 {
 		return Report{}, fmt.Errorf("the MHz of one core is unknown (got %d): read it from Nomad's nodes or pass it (--core-mhz)", o.CoreMHz)
 	}
 	r := Report{CoreMHz: o.CoreMHz, CoreMHzSource: o.CoreMHzSource}
 	svs, err := v.Targets(ctx, services)
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("reading the VPA targets: %w. Check that the cluster answers (migrate-tui check --only SC-002), then run again", err)
 	}
 	for _, sv := range svs {
 		s := compute(ctx, sv, n, o)

@@ -198,6 +198,11 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	out, _ = d.expect(c, "check", 0, "check --only SC-007 after --assess yes", "check", "--assess", "yes", "--only", "SC-007", "--json")
 	mustValid(t, schemas, "check.schema.json", "check --only SC-007 --json", []byte(out))
 	d.expect(c, "check", 2, "check --only with an unknown ID", "check", "--only", "SC-999")
+	// This world serves no VPA type: rightsize says so and what to apply.
+	_, errOut := d.expect(c, "rightsize", 1, "rightsize --json in a world without the VPA CRDs", "rightsize", "--json")
+	if !strings.Contains(errOut, "apply --stage vpa") {
+		t.Errorf("rightsize without the VPA type: the message names no next step:\n%s", errOut)
+	}
 
 	// Cutover: echo has no Kubernetes copy (blocked), whoami does.
 	whoamiOnKubernetes(t, "poc")
@@ -349,6 +354,7 @@ func usageAndFreshRepo(t *testing.T, d *driven, b string) {
 	d.expect(c, "tls-secret", 2, "tls-secret with an unknown flag", "tls-secret", "--bogus")
 	d.expect(c, "", 2, "an unknown subcommand", "no-such-command")
 	d.expect(c, "scaffold", 2, "scaffold without a job", "scaffold")
+	d.expect(c, "rightsize", 2, "rightsize with an unknown flag", "rightsize", "--bogus")
 	d.expect(c, "scaffold", 2, "scaffold with an unknown flag", "scaffold", "echo", "--bogus")
 	d.expect(c, "", 2, "the wizard without a terminal")
 	sd := t.TempDir()
