@@ -91,4 +91,3 @@ func coreSource(mhz int) string {
 	}
 	return ""
 }
-
