@@ -3,11 +3,8 @@ package checks
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -162,65 +159,4 @@ func runSC010(ctx context.Context, d *Deps) Result {
 		return warn(evidence+"\nthe Nomad side of the comparison is missing", "Set NOMAD_ADDR/NOMAD_TOKEN so Nomad's client stats can be read.")
 	}
 	return pass(fmt.Sprintf("%s\ndecision recorded in %s", evidence, path))
-}
-
-// DraftMarker marks a decision record migrate-tui may still overwrite.
-const DraftMarker = "<!-- migrate-tui:draft (delete this line once the decision is yours) -->"
-
-// DecisionBody renders the draft decision record.
-func DecisionBody(prior []Result, ov []NodeOverhead, now time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n# Decision: Nomad to Kubernetes (K3s) — go / no-go\n\n", DraftMarker)
-	fmt.Fprintf(&b, "Evidence gathered by `migrate-tui check` on %s.\n\n", now.UTC().Format(time.RFC3339))
-	b.WriteString("## Decision\n\n**Decision:** _go / no-go / partial — yours to write_\n\n**Why:** _…_\n\n")
-	b.WriteString("## Success criteria\n\n| ID | Criterion | Result | Evidence |\n|---|---|---|---|\n")
-	for _, r := range prior {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.ID, r.Title, r.Status, mdCell(r.Evidence))
-	}
-	b.WriteString("\n## Overhead per node (memory)\n\n| Node | In use (metrics API) | K8s platform pods | Nomad: host in use | Nomad: allocations | Nomad + Consul agents and OS |\n|---|---|---|---|---|---|\n")
-	for _, o := range ov {
-		if o.Nomad != nil {
-			fmt.Fprintf(&b, "| %s | %d MiB | %d MiB (%d pods) | %d MiB | %d MiB | %d MiB |\n", o.Node, o.NodeUsedMB, o.PlatformMB, o.PlatformPods, o.Nomad.HostUsedMB, o.Nomad.AllocsMB, o.Nomad.AgentsMB())
-		} else {
-			fmt.Fprintf(&b, "| %s | %d MiB | %d MiB (%d pods) | - | - | - |\n", o.Node, o.NodeUsedMB, o.PlatformMB, o.PlatformPods)
-		}
-	}
-	b.WriteString("\nK3s runs its control plane inside the k3s process, not in pods: the node's working set minus the pods' is the closest the metrics API gets to it.\n")
-	estimated := false
-	for _, o := range ov {
-		estimated = estimated || o.EstimateMB > 0
-	}
-	if estimated {
-		b.WriteString("\n## Estimate beside the measurement\n\nThe decisions' estimate (research.md, Memory estimate: sourced figures that err high) for K3s and the platform on each node, beside what the metrics API measured.\n\n| Node | Estimate: K3s + platform | Measured: K8s platform pods | Measured: node in use |\n|---|---|---|---|\n")
-		for _, o := range ov {
-			if o.EstimateMB > 0 {
-				fmt.Fprintf(&b, "| %s | ~%d MB | %d MiB | %d MiB |\n", o.Node, o.EstimateMB, o.PlatformMB, o.NodeUsedMB)
-			}
-		}
-	}
-	return b.String()
-}
-
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "|", "\\|")
-	return strings.ReplaceAll(s, "\n", "<br>")
-}
-
-// FileDecision writes the draft decision record to Path unless the file
-// exists without the draft marker (the operator made it final).
-type FileDecision struct{ Path string }
-
-func (f FileDecision) Write(_ context.Context, body string) (string, bool, error) {
-	old, err := os.ReadFile(f.Path)
-	if err == nil && !strings.Contains(string(old), DraftMarker) {
-		return f.Path, false, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
-		return f.Path, false, err
-	}
-	tmp := f.Path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
-		return f.Path, false, err
-	}
-	return f.Path, true, os.Rename(tmp, f.Path)
 }
