@@ -21,14 +21,14 @@ import (
 func TestFromDepsRealRecommender(t *testing.T) {
 	ns := world.Namespace(t)
 	nc := startNomad(t)
-	deploy(t, ns, "whoami", "120m", "100Mi")
-	deploy(t, ns, "overseerr", "200m", "300Mi")
-	deploy(t, ns, "echo", "50m", "50Mi")
-	createVPA(t, ns, "whoami")
-	createVPA(t, ns, "overseerr")
-	createVPA(t, ns, "echo", "not-running") // no recommender serves it
-	wCPU, wMem := waitTarget(t, ns, "whoami")
-	oCPU, oMem := waitTarget(t, ns, "overseerr")
+	world.DeployWithUsage(t, ns, "whoami", "120m", "100Mi")
+	world.DeployWithUsage(t, ns, "overseerr", "200m", "300Mi")
+	world.DeployWithUsage(t, ns, "echo", "50m", "50Mi")
+	world.CreateVPA(t, ns, "whoami")
+	world.CreateVPA(t, ns, "overseerr")
+	world.CreateVPA(t, ns, "echo", "not-running") // no recommender serves it
+	wCPU, wMem := world.WaitVPATarget(t, ns, "whoami")
+	oCPU, oMem := world.WaitVPATarget(t, ns, "overseerr")
 
 	ctx := ctxT(t, 2*time.Minute)
 	nodes, err := nomadwatch.Inventory(ctx, nc)
