@@ -164,4 +164,3 @@ func read(t *testing.T, path string) string {
 	}
 	return string(b)
 }
-
