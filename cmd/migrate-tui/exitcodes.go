@@ -63,6 +63,7 @@ var commandExitCodes = map[string][]int{
 	"tls-secret": {exitOK, exitFailed, exitUsage},
 	"scaffold":   {exitOK, exitFailed, exitUsage, exitDeclined},
 	"rightsize":  {exitOK, exitFailed, exitUsage},
+	"evaluate":   {exitOK, exitFailed, exitUsage},
 }
 
 // exitHelp renders the "Exit codes:" paragraph of a command's --help, one

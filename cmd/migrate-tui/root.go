@@ -112,6 +112,7 @@ every step has a non-interactive twin below for scripts and CI.`,
 		newTLSSecretCmd(g),
 		newScaffoldCmd(g),
 		newRightsizeCmd(g),
+		newEvaluateCmd(g),
 	)
 	withExitHelp(root)
 	argsAreUsage(root)

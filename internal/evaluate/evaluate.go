@@ -8,6 +8,7 @@ package evaluate
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -74,6 +75,8 @@ type Evidence struct {
 	Rightsize      *rightsize.Report `json:"rightsize,omitempty"`
 	RightsizeError string            `json:"rightsize_error,omitempty"`
 	Decision       Record            `json:"decision"`
+	// DecisionError says why the record could not be written.
+	DecisionError string `json:"decision_error,omitempty"`
 }
 
 // Gather runs every criterion and collects the evidence. It does not fail:
@@ -91,9 +94,11 @@ func Gather(ctx context.Context, d *checks.Deps, st *state.State, o Options) Evi
 		ev.Rightsize = &rep
 	}
 	dd := *d
+	var record checks.FileDecision
 	if o.DecisionPath != "" {
 		extra := ExtraMarkdown(ev.Moved, ev.Rightsize, ev.RightsizeError)
-		dd.Decision = checks.FileDecision{Path: o.DecisionPath, Extra: func(context.Context) string { return extra }}
+		record = checks.FileDecision{Path: o.DecisionPath, Extra: func(context.Context) string { return extra }}
+		dd.Decision = record
 	}
 	ev.Checks = checks.Run(ctx, checks.All(), &dd, o.Run, o.Observer)
 	ev.Summary = checks.Summarise(ev.Checks)
@@ -104,9 +109,27 @@ func Gather(ctx context.Context, d *checks.Deps, st *state.State, o Options) Evi
 		ev.Overhead = ov
 	}
 	if o.DecisionPath != "" {
+		// SC-010 writes only when it could measure; the criteria's results
+		// are evidence even when the metrics API is down, so the record is
+		// written here from this run whatever SC-010 managed.
+		if _, _, err := record.Write(ctx, checks.DecisionBody(prior(ev.Checks), ev.Overhead, ev.At)); err != nil {
+			ev.DecisionError = fmt.Sprintf("writing %s: %v", o.DecisionPath, err)
+		}
 		ev.Decision = ReadRecord(o.DecisionPath)
 	}
 	return ev
+}
+
+// prior is what SC-010 summarises: every result but the final checks'.
+func prior(rs []checks.Result) []checks.Result {
+	var out []checks.Result
+	for _, r := range rs {
+		if c, ok := checks.ByID(r.ID); ok && c.Final {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // DecisionFile is the record `check` keeps: SC-010's evidence plus the

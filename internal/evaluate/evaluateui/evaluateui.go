@@ -204,6 +204,9 @@ func (m Model) body() string {
 	fmt.Fprintf(&b, "\nProposed: %s\n", verdict.Render(ev.Proposal.Summary()))
 	fmt.Fprintf(&b, "%s\n", theme.Dim.Render(wrap("Rule: "+ev.Proposal.Rule, m.width)))
 	b.WriteString(recordLine(ev.Decision) + "\n")
+	if ev.DecisionError != "" {
+		fmt.Fprintf(&b, "%s %s\n", theme.Mark(status.Fail), wrap("the decision record was not written: "+ev.DecisionError+". Check that the directory is writable, then r.", m.width-2))
+	}
 
 	fmt.Fprintf(&b, "\n%s  %d pass · %d fail · %d warn · %d skip · %d cannot be observed here\n", theme.Heading.Render("Success criteria"),
 		ev.Summary.Pass, ev.Summary.Fail, ev.Summary.Warn, ev.Summary.Skip, ev.Summary.Unobservable)
