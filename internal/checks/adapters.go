@@ -70,7 +70,8 @@ func (w NomadWatch) NodeMemory(ctx context.Context) ([]NomadNodeMemory, error) {
 		if m.Skipped != "" {
 			continue
 		}
-		out = append(out, NomadNodeMemory{Node: m.Node, HostUsedMB: m.HostUsedMB, AllocsMB: m.AllocationsMB})
+		out = append(out, NomadNodeMemory{Node: m.Node, HostUsedMB: m.HostUsedMB, AllocsMB: m.AllocationsMB,
+			HostCPUMHz: m.HostCPUMHz, AllocsCPUMHz: m.AllocationsCPUMHz})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
 	return out, nil

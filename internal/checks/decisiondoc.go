@@ -52,6 +52,14 @@ func EvidenceSection(prior []Result, ov []NodeOverhead, now time.Time) string {
 			fmt.Fprintf(&b, "| %s | %d MiB | %d MiB (%d pods) | - | - | - |\n", o.Node, o.NodeUsedMB, o.PlatformMB, o.PlatformPods)
 		}
 	}
+	b.WriteString("\n### Overhead per node (CPU)\n\nKubernetes counts CPU in millicores (1000m = one core), Nomad in MHz (a share of cores × clock).\n\n| Node | In use (metrics API) | K8s platform pods | Nomad: host | Nomad: allocations | Nomad + Consul agents and OS |\n|---|---|---|---|---|---|\n")
+	for _, o := range ov {
+		if o.Nomad != nil {
+			fmt.Fprintf(&b, "| %s | %dm | %dm | %d MHz | %d MHz | %d MHz |\n", o.Node, o.NodeCPUMilli, o.PlatformCPUMilli, o.Nomad.HostCPUMHz, o.Nomad.AllocsCPUMHz, o.Nomad.AgentsCPUMHz())
+		} else {
+			fmt.Fprintf(&b, "| %s | %dm | %dm | - | - | - |\n", o.Node, o.NodeCPUMilli, o.PlatformCPUMilli)
+		}
+	}
 	b.WriteString("\nK3s runs its control plane inside the k3s process, not in pods: the node's working set minus the pods' is the closest the metrics API gets to it.\n")
 	estimated := false
 	for _, o := range ov {

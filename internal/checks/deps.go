@@ -92,7 +92,15 @@ type NomadNodeMemory struct {
 	Node       string
 	HostUsedMB int64
 	AllocsMB   int64 // resident memory of every allocation on the node
+	// CPU in MHz (Nomad's unit): what the host consumed and what its
+	// allocations consumed.
+	HostCPUMHz   int64
+	AllocsCPUMHz int64
 }
+
+// AgentsCPUMHz estimates CPU outside Nomad allocations on the node (Nomad
+// and Consul agents plus the OS), the CPU side of the comparison.
+func (n NomadNodeMemory) AgentsCPUMHz() int64 { return n.HostCPUMHz - n.AllocsCPUMHz }
 
 // AgentsMB estimates memory outside Nomad allocations on the node (Nomad and
 // Consul agents plus the OS), the Nomad side of the overhead comparison.

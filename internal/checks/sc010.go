@@ -27,7 +27,11 @@ type NodeOverhead struct {
 	NodeUsedMB   int64 // metrics API: the node's working set
 	PlatformMB   int64 // metrics API: every non-PoC pod on the node
 	PlatformPods int
-	Nomad        *NomadNodeMemory
+	// CPU from the metrics API, in millicores: the node's and the non-PoC
+	// pods' on it.
+	NodeCPUMilli     int64
+	PlatformCPUMilli int64
+	Nomad            *NomadNodeMemory
 	// EstimateMB is what the decisions' memory estimate put on this node
 	// (K3s + its own platform parts; 0: not a decided node).
 	EstimateMB int64
@@ -70,6 +74,10 @@ func measureOverhead(ctx context.Context, d *Deps) ([]NodeOverhead, *Result) {
 		if q, err := resource.ParseQuantity(m); err == nil {
 			get(nm.GetName()).NodeUsedMB = mib(q)
 		}
+		c, _, _ := unstructured.NestedString(nm.Object, "usage", "cpu")
+		if q, err := resource.ParseQuantity(c); err == nil {
+			get(nm.GetName()).NodeCPUMilli = q.MilliValue()
+		}
 	}
 	for _, pm := range pms {
 		if pm.GetNamespace() == s.Namespace() {
@@ -80,16 +88,21 @@ func measureOverhead(ctx context.Context, d *Deps) ([]NodeOverhead, *Result) {
 			continue
 		}
 		cs, _, _ := unstructured.NestedSlice(pm.Object, "containers")
-		var total int64
+		var total, milli int64
 		for _, c := range cs {
 			cm, _ := c.(map[string]any)
 			m, _, _ := unstructured.NestedString(cm, "usage", "memory")
 			if q, err := resource.ParseQuantity(m); err == nil {
 				total += q.Value()
 			}
+			cpu, _, _ := unstructured.NestedString(cm, "usage", "cpu")
+			if q, err := resource.ParseQuantity(cpu); err == nil {
+				milli += q.MilliValue()
+			}
 		}
 		o := get(node)
 		o.PlatformMB += total / (1 << 20)
+		o.PlatformCPUMilli += milli
 		o.PlatformPods++
 	}
 	if d.Nomad != nil {
@@ -124,9 +137,10 @@ func runSC010(ctx context.Context, d *Deps) Result {
 	var lines []string
 	nomadMissing := false
 	for _, o := range ov {
-		l := fmt.Sprintf("%s: node %d MiB in use, K8s platform pods %d MiB (%d pods)", o.Node, o.NodeUsedMB, o.PlatformMB, o.PlatformPods)
+		l := fmt.Sprintf("%s: node %d MiB / %dm CPU in use, K8s platform pods %d MiB / %dm CPU (%d pods)", o.Node, o.NodeUsedMB, o.NodeCPUMilli, o.PlatformMB, o.PlatformCPUMilli, o.PlatformPods)
 		if o.Nomad != nil {
-			l += fmt.Sprintf("; Nomad host %d MiB in use, allocations %d MiB, outside allocations (Nomad+Consul agents, OS) %d MiB", o.Nomad.HostUsedMB, o.Nomad.AllocsMB, o.Nomad.AgentsMB())
+			l += fmt.Sprintf("; Nomad host %d MiB in use, allocations %d MiB, outside allocations (Nomad+Consul agents, OS) %d MiB; CPU host %d MHz, allocations %d MHz, outside allocations %d MHz",
+				o.Nomad.HostUsedMB, o.Nomad.AllocsMB, o.Nomad.AgentsMB(), o.Nomad.HostCPUMHz, o.Nomad.AllocsCPUMHz, o.Nomad.AgentsCPUMHz())
 		} else {
 			nomadMissing = true
 			l += "; Nomad: no client stats for this node"

@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/nomadsim"
 )
 
 func TestSC007(t *testing.T) {
@@ -124,12 +126,13 @@ func TestSC010(t *testing.T) {
 	})
 	r := checks.Run(context.Background(), sel, d, checks.RunOptions{}, nil)[1]
 	t.Logf("SC-010 %s: %s", r.Status, r.Evidence)
-	expect(t, r, checks.Warn, "draft written to "+path, "hestia: node", "Nomad host", "outside allocations (Nomad+Consul agents, OS)", "estimate for K3s + platform ~")
+	expect(t, r, checks.Warn, "draft written to "+path, "hestia: node", "Nomad host", "outside allocations (Nomad+Consul agents, OS)", "estimate for K3s + platform ~",
+		fmt.Sprintf("outside allocations %d MHz", nomadsim.AgentCPUMHz))
 	body, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{checks.DraftMarker, "| SC-007 | Operator's own assessment recorded | pass |", "## Overhead per node", "| hestia |", "## Estimate beside the measurement"} {
+	for _, want := range []string{checks.DraftMarker, "| SC-007 | Operator's own assessment recorded | pass |", "## Overhead per node", "### Overhead per node (CPU)", "| hestia |", "## Estimate beside the measurement"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("decision.md lacks %q:\n%s", want, body)
 		}

@@ -94,6 +94,13 @@ func TestGoNoGoFromARealRun(t *testing.T) {
 		fmt.Sprintf("| whoami | kubernetes | pass | 50 MHz / 32 MB | %d MHz / %d MB | %d MHz / %d MB |", whoami.cpu, whoami.mem, whoami.scpu, whoami.smem),
 		checks.EvidenceEnd,
 	}
+	for _, o := range ev.Overhead {
+		if o.Nomad == nil || o.Nomad.AgentsCPUMHz() <= 0 {
+			t.Errorf("%s: no Nomad CPU outside allocations: %+v", o.Node, o.Nomad)
+			continue
+		}
+		want = append(want, fmt.Sprintf("| %s | %dm | %dm | %d MHz | %d MHz | %d MHz |", o.Node, o.NodeCPUMilli, o.PlatformCPUMilli, o.Nomad.HostCPUMHz, o.Nomad.AllocsCPUMHz, o.Nomad.AgentsCPUMHz()))
+	}
 	for _, r := range ev.Checks {
 		if r.ID != "SC-010" {
 			want = append(want, fmt.Sprintf("| %s | %s | %s | ", r.ID, r.Title, r.Status))

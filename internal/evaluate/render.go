@@ -27,14 +27,14 @@ func WriteText(w io.Writer, ev Evidence) error {
 			fmt.Fprintf(&b, "          next: %s\n", r.Hint)
 		}
 	}
-	b.WriteString("\nOverhead per node (memory):\n")
+	b.WriteString("\nOverhead per node (memory; CPU in millicores on Kubernetes, MHz on Nomad):\n")
 	if ev.OverheadError != "" {
 		fmt.Fprintf(&b, "  not measured: %s\n", ev.OverheadError)
 	}
 	for _, o := range ev.Overhead {
-		line := fmt.Sprintf("  %s: K8s node %d MiB in use, platform pods %d MiB", o.Node, o.NodeUsedMB, o.PlatformMB)
+		line := fmt.Sprintf("  %s: K8s node %d MiB / %dm in use, platform pods %d MiB / %dm", o.Node, o.NodeUsedMB, o.NodeCPUMilli, o.PlatformMB, o.PlatformCPUMilli)
 		if o.Nomad != nil {
-			line += fmt.Sprintf("; Nomad agents+OS %d MiB, allocations %d MiB", o.Nomad.AgentsMB(), o.Nomad.AllocsMB)
+			line += fmt.Sprintf("; Nomad agents+OS %d MiB / %d MHz, allocations %d MiB / %d MHz", o.Nomad.AgentsMB(), o.Nomad.AgentsCPUMHz(), o.Nomad.AllocsMB, o.Nomad.AllocsCPUMHz)
 		}
 		b.WriteString(line + "\n")
 	}

@@ -218,14 +218,14 @@ func (m Model) body() string {
 		}
 	}
 
-	b.WriteString("\n" + theme.Heading.Render("Overhead per node (memory)") + "\n")
+	b.WriteString("\n" + theme.Heading.Render("Overhead per node (memory, CPU)") + "\n")
 	if ev.OverheadError != "" {
 		fmt.Fprintf(&b, "%s %s\n", theme.Mark(status.Fail), wrap(ev.OverheadError, m.width-2))
 	}
 	for _, o := range ev.Overhead {
-		line := fmt.Sprintf("%-9s K8s: node %d MiB in use, platform pods %d MiB", o.Node, o.NodeUsedMB, o.PlatformMB)
+		line := fmt.Sprintf("%-9s K8s: node %d MiB %dm, platform pods %d MiB %dm", o.Node, o.NodeUsedMB, o.NodeCPUMilli, o.PlatformMB, o.PlatformCPUMilli)
 		if o.Nomad != nil {
-			line += fmt.Sprintf(" · Nomad: agents+OS %d MiB, allocations %d MiB", o.Nomad.AgentsMB(), o.Nomad.AllocsMB)
+			line += fmt.Sprintf(" · Nomad: agents+OS %d MiB %d MHz, allocations %d MiB %d MHz", o.Nomad.AgentsMB(), o.Nomad.AgentsCPUMHz(), o.Nomad.AllocsMB, o.Nomad.AllocsCPUMHz)
 		} else {
 			line += " · Nomad: no client stats"
 		}
