@@ -87,3 +87,16 @@ func Services(poc []string, st *state.State, extra []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// ForService right-sizes one service (the cutover check and screen): its
+// row of FromDeps, whatever it says (a skip or warn carries the reason).
+func ForService(ctx context.Context, d *checks.Deps, st *state.State, service string) (Service, error) {
+	r, err := FromDeps(ctx, d, st, []string{service}, Options{})
+	if err != nil {
+		return Service{Service: service}, err
+	}
+	if len(r.Services) != 1 {
+		return Service{Service: service}, fmt.Errorf("right-sizing %s: %d rows (a bug in migrate-tui)", service, len(r.Services))
+	}
+	return r.Services[0], nil
+}

@@ -111,6 +111,12 @@ func TestFromDepsRealRecommender(t *testing.T) {
 		t.Errorf("total %+v", r.Total)
 	}
 
+	// One service, as the cutover check asks: the same row.
+	one, err := rightsize.ForService(ctx, d, st, "overseerr")
+	if err != nil || one.Status != status.Pass || one.JobspecDiff != o.JobspecDiff {
+		t.Errorf("ForService(overseerr) = %+v, %v; want FromDeps's row", one, err)
+	}
+
 	// Without Nomad every service says why it cannot be compared.
 	d.Nomad = nil
 	r, err = rightsize.FromDeps(ctx, d, st, []string{"whoami"}, rightsize.Options{CoreMHz: mhz})
