@@ -89,13 +89,13 @@ type TaskResources struct {
 
 // NomadNodeMemory is what Nomad's client stats say about one node.
 type NomadNodeMemory struct {
-	Node       string
-	HostUsedMB int64
-	AllocsMB   int64 // resident memory of every allocation on the node
+	Node       string `json:"node"`
+	HostUsedMB int64  `json:"host_used_mib"`
+	AllocsMB   int64  `json:"allocations_mib"` // resident memory of every allocation on the node
 	// CPU in MHz (Nomad's unit): what the host consumed and what its
 	// allocations consumed.
-	HostCPUMHz   int64
-	AllocsCPUMHz int64
+	HostCPUMHz   int64 `json:"host_cpu_mhz"`
+	AllocsCPUMHz int64 `json:"allocations_cpu_mhz"`
 }
 
 // AgentsCPUMHz estimates CPU outside Nomad allocations on the node (Nomad

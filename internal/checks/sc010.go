@@ -23,18 +23,18 @@ func sc010() Check {
 
 // NodeOverhead is one node's measured overhead.
 type NodeOverhead struct {
-	Node         string
-	NodeUsedMB   int64 // metrics API: the node's working set
-	PlatformMB   int64 // metrics API: every non-PoC pod on the node
-	PlatformPods int
+	Node         string `json:"node"`
+	NodeUsedMB   int64  `json:"node_used_mib"`     // metrics API: the node's working set
+	PlatformMB   int64  `json:"platform_pods_mib"` // metrics API: every non-PoC pod on the node
+	PlatformPods int    `json:"platform_pods"`
 	// CPU from the metrics API, in millicores: the node's and the non-PoC
 	// pods' on it.
-	NodeCPUMilli     int64
-	PlatformCPUMilli int64
-	Nomad            *NomadNodeMemory
+	NodeCPUMilli     int64            `json:"node_cpu_millicores"`
+	PlatformCPUMilli int64            `json:"platform_pods_cpu_millicores"`
+	Nomad            *NomadNodeMemory `json:"nomad,omitempty"`
 	// EstimateMB is what the decisions' memory estimate put on this node
 	// (K3s + its own platform parts; 0: not a decided node).
-	EstimateMB int64
+	EstimateMB int64 `json:"estimate_mb,omitempty"`
 }
 
 func mib(q resource.Quantity) int64 { return q.Value() / (1 << 20) }
