@@ -146,7 +146,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.partial = append(m.partial, msg.r)
 		return m, listen(m.events)
 	case DoneMsg:
-		if msg.gen != m.gen {
+		if msg.gen != m.gen || !m.busy {
 			return m, nil
 		}
 		m.busy = false
