@@ -37,6 +37,9 @@ func FromDeps(ctx context.Context, d *checks.Deps, st *state.State, services []s
 	if d.Nomad != nil {
 		n = d.Nomad
 	}
+	if st != nil && len(st.Cutovers) > 0 && (n != nil || o.CoreMHz > 0) {
+		n = withCutovers{n: n, cutovers: st.Cutovers}
+	}
 	if nw, ok := d.Nomad.(checks.NomadWatch); ok && o.CoreMHz == 0 && nw.N != nil {
 		mhz, src, err := CoreMHzFromNomad(ctx, nw.N)
 		if err != nil {

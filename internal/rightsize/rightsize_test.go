@@ -1,6 +1,7 @@
 package rightsize_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -43,8 +44,19 @@ func TestFromDepsRealRecommender(t *testing.T) {
 
 	d := deps(ns, "whoami", "overseerr", "echo", "ghost")
 	d.Nomad = checks.NomadWatch{N: nc}
+	// whoami left Nomad and Nomad has since garbage-collected its job (here:
+	// the record names a job the simulator does not have): the spec the
+	// cutover saved still says what Nomad reserved.
+	job, err := nc.Job(ctx, "whoami")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := json.Marshal(job)
+	if err != nil {
+		t.Fatal(err)
+	}
 	st := state.New(time.Now())
-	st.Cutovers = map[string]state.Cutover{"whoami": {Service: "whoami", NomadJob: "whoami", Phase: state.CutoverOnKubernetes}}
+	st.Cutovers = map[string]state.Cutover{"whoami": {Service: "whoami", NomadJob: "whoami-collected", Phase: state.CutoverOnKubernetes, JobSpec: spec}}
 	r, err := rightsize.FromDeps(ctx, d, st, nil, rightsize.Options{CoreMHz: mhz, CoreMHzSource: src})
 	if err != nil {
 		t.Fatal(err)
@@ -117,10 +129,17 @@ func TestFromDepsRealRecommender(t *testing.T) {
 		t.Errorf("ForService(overseerr) = %+v, %v; want FromDeps's row", one, err)
 	}
 
-	// Without Nomad every service says why it cannot be compared.
+	// Without Nomad a service says why it cannot be compared, unless its
+	// cutover saved the job.
 	d.Nomad = nil
-	r, err = rightsize.FromDeps(ctx, d, st, []string{"whoami"}, rightsize.Options{CoreMHz: mhz})
-	if err != nil || len(r.Services) != 1 || r.Services[0].Status != status.Skip || !strings.Contains(r.Services[0].Evidence, "Nomad is not configured") {
-		t.Errorf("without Nomad: %+v, %v", r, err)
+	r, err = rightsize.FromDeps(ctx, d, st, []string{"overseerr", "whoami"}, rightsize.Options{CoreMHz: mhz})
+	if err != nil || len(r.Services) != 2 {
+		t.Fatalf("without Nomad: %+v, %v", r, err)
+	}
+	if s := r.Services[0]; s.Status != status.Skip || !strings.Contains(s.Evidence, "Nomad is not configured") {
+		t.Errorf("overseerr without Nomad: %+v", s)
+	}
+	if s := r.Services[1]; s.Status != status.Pass || s.Tasks[0].Nomad != wt.Nomad {
+		t.Errorf("whoami without Nomad, from the saved spec: %+v", s)
 	}
 }
