@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/evaluate"
 	"migrate-tui/internal/evaluate/evaluateui"
+	"migrate-tui/internal/specdocs"
 	"migrate-tui/internal/state"
 )
 
@@ -82,6 +84,18 @@ func TestGoNoGoFromARealRun(t *testing.T) {
 	}
 	if ev.Decision.State != "draft" || ev.Decision.Path != path {
 		t.Errorf("record %+v, want a draft at %s", ev.Decision, path)
+	}
+	// The evidence as `evaluate --json` prints it keeps its contract.
+	var js bytes.Buffer
+	if err := evaluate.WriteJSON(&js, ev); err != nil {
+		t.Fatal(err)
+	}
+	schemas, err := specdocs.Schemas(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := specdocs.Validate(schemas["evaluate.schema.json"], js.Bytes()); err != nil {
+		t.Errorf("evaluate --json does not match contracts/evaluate.schema.json: %v\n%s", err, js.String())
 	}
 
 	body := read(t, path)

@@ -1,8 +1,10 @@
 package rightsize_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/rightsize"
+	"migrate-tui/internal/specdocs"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/status"
 )
@@ -64,6 +67,18 @@ func TestFromDepsRealRecommender(t *testing.T) {
 	var text strings.Builder
 	_ = rightsize.WriteText(&text, r)
 	t.Log(text.String())
+	// The report as `rightsize --json` prints it keeps its contract.
+	var js bytes.Buffer
+	if err := rightsize.WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	schemas, err := specdocs.Schemas(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := specdocs.Validate(schemas["rightsize.schema.json"], js.Bytes()); err != nil {
+		t.Errorf("rightsize --json does not match contracts/rightsize.schema.json: %v\n%s", err, js.String())
+	}
 	by := map[string]rightsize.Service{}
 	for _, s := range r.Services {
 		by[s.Service] = s

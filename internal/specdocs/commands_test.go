@@ -203,6 +203,7 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	if !strings.Contains(out, `"verdict": "NO-GO"`) || !strings.Contains(out, `"state": "draft"`) {
 		t.Errorf("evaluate --json: want a NO-GO proposal and a draft record:\n%s", clip(out))
 	}
+	mustValid(t, schemas, "evaluate.schema.json", "evaluate --json (NO-GO)", []byte(out))
 	// This world serves no VPA type: rightsize says so and what to apply.
 	_, errOut := d.expect(c, "rightsize", 1, "rightsize --json in a world without the VPA CRDs", "rightsize", "--json")
 	if !strings.Contains(errOut, "apply --stage vpa") {
