@@ -18,10 +18,10 @@ func (v depsVPA) Targets(ctx context.Context, services []string) ([]checks.Servi
 }
 
 // FromDeps right-sizes with the checks' dependencies: their cluster, their
-// Nomad (nil: every service is skipped with the reason; o.CoreMHz 0: read
-// from Nomad's nodes, SlowestCoreMHz) and, when services
-// is empty, every PoC service, every service a cutover moved and every
-// workload a VPA in the PoC namespace targets.
+// Nomad (nil: every service is skipped with the reason, unless its cutover
+// saved the job; o.CoreMHz 0: read from Nomad's nodes, SlowestCoreMHz) and,
+// when services is empty, every PoC service, every service a cutover moved
+// and every workload a VPA in the PoC namespace targets.
 func FromDeps(ctx context.Context, d *checks.Deps, st *state.State, services []string, o Options) (Report, error) {
 	if o.OnKubernetes == nil {
 		o.OnKubernetes = OnKubernetes(st)

@@ -48,7 +48,7 @@ func SlowestCoreMHz(nodes []nomadwatch.Node) (mhz int, source string) {
 func CoreMHzFromNomad(ctx context.Context, n nomadwatch.Nomad) (int, string, error) {
 	nodes, err := nomadwatch.Inventory(ctx, n)
 	if err != nil {
-		return 0, "", fmt.Errorf("reading Nomad's nodes for the MHz of one core: %w", err)
+		return 0, "", fmt.Errorf("reading Nomad's nodes for the MHz of one core: %w; give the token node:read, or pass the MHz of one core (--core-mhz)", err)
 	}
 	mhz, src := SlowestCoreMHz(nodes)
 	if mhz == 0 {
