@@ -66,4 +66,17 @@ func TestEvaluateNoGoWritesTheDraft(t *testing.T) {
 			t.Errorf("decision.md lacks %q:\n%s", w, body)
 		}
 	}
+	// The operator's words survive the next run; the text output says where
+	// the record is and what is left to do.
+	mine := strings.Replace(string(body), "_go / no-go / partial — yours to write_", "no-go until SC-001 passes", 1)
+	if err := os.WriteFile(ev.Decision.Path, []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runRoot(t, "evaluate", "--dir", dir, "--kubeconfig", kc, "--timeout", "2s")
+	if code != exitFailed || !strings.Contains(out, "Proposed: NO-GO: SC-001") || !strings.Contains(out, "Draft decision record: "+ev.Decision.Path) {
+		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if after, _ := os.ReadFile(ev.Decision.Path); !strings.Contains(string(after), "no-go until SC-001 passes") {
+		t.Errorf("the operator's decision was overwritten:\n%s", after)
+	}
 }
