@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/evaluate"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/state"
@@ -185,7 +186,9 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 	}
 	assess := checks.FileAssessments{Path: filepath.Join(repo, ".migrate-tui", "assessment.json")}
 	d.Assessor = assess
-	d.Decision = checks.FileDecision{Path: filepath.Join(repo, "specs", "003-nomad-to-kubernetes", "decision.md")}
+	// The same record evaluate keeps: SC-010's evidence with the services
+	// moved and their VPA savings.
+	d.Decision = evaluate.DecisionFile(d, st, evaluate.DecisionPath(repo))
 	if o.Assess != "" {
 		if err := assess.Record(o.Assess, o.AssessNote, time.Now()); err != nil {
 			return err

@@ -62,6 +62,8 @@ var commandExitCodes = map[string][]int{
 	"sandbox":    {exitOK, exitFailed, exitUsage},
 	"tls-secret": {exitOK, exitFailed, exitUsage},
 	"scaffold":   {exitOK, exitFailed, exitUsage, exitDeclined},
+	"rightsize":  {exitOK, exitFailed, exitUsage},
+	"evaluate":   {exitOK, exitFailed, exitUsage},
 }
 
 // exitHelp renders the "Exit codes:" paragraph of a command's --help, one

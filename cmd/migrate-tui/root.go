@@ -111,6 +111,8 @@ every step has a non-interactive twin below for scripts and CI.`,
 		newSandboxCmd(g),
 		newTLSSecretCmd(g),
 		newScaffoldCmd(g),
+		newRightsizeCmd(g),
+		newEvaluateCmd(g),
 	)
 	withExitHelp(root)
 	argsAreUsage(root)

@@ -84,7 +84,7 @@ func (o *wizardOptions) Run() error {
 	defer cancel()
 	runs := stageui.NewRuns()
 	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: notice, Existing: existing, Context: ctx,
-		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen(runs), steps.KindVerify: verifyScreen, steps.KindCutover: cutoverScreen}}
+		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen(runs), steps.KindVerify: verifyScreen, steps.KindCutover: cutoverScreen, steps.KindEvaluate: evaluateScreen}}
 	if o.Accessible {
 		return tui.RunAccessible(opts, o.g.In, o.g.Out)
 	}

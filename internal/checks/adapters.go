@@ -35,6 +35,12 @@ func (w NomadWatch) TaskResources(ctx context.Context, jobID string) ([]TaskReso
 	if err != nil {
 		return nil, err
 	}
+	return JobTaskResources(job), nil
+}
+
+// JobTaskResources lists the resources each task of job declares (a job as
+// Nomad returns it, or as a cutover saved it).
+func JobTaskResources(job *nomadapi.Job) []TaskResources {
 	var out []TaskResources
 	for _, tg := range job.TaskGroups {
 		for _, t := range tg.Tasks {
@@ -56,7 +62,7 @@ func (w NomadWatch) TaskResources(ctx context.Context, jobID string) ([]TaskReso
 			out = append(out, tr)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // NodeMemory implements NomadReader with nomadwatch.NodeOverhead.
@@ -70,7 +76,8 @@ func (w NomadWatch) NodeMemory(ctx context.Context) ([]NomadNodeMemory, error) {
 		if m.Skipped != "" {
 			continue
 		}
-		out = append(out, NomadNodeMemory{Node: m.Node, HostUsedMB: m.HostUsedMB, AllocsMB: m.AllocationsMB})
+		out = append(out, NomadNodeMemory{Node: m.Node, HostUsedMB: m.HostUsedMB, AllocsMB: m.AllocationsMB,
+			HostCPUMHz: m.HostCPUMHz, AllocsCPUMHz: m.AllocationsCPUMHz})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
 	return out, nil

@@ -89,10 +89,18 @@ type TaskResources struct {
 
 // NomadNodeMemory is what Nomad's client stats say about one node.
 type NomadNodeMemory struct {
-	Node       string
-	HostUsedMB int64
-	AllocsMB   int64 // resident memory of every allocation on the node
+	Node       string `json:"node"`
+	HostUsedMB int64  `json:"host_used_mib"`
+	AllocsMB   int64  `json:"allocations_mib"` // resident memory of every allocation on the node
+	// CPU in MHz (Nomad's unit): what the host consumed and what its
+	// allocations consumed.
+	HostCPUMHz   int64 `json:"host_cpu_mhz"`
+	AllocsCPUMHz int64 `json:"allocations_cpu_mhz"`
 }
+
+// AgentsCPUMHz estimates CPU outside Nomad allocations on the node (Nomad
+// and Consul agents plus the OS), the CPU side of the comparison.
+func (n NomadNodeMemory) AgentsCPUMHz() int64 { return n.HostCPUMHz - n.AllocsCPUMHz }
 
 // AgentsMB estimates memory outside Nomad allocations on the node (Nomad and
 // Consul agents plus the OS), the Nomad side of the overhead comparison.

@@ -3,11 +3,8 @@ package checks
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,14 +23,18 @@ func sc010() Check {
 
 // NodeOverhead is one node's measured overhead.
 type NodeOverhead struct {
-	Node         string
-	NodeUsedMB   int64 // metrics API: the node's working set
-	PlatformMB   int64 // metrics API: every non-PoC pod on the node
-	PlatformPods int
-	Nomad        *NomadNodeMemory
+	Node         string `json:"node"`
+	NodeUsedMB   int64  `json:"node_used_mib"`     // metrics API: the node's working set
+	PlatformMB   int64  `json:"platform_pods_mib"` // metrics API: every non-PoC pod on the node
+	PlatformPods int    `json:"platform_pods"`
+	// CPU from the metrics API, in millicores: the node's and the non-PoC
+	// pods' on it.
+	NodeCPUMilli     int64            `json:"node_cpu_millicores"`
+	PlatformCPUMilli int64            `json:"platform_pods_cpu_millicores"`
+	Nomad            *NomadNodeMemory `json:"nomad,omitempty"`
 	// EstimateMB is what the decisions' memory estimate put on this node
 	// (K3s + its own platform parts; 0: not a decided node).
-	EstimateMB int64
+	EstimateMB int64 `json:"estimate_mb,omitempty"`
 }
 
 func mib(q resource.Quantity) int64 { return q.Value() / (1 << 20) }
@@ -73,6 +74,10 @@ func measureOverhead(ctx context.Context, d *Deps) ([]NodeOverhead, *Result) {
 		if q, err := resource.ParseQuantity(m); err == nil {
 			get(nm.GetName()).NodeUsedMB = mib(q)
 		}
+		c, _, _ := unstructured.NestedString(nm.Object, "usage", "cpu")
+		if q, err := resource.ParseQuantity(c); err == nil {
+			get(nm.GetName()).NodeCPUMilli = q.MilliValue()
+		}
 	}
 	for _, pm := range pms {
 		if pm.GetNamespace() == s.Namespace() {
@@ -83,16 +88,21 @@ func measureOverhead(ctx context.Context, d *Deps) ([]NodeOverhead, *Result) {
 			continue
 		}
 		cs, _, _ := unstructured.NestedSlice(pm.Object, "containers")
-		var total int64
+		var total, milli int64
 		for _, c := range cs {
 			cm, _ := c.(map[string]any)
 			m, _, _ := unstructured.NestedString(cm, "usage", "memory")
 			if q, err := resource.ParseQuantity(m); err == nil {
 				total += q.Value()
 			}
+			cpu, _, _ := unstructured.NestedString(cm, "usage", "cpu")
+			if q, err := resource.ParseQuantity(cpu); err == nil {
+				milli += q.MilliValue()
+			}
 		}
 		o := get(node)
 		o.PlatformMB += total / (1 << 20)
+		o.PlatformCPUMilli += milli
 		o.PlatformPods++
 	}
 	if d.Nomad != nil {
@@ -127,9 +137,10 @@ func runSC010(ctx context.Context, d *Deps) Result {
 	var lines []string
 	nomadMissing := false
 	for _, o := range ov {
-		l := fmt.Sprintf("%s: node %d MiB in use, K8s platform pods %d MiB (%d pods)", o.Node, o.NodeUsedMB, o.PlatformMB, o.PlatformPods)
+		l := fmt.Sprintf("%s: node %d MiB / %dm CPU in use, K8s platform pods %d MiB / %dm CPU (%d pods)", o.Node, o.NodeUsedMB, o.NodeCPUMilli, o.PlatformMB, o.PlatformCPUMilli, o.PlatformPods)
 		if o.Nomad != nil {
-			l += fmt.Sprintf("; Nomad host %d MiB in use, allocations %d MiB, outside allocations (Nomad+Consul agents, OS) %d MiB", o.Nomad.HostUsedMB, o.Nomad.AllocsMB, o.Nomad.AgentsMB())
+			l += fmt.Sprintf("; Nomad host %d MiB in use, allocations %d MiB, outside allocations (Nomad+Consul agents, OS) %d MiB; CPU host %d MHz, allocations %d MHz, outside allocations %d MHz",
+				o.Nomad.HostUsedMB, o.Nomad.AllocsMB, o.Nomad.AgentsMB(), o.Nomad.HostCPUMHz, o.Nomad.AllocsCPUMHz, o.Nomad.AgentsCPUMHz())
 		} else {
 			nomadMissing = true
 			l += "; Nomad: no client stats for this node"
@@ -162,65 +173,4 @@ func runSC010(ctx context.Context, d *Deps) Result {
 		return warn(evidence+"\nthe Nomad side of the comparison is missing", "Set NOMAD_ADDR/NOMAD_TOKEN so Nomad's client stats can be read.")
 	}
 	return pass(fmt.Sprintf("%s\ndecision recorded in %s", evidence, path))
-}
-
-// DraftMarker marks a decision record migrate-tui may still overwrite.
-const DraftMarker = "<!-- migrate-tui:draft (delete this line once the decision is yours) -->"
-
-// DecisionBody renders the draft decision record.
-func DecisionBody(prior []Result, ov []NodeOverhead, now time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n# Decision: Nomad to Kubernetes (K3s) — go / no-go\n\n", DraftMarker)
-	fmt.Fprintf(&b, "Evidence gathered by `migrate-tui check` on %s.\n\n", now.UTC().Format(time.RFC3339))
-	b.WriteString("## Decision\n\n**Decision:** _go / no-go / partial — yours to write_\n\n**Why:** _…_\n\n")
-	b.WriteString("## Success criteria\n\n| ID | Criterion | Result | Evidence |\n|---|---|---|---|\n")
-	for _, r := range prior {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.ID, r.Title, r.Status, mdCell(r.Evidence))
-	}
-	b.WriteString("\n## Overhead per node (memory)\n\n| Node | In use (metrics API) | K8s platform pods | Nomad: host in use | Nomad: allocations | Nomad + Consul agents and OS |\n|---|---|---|---|---|---|\n")
-	for _, o := range ov {
-		if o.Nomad != nil {
-			fmt.Fprintf(&b, "| %s | %d MiB | %d MiB (%d pods) | %d MiB | %d MiB | %d MiB |\n", o.Node, o.NodeUsedMB, o.PlatformMB, o.PlatformPods, o.Nomad.HostUsedMB, o.Nomad.AllocsMB, o.Nomad.AgentsMB())
-		} else {
-			fmt.Fprintf(&b, "| %s | %d MiB | %d MiB (%d pods) | - | - | - |\n", o.Node, o.NodeUsedMB, o.PlatformMB, o.PlatformPods)
-		}
-	}
-	b.WriteString("\nK3s runs its control plane inside the k3s process, not in pods: the node's working set minus the pods' is the closest the metrics API gets to it.\n")
-	estimated := false
-	for _, o := range ov {
-		estimated = estimated || o.EstimateMB > 0
-	}
-	if estimated {
-		b.WriteString("\n## Estimate beside the measurement\n\nThe decisions' estimate (research.md, Memory estimate: sourced figures that err high) for K3s and the platform on each node, beside what the metrics API measured.\n\n| Node | Estimate: K3s + platform | Measured: K8s platform pods | Measured: node in use |\n|---|---|---|---|\n")
-		for _, o := range ov {
-			if o.EstimateMB > 0 {
-				fmt.Fprintf(&b, "| %s | ~%d MB | %d MiB | %d MiB |\n", o.Node, o.EstimateMB, o.PlatformMB, o.NodeUsedMB)
-			}
-		}
-	}
-	return b.String()
-}
-
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "|", "\\|")
-	return strings.ReplaceAll(s, "\n", "<br>")
-}
-
-// FileDecision writes the draft decision record to Path unless the file
-// exists without the draft marker (the operator made it final).
-type FileDecision struct{ Path string }
-
-func (f FileDecision) Write(_ context.Context, body string) (string, bool, error) {
-	old, err := os.ReadFile(f.Path)
-	if err == nil && !strings.Contains(string(old), DraftMarker) {
-		return f.Path, false, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
-		return f.Path, false, err
-	}
-	tmp := f.Path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
-		return f.Path, false, err
-	}
-	return f.Path, true, os.Rename(tmp, f.Path)
 }

@@ -24,6 +24,11 @@ const simVersion = "1.10.5"
 // "host used minus allocations" on the simulator is exactly the agents'.
 const AgentMemoryMiB = 165
 
+// AgentCPUMHz is what the simulator reports, per node, as host CPU consumed
+// outside allocations: the Nomad and Consul agents' share, so the go/no-go
+// CPU comparison has a Nomad side to set K3s against.
+const AgentCPUMHz = 40
+
 const mib = 1024 * 1024
 
 func deref[T any](p *T) T {
@@ -406,11 +411,11 @@ func (s *Server) deregister(jobID string, purge bool) (*api.JobDeregisterRespons
 }
 
 // hostStats is what a client reports for its host: memory used is the
-// running allocations' usage plus the agents' (AgentMemoryMiB).
+// running allocations' usage plus the agents' (AgentMemoryMiB, AgentCPUMHz).
 func (s *Server) hostStats(n *api.Node) *api.HostStats {
 	total := uint64(n.NodeResources.Memory.MemoryMB) * mib
 	used := uint64(AgentMemoryMiB) * mib
-	var ticks float64
+	ticks := float64(AgentCPUMHz)
 	for _, a := range s.allocs {
 		if a.NodeID == n.ID && a.ClientStatus == api.AllocClientStatusRunning {
 			u := s.allocUsage(a).ResourceUsage

@@ -316,6 +316,9 @@ func TestNodeOverhead(t *testing.T) {
 		if d := m.OutsideAllocationsMB - nomadsim.AgentMemoryMiB; d < -1 || d > 1 || m.AllocationsMB <= 0 {
 			t.Errorf("%s: outside allocations %d MB (want ~%d), allocations %d MB", m.Node, m.OutsideAllocationsMB, nomadsim.AgentMemoryMiB, m.AllocationsMB)
 		}
+		if m.HostCPUMHz-m.AllocationsCPUMHz != nomadsim.AgentCPUMHz || m.AllocationsCPUMHz <= 0 {
+			t.Errorf("%s: CPU host %d MHz, allocations %d MHz; want the agents' %d MHz outside allocations", m.Node, m.HostCPUMHz, m.AllocationsCPUMHz, nomadsim.AgentCPUMHz)
+		}
 	}
 }
 

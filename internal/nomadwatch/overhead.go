@@ -22,6 +22,11 @@ type NodeMemory struct {
 	// Nomad, so an upper bound for the agents' overhead. The Nomad API has
 	// no per-process figure for the agents themselves.
 	OutsideAllocationsMB int64 `json:"outsideAllocationsMB"`
+	// HostCPUMHz is the CPU the host consumed (client stats' ticks, in MHz);
+	// AllocationsCPUMHz what its running allocations consumed. The rest is
+	// the agents, the OS and anything else outside Nomad.
+	HostCPUMHz        int64 `json:"hostCPUMHz"`
+	AllocationsCPUMHz int64 `json:"allocationsCPUMHz"`
 	// Skipped says why a node has no figures (down, stats refused).
 	Skipped string `json:"skipped,omitempty"`
 }
@@ -58,7 +63,9 @@ func NodeOverhead(ctx context.Context, n Nomad) ([]NodeMemory, error) {
 			m.TotalMB = int64(hs.Memory.Total >> 20)
 			m.HostUsedMB = int64(hs.Memory.Used >> 20)
 		}
+		m.HostCPUMHz = int64(hs.CPUTicksConsumed)
 		var rss uint64
+		var ticks float64
 		for _, a := range allocs {
 			if a.NodeID != node.ID || a.ClientStatus != api.AllocClientStatusRunning {
 				continue
@@ -73,8 +80,12 @@ func NodeOverhead(ctx context.Context, n Nomad) ([]NodeMemory, error) {
 			if u.ResourceUsage != nil && u.ResourceUsage.MemoryStats != nil {
 				rss += u.ResourceUsage.MemoryStats.RSS
 			}
+			if u.ResourceUsage != nil && u.ResourceUsage.CpuStats != nil {
+				ticks += u.ResourceUsage.CpuStats.TotalTicks
+			}
 		}
 		m.AllocationsMB = int64(rss >> 20)
+		m.AllocationsCPUMHz = int64(ticks)
 		m.OutsideAllocationsMB = m.HostUsedMB - m.AllocationsMB
 		out = append(out, m)
 	}

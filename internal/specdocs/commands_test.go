@@ -200,6 +200,17 @@ func TestCommandsAgainstTheTestWorld(t *testing.T) {
 	out, _ = d.expect(c, "check", 0, "check --only SC-007 after --assess yes", "check", "--assess", "yes", "--only", "SC-007", "--json")
 	mustValid(t, schemas, "check.schema.json", "check --only SC-007 --json", []byte(out))
 	d.expect(c, "check", 2, "check --only with an unknown ID", "check", "--only", "SC-999")
+	// Criteria fail here (no PoC services): NO-GO proposed, the draft written.
+	out, _ = d.expect(c, "evaluate", 1, "evaluate --json in a world without the PoC services", "evaluate", "--json", "--timeout", "90s")
+	if !strings.Contains(out, `"verdict": "NO-GO"`) || !strings.Contains(out, `"state": "draft"`) {
+		t.Errorf("evaluate --json: want a NO-GO proposal and a draft record:\n%s", clip(out))
+	}
+	mustValid(t, schemas, "evaluate.schema.json", "evaluate --json (NO-GO)", []byte(out))
+	// This world serves no VPA type: rightsize says so and what to apply.
+	_, errOut := d.expect(c, "rightsize", 1, "rightsize --json in a world without the VPA CRDs", "rightsize", "--json")
+	if !strings.Contains(errOut, "apply --stage vpa") {
+		t.Errorf("rightsize without the VPA type: the message names no next step:\n%s", errOut)
+	}
 
 	// Cutover: echo has no Kubernetes copy (blocked), whoami does.
 	whoamiOnKubernetes(t, "poc")
@@ -391,6 +402,8 @@ func usageAndFreshRepo(t *testing.T, d *driven, b string) {
 	d.expect(c, "tls-secret", 2, "tls-secret with an unknown flag", "tls-secret", "--bogus")
 	d.expect(c, "", 2, "an unknown subcommand", "no-such-command")
 	d.expect(c, "scaffold", 2, "scaffold without a job", "scaffold")
+	d.expect(c, "rightsize", 2, "rightsize with an unknown flag", "rightsize", "--bogus")
+	d.expect(c, "evaluate", 2, "evaluate with an unknown flag", "evaluate", "--bogus")
 	d.expect(c, "scaffold", 2, "scaffold with an unknown flag", "scaffold", "echo", "--bogus")
 	d.expect(c, "", 2, "the wizard without a terminal")
 	sd := t.TempDir()

@@ -71,7 +71,7 @@ func StepsTable(string) (string, error) {
 		case steps.KindCutover:
 			cmd = "`migrate-tui cutover`"
 		case steps.KindEvaluate:
-			cmd = "`migrate-tui check --only SC-010`"
+			cmd = "`migrate-tui evaluate`"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", s.ID, s.Phase, needs, cell(s.Why), cmd)
 	}
