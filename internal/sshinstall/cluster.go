@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"migrate-tui/internal/k3sconfig"
-	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/nomadrecord"
 	"migrate-tui/internal/tfvars"
 )
 
@@ -19,7 +19,7 @@ type ClusterOptions struct {
 	// InstallerURL overrides the K3s installer (tests, mirrors).
 	InstallerURL string
 	// Inventory is Nomad's node inventory from preflight (memory numbers).
-	Inventory []nomadwatch.Node
+	Inventory []nomadrecord.Node
 	// ServerMemoryMB / AgentMemoryMB: what K3s needs left after Nomad
 	// (defaults 1024 / 512, from the PoC's measured overhead with headroom).
 	ServerMemoryMB, AgentMemoryMB int64
