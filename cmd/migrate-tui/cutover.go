@@ -14,13 +14,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/cutover"
-	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
 )
 
@@ -94,10 +91,10 @@ changed).`,
 	f.BoolVar(&o.Rollback, "rollback", false, "register the saved Nomad job again and wait until it runs")
 	f.BoolVar(&o.RoutingDone, "routing-done", false, "you have made the external Traefik change (required to finish without a terminal)")
 	f.BoolVar(&o.AcceptUnobs, "accept-unobserved", false, "let checks that cannot be observed from here warn instead of block")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", connect.KubeconfigHelp)
 	f.StringVar(&o.DialAddr, "dial", "", "host:port of the K3s Traefik (e.g. hestia:32443) for the HTTPS check; without it HTTPS cannot be observed")
 	f.StringVar(&o.CAFile, "ca-file", "", "PEM CA bundle the ingress certificate must chain to (default: the system roots)")
-	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight used; token from $NOMAD_TOKEN)")
+	f.StringVar(&o.NomadAddr, "nomad-addr", "", connect.NomadAddrHelp)
 	f.DurationVar(&o.Wait, "wait", 5*time.Minute, "how long to wait for Nomad to stop or run the job")
 	return cmd
 }
@@ -184,35 +181,15 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nc, err := nomadwatch.NewClient(st.NomadAddr(o.NomadAddr), os.Getenv("NOMAD_TOKEN"))
+	nc, err := connect.Nomad(o.NomadAddr, st)
 	if err != nil {
 		return err
 	}
-	d := &checks.Deps{Decisions: dec}
-	d.TLS.DialAddr = o.DialAddr
-	if d.TLS.DialAddr == "" {
-		// The sandbox exports its Traefik's websecure address.
-		d.TLS.DialAddr = os.Getenv(checks.IngressAddrEnv)
-	}
-	if d.TLS.Roots, err = checks.LoadCAFile(o.CAFile); err != nil {
+	// The same dependencies as check's (checks.ForRepo); a rollback needs no cluster.
+	d, _, err := checks.ForRepo(ctx, o.repo, checks.RepoOptions{Kubeconfig: o.Kubeconfig, NomadAddr: o.NomadAddr,
+		CAFile: o.CAFile, DialAddr: o.DialAddr, Timeout: time.Minute, NoCluster: o.Rollback})
+	if err != nil {
 		return err
-	}
-	if !o.Rollback {
-		kc, err := clusterKubeconfig(o.Kubeconfig, o.repo)
-		if err != nil {
-			return err
-		}
-		cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-		if err != nil {
-			return fmt.Errorf("kubeconfig %q: %w; pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)
-		}
-		cfg.Timeout = time.Minute
-		if d.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
-			return err
-		}
-		if d.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
-			return err
-		}
 	}
 	o.stdin = bufio.NewReader(o.g.In)
 	var backends []string

@@ -23,6 +23,7 @@ var layers = [][]string{
 	// Records: what is decided and what was seen, as plain data.
 	{"internal/atomicfile", "internal/decisions", "internal/nomadrecord", "internal/k3sconfig"},
 	{"internal/tfvars", "internal/steps", "internal/decisions/gen"},
+	{"internal/kubeconfigpath"},
 	// The repository's own files: state, answers, generated code.
 	{"internal/state", "internal/decisions/tfanswers", "internal/scaffold", "internal/sshinstall"},
 	// Clients of live systems (Nomad, Terraform, Vault) and the decisions flow.

@@ -21,6 +21,7 @@ import (
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/decisions/decide"
 	"migrate-tui/internal/faultpoint"
+	"migrate-tui/internal/kubeconfigpath"
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/status"
@@ -132,7 +133,7 @@ func (c *Cluster) Adopt(ctx context.Context, kubeconfig string) ([]CheckResult, 
 	if kubeconfig == "" {
 		return nil, errors.New("adopting a cluster needs its kubeconfig: pass --kubeconfig PATH (the sandbox prints KUBECONFIG)")
 	}
-	abs, err := filepath.Abs(sshinstall.ExpandHome(kubeconfig))
+	abs, err := filepath.Abs(kubeconfigpath.Expand(kubeconfig))
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +360,7 @@ func (c *Cluster) Install(ctx context.Context, o InstallOptions) ([]sshinstall.C
 		_ = c.record(res)
 		return results, err
 	}
-	kc, err := sshinstall.KubeconfigFile(c.tfvarsPath())
+	kc, err := kubeconfigpath.File(c.tfvarsPath())
 	if err != nil { // the install read the same file a moment ago
 		return results, err
 	}
