@@ -152,23 +152,6 @@ func (st *State) FullBaseline() (nomadrecord.Baseline, error) {
 	return *st.Preflight.Baseline, nil
 }
 
-// NomadAddr is the Nomad address a command uses: flag when set, else
-// $NOMAD_ADDR, else the address preflight recorded ("" when there is none:
-// the Nomad client's own default). st may be nil. The token never comes
-// from the state, only from $NOMAD_TOKEN.
-func (st *State) NomadAddr(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if a := os.Getenv("NOMAD_ADDR"); a != "" {
-		return a
-	}
-	if st != nil && st.Preflight != nil {
-		return st.Preflight.NomadAddr
-	}
-	return ""
-}
-
 // New returns an empty state.
 func New(now time.Time) *State {
 	return &State{Schema: SchemaVersion, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
