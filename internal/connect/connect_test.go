@@ -95,6 +95,15 @@ func TestRESTConfigMissing(t *testing.T) {
 		!strings.Contains(err.Error(), KubeconfigPrecedence) {
 		t.Fatalf("missing kubeconfig: %v", err)
 	}
+	// A path named outright (--kubeconfig, or the cluster to adopt) is not
+	// sent looking through the precedence.
+	for _, src := range []Source{FromFlag, Named} {
+		k := Kubeconfig{Path: filepath.Join(t.TempDir(), "given"), Source: src}
+		_, err := k.RESTConfig(0)
+		if !errors.As(err, &nk) || !strings.Contains(err.Error(), k.Path) || strings.Contains(err.Error(), "run the cluster stage") {
+			t.Errorf("missing %s kubeconfig: %v", src, err)
+		}
+	}
 	k = Kubeconfig{Path: "/env/a:/env/b", Source: FromEnv}
 	if _, err := k.RESTConfig(0); !errors.As(err, &nk) {
 		t.Fatalf("missing $KUBECONFIG list: %v", err)

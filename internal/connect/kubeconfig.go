@@ -32,6 +32,9 @@ const (
 	FromTfvars  Source = "kubeconfig_path in terraform.tfvars"
 	FromEnv     Source = "$KUBECONFIG"
 	FromDefault Source = "kubeconfig_path's default"
+	// Named is a kubeconfig named outright rather than resolved: the
+	// cluster the cluster stage adopts.
+	Named Source = "the path given"
 )
 
 // Kubeconfig is a resolved kubeconfig: the file(s) and where they came from.
@@ -71,6 +74,12 @@ type NoKubeconfigError struct {
 }
 
 func (e *NoKubeconfigError) Error() string {
+	switch e.Kubeconfig.Source {
+	case Named:
+		return fmt.Sprintf("kubeconfig %s: %v", e.Kubeconfig.Path, e.Err)
+	case FromFlag:
+		return fmt.Sprintf("no kubeconfig: %s: %v; check the path given to --kubeconfig", e.Kubeconfig, e.Err)
+	}
 	return fmt.Sprintf("no kubeconfig: %s: %v; pass --kubeconfig, run the cluster stage (it writes kubeconfig_path), or set KUBECONFIG (looked at: %s)",
 		e.Kubeconfig, e.Err, KubeconfigPrecedence)
 }
