@@ -12,7 +12,7 @@ import (
 // File is the one reader of kubeconfig_path for the cluster
 // stage, apply's verifiers, check and cutover: the value, else variables.tf's
 // default, "~/" expanded either way.
-func TestKubeconfigFile(t *testing.T) {
+func TestFileReadsKubeconfigPath(t *testing.T) {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		t.Skip("no home directory:", err)
