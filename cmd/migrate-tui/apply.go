@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/kubeconfigpath"
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/stages"
@@ -74,7 +75,10 @@ Nomad is compared with the preflight baseline before and after.
 
 The platform stages verify the cluster Terraform applies to: kubeconfig_path
 in terraform.tfvars, else its default (` + kubeconfigpath.Default + `); $KUBECONFIG
-alone is refused, since Terraform does not read it.
+alone is refused, since Terraform does not read it. The Nomad guard uses
+$NOMAD_ADDR, else the address preflight recorded (token from $NOMAD_TOKEN).
+Vault (the vault stage's Vault side, the services stage's bucket
+credentials): ` + connect.VaultPrecedence + `.
 
 A plan that would destroy anything outside the stage is refused. Ctrl+C stops
 Terraform gracefully; run the command again to re-plan and continue.

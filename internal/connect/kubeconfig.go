@@ -22,7 +22,7 @@ const KubeconfigPrecedence = "--kubeconfig, else kubeconfig_path in terraform.tf
 
 // KubeconfigHelp is the --kubeconfig flag's usage in every command that
 // takes it.
-const KubeconfigHelp = "kubeconfig of the cluster (default: " + KubeconfigPrecedence + ")"
+const KubeconfigHelp = "kubeconfig of the cluster; taken from " + KubeconfigPrecedence
 
 // Source says which rung of KubeconfigPrecedence gave the kubeconfig.
 type Source string

@@ -12,7 +12,7 @@ const NomadPrecedence = "--nomad-addr, else $NOMAD_ADDR, else the address prefli
 
 // NomadAddrHelp is the --nomad-addr flag's usage in every command that
 // takes it.
-const NomadAddrHelp = "Nomad API address (default: " + NomadPrecedence + ")"
+const NomadAddrHelp = "Nomad API address; taken from " + NomadPrecedence
 
 // NomadAddr applies NomadPrecedence to the address ("" leaves Nomad's own
 // default). st may be nil (no state yet).
