@@ -16,6 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"migrate-tui/internal/connect"
+	"migrate-tui/internal/kubeconfigpath"
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/state"
@@ -41,11 +43,8 @@ type applyOptions struct {
 	JSON     bool
 	TFBinary string
 	// The cluster stage: adopt the cluster of Kubeconfig, or install K3s over SSH.
-	Kubeconfig   string
-	SSHUser      string
-	SSHKeys      []string
-	KnownHosts   []string
-	InstallerURL string
+	Kubeconfig string
+	SSH        stages.SSHOptions
 
 	stage stages.Stage
 	dir   string
@@ -74,6 +73,13 @@ Terraform/OpenTofu, show what it would add, change and destroy, apply the
 saved plan after confirmation with live progress, then verify the stage.
 Nomad is compared with the preflight baseline before and after.
 
+The platform stages verify the cluster Terraform applies to: kubeconfig_path
+in terraform.tfvars, else its default (` + kubeconfigpath.Default + `); $KUBECONFIG
+alone is refused, since Terraform does not read it. The Nomad guard uses
+$NOMAD_ADDR, else the address preflight recorded (token from $NOMAD_TOKEN).
+Vault (the vault stage's Vault side, the services stage's bucket
+credentials): ` + connect.VaultPrecedence + `.
+
 A plan that would destroy anything outside the stage is refused. Ctrl+C stops
 Terraform gracefully; run the command again to re-plan and continue.
 
@@ -97,10 +103,7 @@ After an apply, objects still rolling out get up to 3m to become ready
 	}
 	cmd.Flags().StringVar(&o.Stage, "stage", "", "the stage to apply: cluster, "+strings.Join(stages.Names(), ", "))
 	cmd.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "cluster stage: adopt the running cluster of this kubeconfig instead of installing K3s (nothing is installed)")
-	cmd.Flags().StringVar(&o.SSHUser, "ssh-user", "", "cluster stage install: the SSH user on the nodes (default $USER; sudo is used for root)")
-	cmd.Flags().StringArrayVar(&o.SSHKeys, "ssh-key", nil, "cluster stage install: a private key file (repeatable; default the ssh-agent)")
-	cmd.Flags().StringArrayVar(&o.KnownHosts, "known-hosts", nil, "cluster stage install: known_hosts file (repeatable; default ~/.ssh/known_hosts)")
-	cmd.Flags().StringVar(&o.InstallerURL, "k3s-installer-url", "", "cluster stage install: the K3s install script URL (a mirror; default get.k3s.io)")
+	addSSHFlags(cmd.Flags(), &o.SSH, "cluster stage install: ")
 	cmd.Flags().BoolVar(&o.Yes, "yes", false, "apply without asking for confirmation")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print progress as JSON lines (requires --yes)")
 	cmd.Flags().StringVar(&o.TFBinary, "tf-binary", "", "tofu or terraform executable (default $"+tfrunner.BinaryEnv+", else tofu, else terraform on PATH)")
@@ -130,10 +133,10 @@ func (o *applyOptions) Validate() error {
 	}
 	o.stage = st
 	isCluster := o.Stage == stages.ClusterStage.Name
-	if !isCluster && (o.Kubeconfig != "" || o.SSHUser != "" || len(o.SSHKeys) > 0 || len(o.KnownHosts) > 0 || o.InstallerURL != "") {
+	if !isCluster && (o.Kubeconfig != "" || o.SSH.Set()) {
 		return fmt.Errorf("--kubeconfig, --ssh-user, --ssh-key, --known-hosts and --k3s-installer-url belong to --stage cluster, not %s", o.Stage)
 	}
-	if isCluster && o.Kubeconfig != "" && (o.SSHUser != "" || len(o.SSHKeys) > 0 || len(o.KnownHosts) > 0 || o.InstallerURL != "") {
+	if isCluster && o.Kubeconfig != "" && o.SSH.Set() {
 		return errors.New("--kubeconfig adopts a running cluster and installs nothing: drop the SSH flags, or drop --kubeconfig to install K3s over SSH")
 	}
 	adopting := isCluster && o.Kubeconfig != ""

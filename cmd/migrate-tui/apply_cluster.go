@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/stages"
@@ -35,12 +34,8 @@ func (o *applyOptions) runCluster(ctx context.Context) error {
 		o.showChecks(checks)
 		return o.finish(nil, checks, err)
 	}
-	auth := sshinstall.Auth{User: o.SSHUser, KeyFiles: o.SSHKeys, KnownHosts: o.KnownHosts}
-	if auth.User == "" {
-		auth.User = os.Getenv("USER")
-	}
-	io := stages.InstallOptions{Auth: auth, InstallerURL: o.InstallerURL,
-		Progress: func(s sshinstall.Step) {
+	io := o.SSH.Install(
+		func(s sshinstall.Step) {
 			if o.JSON {
 				o.emit(clusterLine{Kind: "progress", Stage: o.Stage, Step: &s})
 				return
@@ -51,7 +46,7 @@ func (o *applyOptions) runCluster(ctx context.Context) error {
 			}
 			fmt.Fprintf(o.g.Out, "%s %s: %s\n", mark, s.Node, s.What)
 		},
-		Confirm: func(results []sshinstall.CheckResult) error {
+		func(results []sshinstall.CheckResult) error {
 			o.showNodeChecks(results)
 			if o.Yes {
 				return nil
@@ -61,8 +56,7 @@ func (o *applyOptions) runCluster(ctx context.Context) error {
 				return stages.ErrNotConfirmed
 			}
 			return nil
-		},
-	}
+		})
 	results, err := c.Install(ctx, io)
 	var pe *sshinstall.PreflightError
 	if errors.As(err, &pe) {

@@ -6,22 +6,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/evaluate"
-	"migrate-tui/internal/nomadwatch"
-	"migrate-tui/internal/sshinstall"
-	"migrate-tui/internal/state"
-	"migrate-tui/internal/tfrunner"
 )
 
 // checkOptions are `migrate-tui check`'s flags and what Complete builds.
@@ -55,6 +47,8 @@ func newCheckCmd(g *globalOptions) *cobra.Command {
 		Short: "Check the success criteria SC-001..SC-010 live against the cluster, Nomad and Terraform",
 		Long: `check runs the PoC's success criteria against the cluster (kubeconfig),
 Nomad (NOMAD_ADDR, NOMAD_TOKEN) and Terraform (the repository in --dir).
+The kubeconfig is ` + connect.KubeconfigPrecedence + `.
+Nomad: ` + connect.NomadPrecedence + `.
 It exits 0 when no selected check fails (warnings allowed; a check marked ?
 cannot be observed here, e.g. on the sandbox's simulated nodes, and is
 counted apart: never a pass, not a failure), 1 when any fails, 2 when the
@@ -83,10 +77,10 @@ checks could not run (bad flags, no kubeconfig).`,
 	f.DurationVar(&o.Timeout, "timeout", 60*time.Second, "per-check timeout; a check without an answer by then fails as unreachable")
 	f.DurationVar(&o.Wait, "wait", 0, "retry checks that converge (rollouts, secret sync) for up to this long while they fail")
 	f.IntVar(&o.Concurrency, "concurrency", 4, "checks run at once")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", connect.KubeconfigHelp)
 	f.StringVar(&o.CAFile, "ca-file", "", "PEM CA bundle that ingress certificates must chain to (default: the system roots)")
 	f.StringVar(&o.DialAddr, "dial", "", "host:port to connect to for every ingress host, with the host as SNI (default: $"+checks.IngressAddrEnv+", else the host on 443)")
-	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight recorded; the token comes from $NOMAD_TOKEN)")
+	f.StringVar(&o.NomadAddr, "nomad-addr", "", connect.NomadAddrHelp)
 	f.StringVar(&o.TFBinary, "tf-binary", "", "tofu or terraform executable (default: $MIGRATE_TUI_TF_BINARY, tofu, terraform)")
 	f.BoolVar(&o.RestartProof, "restart-proof", false, "let SC-003 write a marker, delete the stateful pod and read the marker back")
 	f.BoolVarP(&o.Verbose, "verbose", "v", false, "show evidence for passing checks too")
@@ -95,7 +89,8 @@ checks could not run (bad flags, no kubeconfig).`,
 	return cmd
 }
 
-// Complete builds the dependencies from flags, environment and the repository.
+// Complete selects the checks and builds their dependencies through
+// checks.ForRepo, as the wizard's verify screen does.
 func (o *checkOptions) Complete(ctx context.Context) error {
 	repo, err := o.g.RepoDir()
 	if err != nil {
@@ -107,90 +102,18 @@ func (o *checkOptions) Complete(ctx context.Context) error {
 	if len(unknown) > 0 {
 		return fmt.Errorf("unknown check ID(s) %s; known: SC-001 … SC-010", strings.Join(unknown, ", "))
 	}
-	dec, err := checks.LoadDecisions(filepath.Join(repo, "terraform.tfvars"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+	d, _, notes, err := evaluate.ForRepo(ctx, repo, checks.RepoOptions{Kubeconfig: o.Kubeconfig, NomadAddr: o.NomadAddr,
+		TFBinary: o.TFBinary, CAFile: o.CAFile, DialAddr: o.DialAddr, Timeout: o.Timeout, AllowRestart: o.RestartProof})
+	if !o.JSON {
+		for _, n := range notes {
+			fmt.Fprintln(o.g.Err, n)
+		}
 	}
-	if errors.Is(err, os.ErrNotExist) && !o.JSON {
-		fmt.Fprintf(o.g.Err, "no terraform.tfvars in %s: checking against variables.tf's defaults\n", repo)
-	}
-	d := &checks.Deps{Decisions: dec, AllowRestart: o.RestartProof}
-
-	kc, err := clusterKubeconfig(o.Kubeconfig, repo)
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(kc); err != nil {
-		return fmt.Errorf("no kubeconfig: %s (%v); pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-	if err != nil {
-		return fmt.Errorf("kubeconfig %s: %w", kc, err)
-	}
-	cfg.Timeout = o.Timeout
-	if d.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
-		return err
-	}
-	if d.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
-		return err
-	}
-	// KWOK's nodes run no processes: there is nothing to exec into there.
-	// Every node, not the first: IsSimulated needs all of them (one real
-	// node means real behaviour). The request is bounded by --timeout
-	// (cfg.Timeout), not a window of its own a busy API server could miss.
-	if nodes, err := d.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil && len(nodes.Items) > 0 {
-		if !checks.IsSimulated(nodes.Items) {
-			d.Exec = checks.PodExec{Config: cfg, Kube: d.Kube}
-		} else {
-			d.TLS.SimulatedBackends = true
-		}
-	}
-
-	d.TLS.DialAddr = o.DialAddr
-	if d.TLS.DialAddr == "" {
-		// The sandbox exports its Traefik's websecure address.
-		d.TLS.DialAddr = os.Getenv(checks.IngressAddrEnv)
-	}
-	if d.TLS.Roots, err = checks.LoadCAFile(o.CAFile); err != nil {
-		return err
-	}
-
-	// One read of the state: preflight's Nomad address (as cutover and
-	// apply use it) and its baseline for SC-005.
-	st, stErr := state.Load(repo)
-	if addr := st.NomadAddr(o.NomadAddr); addr != "" {
-		nc, err := nomadwatch.NewClient(addr, os.Getenv("NOMAD_TOKEN"))
-		if err != nil {
-			return fmt.Errorf("nomad client for %s: %w", addr, err)
-		}
-		w, err := checks.NomadFromState(st, nc)
-		if stErr != nil {
-			err = stErr
-		}
-		d.Nomad = w
-		if err != nil {
-			if !o.JSON {
-				fmt.Fprintf(o.g.Err, "SC-005: %v\n", err)
-			}
-		} else {
-			d.NomadHealth = w
-		}
-	}
-
-	if _, err := os.Stat(filepath.Join(repo, "main.tf")); err == nil {
-		if bin, err := tfrunner.FindBinary(o.TFBinary); err == nil {
-			d.Terraform = checks.TerraformExec{Dir: repo, Binary: bin}
-		} else if !o.JSON {
-			fmt.Fprintf(o.g.Err, "SC-006: %v\n", err)
-		}
-	}
-	assess := checks.FileAssessments{Path: filepath.Join(repo, ".migrate-tui", "assessment.json")}
-	d.Assessor = assess
-	// The same record evaluate keeps: SC-010's evidence with the services
-	// moved and their VPA savings.
-	d.Decision = evaluate.DecisionFile(d, st, evaluate.DecisionPath(repo))
 	if o.Assess != "" {
-		if err := assess.Record(o.Assess, o.AssessNote, time.Now()); err != nil {
+		if err := checks.AssessmentsFor(repo).Record(o.Assess, o.AssessNote, time.Now()); err != nil {
 			return err
 		}
 	}
@@ -246,17 +169,4 @@ func upper(ids []string) []string {
 		}
 	}
 	return out
-}
-
-// clusterKubeconfig is the kubeconfig check and cutover use: flag when
-// set, else $KUBECONFIG, else kubeconfig_path from terraform.tfvars (or its
-// default), "~/" expanded.
-func clusterKubeconfig(flag, repo string) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	if kc := os.Getenv("KUBECONFIG"); kc != "" {
-		return kc, nil
-	}
-	return sshinstall.KubeconfigFile(filepath.Join(repo, "terraform.tfvars"))
 }

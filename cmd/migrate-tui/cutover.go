@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/cutover"
-	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
 )
 
@@ -105,10 +105,10 @@ confirmation both exit 3 (nothing changed).`,
 	f.BoolVar(&o.Rollback, "rollback", false, "go back to on-nomad-only from any state: the saved Nomad job registered again (if stopped), then the route removed")
 	f.BoolVar(&o.RoutingDone, "routing-done", false, "you have made the external Traefik change (required to finish without a terminal)")
 	f.BoolVar(&o.AcceptUnobs, "accept-unobserved", false, "let checks that cannot be observed from here warn instead of block")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", connect.KubeconfigHelp)
 	f.StringVar(&o.DialAddr, "dial", "", "host:port of the K3s Traefik (e.g. hestia:32443) for the HTTPS check; without it HTTPS cannot be observed")
 	f.StringVar(&o.CAFile, "ca-file", "", "PEM CA bundle the ingress certificate must chain to (default: the system roots)")
-	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight used; token from $NOMAD_TOKEN)")
+	f.StringVar(&o.NomadAddr, "nomad-addr", "", connect.NomadAddrHelp)
 	f.DurationVar(&o.Wait, "wait", 5*time.Minute, "how long to wait for Nomad to stop or run the job")
 	return cmd
 }
@@ -165,7 +165,7 @@ func (o *cutoverOptions) runList(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nc, err := nomadwatch.NewClient(st.NomadAddr(o.NomadAddr), os.Getenv("NOMAD_TOKEN"))
+	nc, err := connect.Nomad(o.NomadAddr, st)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 		return err
 	}
 	o.dec = dec
-	md, err := newMachineDeps(o.repo, dec, machineFlags{NomadAddr: o.NomadAddr, DialAddr: o.DialAddr, CAFile: o.CAFile,
+	md, err := newMachineDeps(ctx, o.repo, dec, machineFlags{NomadAddr: o.NomadAddr, DialAddr: o.DialAddr, CAFile: o.CAFile,
 		Kubeconfig: o.Kubeconfig, NoCluster: o.Rollback, AcceptUnobserved: o.AcceptUnobs, Wait: o.Wait})
 	if err != nil {
 		return err

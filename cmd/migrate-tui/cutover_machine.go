@@ -1,16 +1,12 @@
 package main
 
 import (
-	"fmt"
-	"os"
+	"context"
 	"strconv"
 	"time"
 
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/cutover"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
@@ -37,41 +33,22 @@ type machineDeps struct {
 	f     machineFlags
 }
 
-func newMachineDeps(repo string, dec checks.Decisions, f machineFlags) (*machineDeps, error) {
+func newMachineDeps(ctx context.Context, repo string, dec checks.Decisions, f machineFlags) (*machineDeps, error) {
 	st, err := state.Load(repo)
 	if err != nil {
 		return nil, err
 	}
-	nc, err := nomadwatch.NewClient(st.NomadAddr(f.NomadAddr), os.Getenv("NOMAD_TOKEN"))
+	nc, err := connect.Nomad(f.NomadAddr, st)
 	if err != nil {
 		return nil, err
 	}
-	d := &checks.Deps{Decisions: dec}
-	d.TLS.DialAddr = f.DialAddr
-	if d.TLS.DialAddr == "" {
-		// The sandbox exports its Traefik's websecure address.
-		d.TLS.DialAddr = os.Getenv(checks.IngressAddrEnv)
-	}
-	if d.TLS.Roots, err = checks.LoadCAFile(f.CAFile); err != nil {
+	// The same dependencies as check's (checks.ForRepo); a rollback needs no cluster.
+	d, _, err := checks.ForRepo(ctx, repo, checks.RepoOptions{Kubeconfig: f.Kubeconfig, NomadAddr: f.NomadAddr,
+		CAFile: f.CAFile, DialAddr: f.DialAddr, Timeout: time.Minute, NoCluster: f.NoCluster})
+	if err != nil {
 		return nil, err
 	}
-	if !f.NoCluster {
-		kc, err := clusterKubeconfig(f.Kubeconfig, repo)
-		if err != nil {
-			return nil, err
-		}
-		cfg, err := clientcmd.BuildConfigFromFlags("", kc)
-		if err != nil {
-			return nil, fmt.Errorf("kubeconfig %q: %w; pass --kubeconfig, set KUBECONFIG, or run the cluster stage that writes kubeconfig_path", kc, err)
-		}
-		cfg.Timeout = time.Minute
-		if d.Kube, err = kubernetes.NewForConfig(cfg); err != nil {
-			return nil, err
-		}
-		if d.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
-			return nil, err
-		}
-	}
+	d.Decisions = dec
 	if f.Wait <= 0 {
 		f.Wait = 5 * time.Minute
 	}

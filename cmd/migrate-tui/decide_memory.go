@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"migrate-tui/internal/decisions"
-	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
 )
 
@@ -28,7 +27,7 @@ func memoryContext(repo string) (decisions.Answers, decisions.Context) {
 	return a, preflightContext(st)
 }
 
-func preflightContext(st *state.State) decisions.Context { return preflight.CheckContext(st) }
+func preflightContext(st *state.State) decisions.Context { return st.DecisionContext() }
 
 // optionMemory is the estimate with key set to value.
 func optionMemory(ans decisions.Answers, c decisions.Context, key, value string) *decisions.MemoryReport {

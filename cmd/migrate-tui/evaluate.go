@@ -13,7 +13,6 @@ import (
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/evaluate"
 	"migrate-tui/internal/rightsize"
-	"migrate-tui/internal/state"
 )
 
 // evaluateOptions are `migrate-tui evaluate`'s flags.
@@ -73,22 +72,23 @@ func (o *evaluateOptions) Run(ctx context.Context) error {
 	if o.CoreMHz < 0 {
 		return usage(fmt.Errorf("--core-mhz must be positive, got %d", o.CoreMHz))
 	}
-	c := &checkOptions{g: o.g, JSON: true, Timeout: o.Timeout, Concurrency: o.Concurrency,
-		Kubeconfig: o.Kubeconfig, NomadAddr: o.NomadAddr, CAFile: o.CAFile, DialAddr: o.DialAddr}
-	if err := c.Complete(ctx); err != nil {
-		return usage(err)
+	if o.Timeout <= 0 {
+		return usage(fmt.Errorf("--timeout must be positive, got %s", o.Timeout))
 	}
-	if err := c.Validate(); err != nil {
-		return usage(err)
-	}
-	st, err := state.Load(c.repo)
+	repo, err := o.g.RepoDir()
 	if err != nil {
-		return err
+		return usage(err)
+	}
+	// The same dependencies as check's.
+	d, st, _, err := evaluate.ForRepo(ctx, repo, checks.RepoOptions{Kubeconfig: o.Kubeconfig, NomadAddr: o.NomadAddr,
+		CAFile: o.CAFile, DialAddr: o.DialAddr, Timeout: o.Timeout})
+	if err != nil {
+		return usage(err)
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	ev := evaluate.Gather(ctx, c.deps, st, evaluate.Options{
-		DecisionPath: evaluate.DecisionPath(c.repo),
+	ev := evaluate.Gather(ctx, d, st, evaluate.Options{
+		DecisionPath: evaluate.DecisionPath(repo),
 		Run:          checks.RunOptions{Concurrency: o.Concurrency, Timeout: o.Timeout},
 		Rightsize:    rightsize.Options{CoreMHz: o.CoreMHz, CoreMHzSource: coreSource(o.CoreMHz)},
 	})

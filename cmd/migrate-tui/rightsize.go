@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"migrate-tui/internal/checks"
 	"migrate-tui/internal/rightsize"
 	"migrate-tui/internal/state"
 )
@@ -62,20 +63,25 @@ func (o *rightsizeOptions) Run(ctx context.Context) error {
 	if o.Timeout <= 0 {
 		return usage(fmt.Errorf("--timeout must be positive, got %s", o.Timeout))
 	}
-	c := &checkOptions{g: o.g, JSON: true, Timeout: o.Timeout, Kubeconfig: o.Kubeconfig, NomadAddr: o.NomadAddr}
-	if err := c.Complete(ctx); err != nil {
+	repo, err := o.g.RepoDir()
+	if err != nil {
+		return usage(err)
+	}
+	// The same dependencies as check's.
+	d, _, err := checks.ForRepo(ctx, repo, checks.RepoOptions{Kubeconfig: o.Kubeconfig, NomadAddr: o.NomadAddr, Timeout: o.Timeout})
+	if err != nil {
 		return usage(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	st, err := state.Load(c.repo)
+	st, err := state.Load(repo)
 	if err != nil {
 		return err
 	}
-	if c.deps.Nomad == nil && !o.JSON {
+	if d.Nomad == nil && !o.JSON {
 		fmt.Fprintln(o.g.Err, "Nomad is not configured (NOMAD_ADDR or preflight): nothing to compare the VPA targets with")
 	}
-	r, err := rightsize.FromDeps(ctx, c.deps, st, o.services, rightsize.Options{CoreMHz: o.CoreMHz, CoreMHzSource: coreSource(o.CoreMHz)})
+	r, err := rightsize.FromDeps(ctx, d, st, o.services, rightsize.Options{CoreMHz: o.CoreMHz, CoreMHzSource: coreSource(o.CoreMHz)})
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/nomad/api"
 	"github.com/spf13/cobra"
 
-	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/scaffold"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
@@ -34,8 +34,7 @@ func newScaffoldCmd(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "scaffold JOB",
 		Short: "Generate modules-k8s/<service> from a live Nomad job (what it cannot map is listed)",
-		Long: `scaffold reads the Nomad job JOB (nomad/api; address from --nomad-addr,
-$NOMAD_ADDR or the one preflight used, token from $NOMAD_TOKEN; read only)
+		Long: `scaffold reads the Nomad job JOB (read only; Nomad: ` + connect.NomadPrecedence + `)
 and writes modules-k8s/<service>/ in the pattern of the other service
 modules. What it cannot map is printed and written as comments at the top of
 the module's main.tf. It then writes the module's block into
@@ -54,7 +53,7 @@ what was not. It refuses (nothing written) when the module exists (pass
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context(), args[0]) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight used; token from $NOMAD_TOKEN)")
+	f.StringVar(&o.NomadAddr, "nomad-addr", "", connect.NomadAddrHelp)
 	f.StringVar(&o.NomadNS, "nomad-namespace", "default", "the Nomad job's namespace")
 	f.StringVar(&o.Service, "service", "", "module name (default: the job's name)")
 	f.BoolVar(&o.Enable, "enable", true, "switch the module on in terraform.tfvars (services.<service>.enabled); false writes enabled = false")
@@ -145,7 +144,7 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 func (o *scaffoldOptions) readJob(ctx context.Context, repo, jobID string) (*api.Job, error) {
 	// A state that does not load only loses preflight's address.
 	st, _ := state.Load(repo)
-	nc, err := nomadwatch.NewClient(st.NomadAddr(o.NomadAddr), os.Getenv("NOMAD_TOKEN"))
+	nc, err := connect.Nomad(o.NomadAddr, st)
 	if err != nil {
 		return nil, err
 	}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/status"
 	"migrate-tui/internal/tlssecret"
 )
@@ -34,6 +34,7 @@ type tlsSecretOptions struct {
 	JSON       bool
 
 	target tlssecret.Target
+	kube   connect.Kubeconfig
 	now    func() time.Time
 }
 
@@ -51,9 +52,8 @@ by name, so the key never enters terraform.tfvars or the Terraform state.
 Only the certificate's subject, SANs, issuer, expiry and SHA-256 fingerprint
 are printed.
 
-domain, tls_secret_name, ingress_mode and kubeconfig_path come from
-terraform.tfvars (flags override); the kubeconfig is --kubeconfig, else
-kubeconfig_path, else $KUBECONFIG. Exit 1 means the certificate was refused
+domain, tls_secret_name and ingress_mode come from terraform.tfvars (flags
+override); the kubeconfig is ` + connect.KubeconfigPrecedence + `. Exit 1 means the certificate was refused
 or the cluster could not be written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -73,7 +73,7 @@ or the cluster could not be written.`,
 	f.StringVar(&o.Resolver, "resolver", "", "the certificate resolver in acme.json to take it from (default: any)")
 	f.StringVar(&o.CertFile, "cert", "", "PEM certificate chain, leaf first")
 	f.StringVar(&o.KeyFile, "key", "", "PEM private key of the certificate")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "the cluster's kubeconfig (default: kubeconfig_path in terraform.tfvars, else $KUBECONFIG)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", connect.KubeconfigHelp)
 	f.StringVar(&o.Domain, "domain", "", "the domain the certificate must cover as *.<domain> (default: domain in terraform.tfvars)")
 	f.StringVar(&o.Name, "name", "", "the Secret's name (default: tls_secret_name in terraform.tfvars)")
 	f.StringVar(&o.Namespace, "namespace", "", "the Secret's namespace (default: the ingress module's, from ingress_mode)")
@@ -99,14 +99,9 @@ func (o *tlsSecretOptions) Complete() error {
 	if o.Namespace != "" {
 		t.Namespace = o.Namespace
 	}
-	switch {
-	case o.Kubeconfig != "":
-		t.Kubeconfig = o.Kubeconfig
-	case t.Kubeconfig == "":
-		t.Kubeconfig = os.Getenv("KUBECONFIG")
-	}
 	o.target = t
-	return nil
+	o.kube, err = connect.ResolveKubeconfig(o.Kubeconfig, repo)
+	return err
 }
 
 func (o *tlsSecretOptions) Validate() error {
@@ -124,8 +119,6 @@ func (o *tlsSecretOptions) Validate() error {
 		return errors.New("no domain: set domain in terraform.tfvars (migrate-tui decide) or pass --domain")
 	case o.target.Namespace == "":
 		return fmt.Errorf("ingress_mode is %s: the external Traefik terminates TLS and the cluster serves no TLSStore, so no Secret is needed (pass --namespace to create one anyway)", o.target.IngressMode)
-	case o.target.Kubeconfig == "":
-		return errors.New("no kubeconfig: pass --kubeconfig, run the cluster stage (it writes kubeconfig_path) or set $KUBECONFIG")
 	}
 	return nil
 }
@@ -167,9 +160,9 @@ func (o *tlsSecretOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return o.finish(rep, err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", t.Kubeconfig)
+	cfg, err := o.kube.RESTConfig(0)
 	if err != nil {
-		return o.finish(rep, fmt.Errorf("reading the kubeconfig %s: %w; pass --kubeconfig or run the cluster stage first", t.Kubeconfig, err))
+		return o.finish(rep, err)
 	}
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {

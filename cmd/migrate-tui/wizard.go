@@ -17,6 +17,7 @@ import (
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/checks/checksui"
 	"migrate-tui/internal/decisions/decide"
+	"migrate-tui/internal/evaluate"
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/stages/stageui"
 	"migrate-tui/internal/state"
@@ -29,12 +30,14 @@ import (
 type wizardOptions struct {
 	g          *globalOptions
 	Accessible bool
+	SSH        stages.SSHOptions // the cluster stage's install, as apply's flags
 	repo       string
 }
 
 func wizardRunE(g *globalOptions, root *cobra.Command) func(*cobra.Command, []string) error {
 	o := &wizardOptions{g: g}
 	root.Flags().BoolVar(&o.Accessible, "accessible", false, "plain line-by-line prompts (huh's accessible mode) instead of the full-screen wizard")
+	addSSHFlags(root.Flags(), &o.SSH, "the cluster stage's install: ")
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return unknownCommand(cmd, args)
@@ -84,7 +87,7 @@ func (o *wizardOptions) Run() error {
 	defer cancel()
 	runs := stageui.NewRuns()
 	opts := tui.Options{RepoDir: o.repo, Accessible: o.Accessible, Notice: notice, Existing: existing, Context: ctx,
-		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen(runs), steps.KindVerify: verifyScreen, steps.KindCutover: cutoverScreen, steps.KindEvaluate: evaluateScreen}}
+		Screens: map[steps.Kind]tui.ScreenFactory{steps.KindStage: stageScreen(runs, o.SSH), steps.KindVerify: verifyScreen, steps.KindCutover: cutoverScreen, steps.KindEvaluate: evaluateScreen}}
 	if o.Accessible {
 		return tui.RunAccessible(opts, o.g.In, o.g.Out)
 	}
@@ -119,10 +122,10 @@ func waitForRuns(runs *stageui.Runs, w io.Writer) {
 // over SSH or adopt).
 // runs holds the program's applies: a screen built again shows its
 // stage's apply still running.
-func stageScreen(runs *stageui.Runs) tui.ScreenFactory {
+func stageScreen(runs *stageui.Runs, ssh stages.SSHOptions) tui.ScreenFactory {
 	return func(c *tui.Common, step steps.Step) tea.Model {
 		if step.Ref == stages.ClusterStage.Name {
-			return clusterScreen(c, step)
+			return clusterScreen(c, step, ssh)
 		}
 		s, ok := stages.ByName(step.Ref)
 		if !ok {
@@ -138,6 +141,23 @@ func stageScreen(runs *stageui.Runs) tui.ScreenFactory {
 		isDone := func(msg tea.Msg) bool { _, ok := msg.(stageui.DoneMsg); return ok }
 		return tui.Deferred(c, step, build, isDone)
 	}
+}
+
+// clusterScreen mounts the cluster stage's screen (stageui.NewCluster): the
+// same stages.Cluster and SSH options as `apply --stage cluster`.
+func clusterScreen(c *tui.Common, step steps.Step, ssh stages.SSHOptions) tea.Model {
+	build := func(c *tui.Common) (tea.Model, error) {
+		cl, err := stages.ClusterForRepo(c.Context(), c.Opts.RepoDir)
+		if err != nil {
+			return nil, err
+		}
+		// Adopting names a cluster that is not the repository's yet: the
+		// sandbox's $KUBECONFIG is the likely one, offered for editing.
+		return stageui.NewCluster(c.Context(), cl, stageui.ClusterOptions{Title: step.Title, Why: step.Why, SSH: ssh,
+			Kubeconfig: os.Getenv("KUBECONFIG")}), nil
+	}
+	isDone := func(msg tea.Msg) bool { _, ok := msg.(stageui.DoneMsg); return ok }
+	return tui.Deferred(c, step, build, isDone)
 }
 
 // stageModel adapts stageui.Model (whose Update returns its own type) to tea.Model.
@@ -160,17 +180,18 @@ func (s stageModel) CapturesEsc() bool { return s.m.CapturesEsc() }
 func (s stageModel) Close() { s.m.Close() }
 
 // verifyScreen mounts the success-criteria dashboard (internal/checks/checksui)
-// with the same dependencies as `migrate-tui check`; each finished run is
+// with the same dependencies as `migrate-tui check` (evaluate.ForRepo); each finished run is
 // recorded as the verify step's status (done when nothing fails).
 func verifyScreen(c *tui.Common, step steps.Step) tea.Model {
 	build := func(c *tui.Common) (tea.Model, error) {
-		o := &checkOptions{g: &globalOptions{Dir: c.Opts.RepoDir, Out: io.Discard, Err: io.Discard},
-			JSON: true, Timeout: 60 * time.Second, Concurrency: 4}
-		if err := o.Complete(c.Context()); err != nil {
+		opts := checks.RunOptions{Concurrency: 4, Timeout: 60 * time.Second}
+		d, _, _, err := evaluate.ForRepo(c.Context(), c.Opts.RepoDir, checks.RepoOptions{Timeout: opts.Timeout})
+		if err != nil {
 			return nil, err
 		}
-		run := checksui.RunWith(o.selected, o.deps, checks.RunOptions{Concurrency: o.Concurrency, Timeout: o.Timeout})
-		return &checksModel{c: c, id: step.ID, m: checksui.New(checksui.Options{Checks: o.selected, Run: run, Context: c.Context()})}, nil
+		all := checks.All()
+		run := checksui.RunWith(all, d, opts)
+		return &checksModel{c: c, id: step.ID, m: checksui.New(checksui.Options{Checks: all, Run: run, Context: c.Context()})}, nil
 	}
 	return tui.Deferred(c, step, build, nil)
 }

@@ -25,7 +25,7 @@ func cutoverScreen(c *tui.Common, step steps.Step) tea.Model {
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
-		md, err := newMachineDeps(repo, dec, machineFlags{})
+		md, err := newMachineDeps(c.Context(), repo, dec, machineFlags{})
 		if err != nil {
 			return nil, err
 		}

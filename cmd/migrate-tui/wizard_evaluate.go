@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -20,19 +19,14 @@ import (
 // is done once the operator's decision is final (no draft marker).
 func evaluateScreen(c *tui.Common, step steps.Step) tea.Model {
 	build := func(c *tui.Common) (tea.Model, error) {
-		o := &checkOptions{g: &globalOptions{Dir: c.Opts.RepoDir, Out: io.Discard, Err: io.Discard},
-			JSON: true, Timeout: 60 * time.Second, Concurrency: 4}
-		if err := o.Complete(c.Context()); err != nil {
-			return nil, err
-		}
-		st, err := state.Load(o.repo)
+		repo := c.Opts.RepoDir
+		// The same dependencies as check's and the verify screen's.
+		run := checks.RunOptions{Concurrency: 4, Timeout: 60 * time.Second}
+		d, st, _, err := evaluate.ForRepo(c.Context(), repo, checks.RepoOptions{Timeout: run.Timeout})
 		if err != nil {
 			return nil, err
 		}
-		gather := evaluateui.GatherWith(o.deps, st, evaluate.Options{
-			DecisionPath: evaluate.DecisionPath(o.repo),
-			Run:          checks.RunOptions{Concurrency: o.Concurrency, Timeout: o.Timeout},
-		})
+		gather := evaluateui.GatherWith(d, st, evaluate.Options{DecisionPath: evaluate.DecisionPath(repo), Run: run})
 		return &evaluateModel{c: c, id: step.ID, m: evaluateui.New(evaluateui.Options{Gather: gather, Context: c.Context()})}, nil
 	}
 	return tui.Deferred(c, step, build, nil)

@@ -2,14 +2,13 @@ package main
 
 import (
 	"bytes"
-	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 
@@ -181,6 +180,28 @@ overseerr_litestream_vault_key: default/overseerr-k8s
 	}
 }
 
+// The wizard takes apply's SSH flags for the cluster stage's install, with
+// the same meaning (one flag set, addSSHFlags).
+func TestWizardTakesTheSSHFlags(t *testing.T) {
+	root := newRootCmd(strings.NewReader(""), io.Discard, io.Discard)
+	apply, _, err := root.Find([]string{"apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"ssh-user", "ssh-key", "known-hosts", "k3s-installer-url"} {
+		w, a := root.Flags().Lookup(name), apply.Flags().Lookup(name)
+		if w == nil || a == nil {
+			t.Fatalf("--%s: wizard %v, apply %v", name, w != nil, a != nil)
+		}
+		if w.Value.Type() != a.Value.Type() || !strings.HasSuffix(w.Usage, strings.TrimPrefix(a.Usage, "cluster stage install: ")) {
+			t.Errorf("--%s differs: wizard %q (%s), apply %q (%s)", name, w.Usage, w.Value.Type(), a.Usage, a.Value.Type())
+		}
+	}
+	if err := root.ParseFlags([]string{"--ssh-key", "/k/a", "--ssh-key", "/k/b", "--known-hosts", "/k/kh"}); err != nil {
+		t.Fatalf("the wizard refuses its SSH flags: %v", err)
+	}
+}
+
 // The wizard's factories: the cluster stage needs the baseline, then adopts or installs;
 // the verify step mounts the checks dashboard and says why it cannot when
 // there is no cluster yet.
@@ -188,21 +209,12 @@ func TestWizardFactories(t *testing.T) {
 	repo := t.TempDir()
 	t.Setenv("KUBECONFIG", filepath.Join(repo, "no-such-kubeconfig"))
 	c := tui.NewCommon(tui.Options{RepoDir: repo})
-	cluster := stageScreen(stageui.NewRuns())(c, *c.Plan.Get("stage.cluster"))
+	cluster := stageScreen(stageui.NewRuns(), stages.SSHOptions{})(c, *c.Plan.Get("stage.cluster"))
 	cluster, _ = cluster.Update(cluster.Init()())
 	if v := cluster.View(); !strings.Contains(v, "no Nomad baseline") || !strings.Contains(v, "Press r to try again") {
 		t.Fatalf("cluster stage screen without a baseline:\n%s", v)
 	}
-	// Adopt from the screen: the kubeconfig is checked, nothing installed.
-	cm := &clusterModel{c: c, step: *c.Plan.Get("stage.cluster"), input: textinput.New(),
-		cl: &stages.Cluster{RepoDir: repo, Guard: stages.GuardFunc(func(context.Context) ([]stages.Regression, error) { return nil, nil })}}
-	cm.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("a")})
-	cm.input.SetValue(filepath.Join(repo, "missing.yaml"))
-	_, cmd := cm.Update(tea.KeyMsg{Type: tea.KeyEnter})
-	cm.Update(cmd())
-	if v := cm.View(); !strings.Contains(v, "✗ Kubernetes API") || !strings.Contains(v, "missing.yaml") || !strings.Contains(v, "Press r to choose again") {
-		t.Fatalf("adopting a missing kubeconfig:\n%s", v)
-	}
+	// Adopting and installing from the screen: internal/stages/stageui's cluster tests.
 	m := verifyScreen(c, *c.Plan.Get("verify.criteria"))
 	m, _ = m.Update(m.Init()())
 	if v := m.View(); !strings.Contains(v, "no kubeconfig") || !strings.Contains(v, "Press r to try again") {

@@ -207,53 +207,6 @@ func Record(st *state.State, r Result, now time.Time) {
 	}
 }
 
-// CheckContext builds the cross-checks' context from the state: the mesh K3s
-// was installed with, where the external Traefik runs (from the baseline:
-// the nodes of a job called traefik; Hestia when preflight has not run) and
-// each node's free memory.
-func CheckContext(st *state.State) decisions.Context {
-	c := decisions.DefaultContext()
-	if st == nil {
-		return c
-	}
-	c.InstalledMesh = st.InstalledMesh()
-	if p := st.Preflight; p != nil {
-		if p.Baseline != nil {
-			if nodes := ExternalTraefikNodes(*p.Baseline); len(nodes) > 0 {
-				c.ExternalTraefikNodes = nodes
-			}
-		}
-		if len(p.Inventory) > 0 {
-			c.NodeMemoryMB = map[string]int{}
-			for _, n := range p.Inventory {
-				c.NodeMemoryMB[strings.ToLower(n.Name)] = int(n.FreeMemoryMB())
-			}
-		}
-	}
-	return c
-}
-
-// ExternalTraefikNodes lists the nodes running a Nomad job named traefik.
-func ExternalTraefikNodes(b nomadwatch.Baseline) []string {
-	seen := map[string]bool{}
-	for _, j := range b.Jobs {
-		if !strings.Contains(strings.ToLower(j.ID), "traefik") || j.Stopped {
-			continue
-		}
-		for _, a := range j.Allocs {
-			if a.ClientStatus == "running" && a.Node != "" {
-				seen[strings.ToLower(a.Node)] = true
-			}
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // SuggestedNodes turns the inventory into the nodes decision's value:
 // names as DNS labels, the node with the most free memory first (it runs
 // cluster-init, and is the only server with 1-server-2-agents), roles from

@@ -82,7 +82,7 @@ func TestPreflightAgainstSimulator(t *testing.T) {
 	if j, ok := b.Job("whoami"); !ok || j.Status != "running" {
 		t.Fatalf("baseline lacks a running whoami: %+v", j)
 	}
-	if got := ExternalTraefikNodes(b); !slices.Equal(got, []string{"hestia"}) {
+	if got := b.ExternalTraefikNodes(); !slices.Equal(got, []string{"hestia"}) {
 		t.Errorf("external Traefik nodes = %v, want hestia", got)
 	}
 	if st.Preflight.Tools["tofu"] != "/opt/bin/tofu" || st.Preflight.NomadAddr != sim.URL() {
@@ -95,7 +95,7 @@ func TestPreflightAgainstSimulator(t *testing.T) {
 	}
 	// The context feeds the cross-checks: bundled Traefik is refused on the
 	// node the simulator runs Traefik on.
-	c := CheckContext(st)
+	c := st.DecisionContext()
 	if c.NodeMemoryMB["heracles"] <= 0 || c.NodeMemoryMB["hestia"] <= c.NodeMemoryMB["heracles"] {
 		t.Errorf("free memory = %v", c.NodeMemoryMB)
 	}

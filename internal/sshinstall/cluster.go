@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"migrate-tui/internal/k3sconfig"
-	"migrate-tui/internal/nomadwatch"
-	"migrate-tui/internal/tfvars"
+	"migrate-tui/internal/kubeconfigpath"
+	"migrate-tui/internal/nomadrecord"
 )
 
 // ClusterOptions drive the whole cluster stage from the repository.
@@ -19,7 +19,7 @@ type ClusterOptions struct {
 	// InstallerURL overrides the K3s installer (tests, mirrors).
 	InstallerURL string
 	// Inventory is Nomad's node inventory from preflight (memory numbers).
-	Inventory []nomadwatch.Node
+	Inventory []nomadrecord.Node
 	// ServerMemoryMB / AgentMemoryMB: what K3s needs left after Nomad
 	// (defaults 1024 / 512, from the PoC's measured overhead with headroom).
 	ServerMemoryMB, AgentMemoryMB int64
@@ -97,32 +97,8 @@ func RunCluster(ctx context.Context, o ClusterOptions) ([]CheckResult, error) {
 			return results, err
 		}
 	}
-	if io.KubeconfigPath, err = KubeconfigPathIn(path); err != nil {
+	if io.KubeconfigPath, err = kubeconfigpath.OrDefault(path); err != nil {
 		return results, err
 	}
 	return results, Install(ctx, io)
-}
-
-// KubeconfigPathIn is kubeconfig_path from a terraform.tfvars, or the
-// variables.tf default when the file or key is absent. A file that does not
-// parse, or a value that is not a string (*tfvars.TypeError), is an error:
-// a kubeconfig silently written to or read from the default would be the
-// wrong cluster's.
-func KubeconfigPathIn(tfvarsPath string) (string, error) {
-	vals, _, err := tfvars.Read(tfvarsPath)
-	if err != nil {
-		return "", err
-	}
-	s, ok, err := tfvars.String(vals, "kubeconfig_path", tfvarsPath)
-	if err != nil || !ok {
-		return "~/.kube/k3s-poc.yaml", err
-	}
-	return s, nil
-}
-
-// KubeconfigFile is KubeconfigPathIn with "~/" expanded: the file to open.
-// The cluster stage, apply's verifiers, check and cutover all read it here.
-func KubeconfigFile(tfvarsPath string) (string, error) {
-	p, err := KubeconfigPathIn(tfvarsPath)
-	return ExpandHome(p), err
 }

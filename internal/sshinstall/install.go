@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/k3sconfig"
+	"migrate-tui/internal/kubeconfigpath"
 )
 
 // Remote paths the install uses (K3s's own, and the rendered script).
@@ -80,7 +80,7 @@ func Install(ctx context.Context, o InstallOptions) error {
 	}
 	// Refuse a kubeconfig_path that must not be overwritten before any
 	// node is touched, not after the whole install.
-	if err := checkKubeconfigTarget(ExpandHome(o.KubeconfigPath), firstServerURL(first.Node.Address)); err != nil {
+	if err := checkKubeconfigTarget(kubeconfigpath.Expand(o.KubeconfigPath), firstServerURL(first.Node.Address)); err != nil {
 		return err
 	}
 	token, err := joinToken(ctx, fc)
@@ -226,7 +226,7 @@ func (o *InstallOptions) fetchKubeconfig(ctx context.Context, c *Client, first k
 		u.Host = net.JoinHostPort(hostOnly(first.Address), port)
 		cl.Server = u.String()
 	}
-	path := ExpandHome(o.KubeconfigPath)
+	path := kubeconfigpath.Expand(o.KubeconfigPath)
 	if err := writeKubeconfig(path, cfg, firstServerURL(first.Address)); err != nil {
 		return err
 	}
@@ -264,13 +264,4 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " / ")
-}
-
-// ExpandHome expands a leading "~/" (kubeconfig_path's default has one).
-func ExpandHome(p string) string {
-	if strings.HasPrefix(p, "~/") {
-		home, _ := os.UserHomeDir()
-		return filepath.Join(home, p[2:])
-	}
-	return p
 }

@@ -4,14 +4,14 @@ import (
 	"strings"
 
 	"migrate-tui/internal/k3sconfig"
-	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/nomadrecord"
 )
 
 // NodesFrom joins the decided nodes with Nomad's inventory (matched by name,
 // case-insensitively): Nomad's allocations, plus its reserved memory, count
 // against what K3s may use.
-func NodesFrom(d k3sconfig.Decisions, inv []nomadwatch.Node) []Node {
-	byName := map[string]nomadwatch.Node{}
+func NodesFrom(d k3sconfig.Decisions, inv []nomadrecord.Node) []Node {
+	byName := map[string]nomadrecord.Node{}
 	for _, n := range inv {
 		byName[strings.ToLower(n.Name)] = n
 	}

@@ -3,12 +3,11 @@ package sshinstall
 import (
 	"context"
 	"fmt"
+	"migrate-tui/internal/status"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"migrate-tui/internal/checks"
 )
 
 // Node is one node to install, as in variables.tf's nodes.
@@ -25,14 +24,14 @@ type Node struct {
 // Host is the node's address without the SSH port.
 func (n Node) Host() string { return hostOnly(n.Address) }
 
-// Status of a preflight check: the same values as the live checks'.
-type Status = checks.Status
+// Status of a preflight check: the one vocabulary (internal/status).
+type Status = status.Status
 
 const (
-	Pass = checks.Pass
-	Fail = checks.Fail
-	Warn = checks.Warn
-	Skip = checks.Skip
+	Pass = status.Pass
+	Fail = status.Fail
+	Warn = status.Warn
+	Skip = status.Skip
 )
 
 // CheckResult is one check on one node.

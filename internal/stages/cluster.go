@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -16,11 +15,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/decisions/decide"
 	"migrate-tui/internal/faultpoint"
+	"migrate-tui/internal/kubeconfigpath"
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/status"
@@ -132,7 +132,7 @@ func (c *Cluster) Adopt(ctx context.Context, kubeconfig string) ([]CheckResult, 
 	if kubeconfig == "" {
 		return nil, errors.New("adopting a cluster needs its kubeconfig: pass --kubeconfig PATH (the sandbox prints KUBECONFIG)")
 	}
-	abs, err := filepath.Abs(sshinstall.ExpandHome(kubeconfig))
+	abs, err := filepath.Abs(kubeconfigpath.Expand(kubeconfig))
 	if err != nil {
 		return nil, err
 	}
@@ -164,12 +164,11 @@ func (c *Cluster) client(kubeconfig string) (kubernetes.Interface, string, error
 	if c.NewClient != nil {
 		return c.NewClient(kubeconfig)
 	}
-	if _, err := os.Stat(kubeconfig); err != nil {
-		return nil, "", fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	// The cluster to adopt is named outright (not resolved): read it the
+	// one way every command reads a kubeconfig.
+	cfg, err := connect.Kubeconfig{Path: kubeconfig, Source: connect.Named}.RESTConfig(0)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading kubeconfig %s: %w", kubeconfig, err)
+		return nil, "", err
 	}
 	k, err := kubernetes.NewForConfig(cfg)
 	return k, cfg.Host, err
@@ -359,7 +358,7 @@ func (c *Cluster) Install(ctx context.Context, o InstallOptions) ([]sshinstall.C
 		_ = c.record(res)
 		return results, err
 	}
-	kc, err := sshinstall.KubeconfigFile(c.tfvarsPath())
+	kc, err := kubeconfigpath.File(c.tfvarsPath())
 	if err != nil { // the install read the same file a moment ago
 		return results, err
 	}

@@ -2,23 +2,18 @@ package stages
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 
-	vaultapi "github.com/hashicorp/vault/api"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"migrate-tui/internal/checks"
-	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/objstore"
-	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/tfrunner"
 	"migrate-tui/internal/tlssecret"
@@ -44,7 +39,7 @@ func ForRepo(ctx context.Context, dir, tfBinary string) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier, cfg, err := objectsVerifier(tf, tfvarsPath)
+	verifier, cfg, err := objectsVerifier(tf, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +66,14 @@ func IngressTLS(kube kubernetes.Interface, tfvarsPath string) PreApply {
 	})
 }
 
-func objectsVerifier(tf *tfrunner.Runner, tfvarsPath string) (Verifier, *rest.Config, error) {
-	kc, err := sshinstall.KubeconfigFile(tfvarsPath)
+func objectsVerifier(tf *tfrunner.Runner, dir string) (Verifier, *rest.Config, error) {
+	kc, err := connect.TerraformKubeconfig(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	cfg, err := kc.RESTConfig(0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading the cluster's kubeconfig %s (kubeconfig_path in terraform.tfvars): %w; run the cluster stage first", kc, err)
+		return nil, nil, err
 	}
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
@@ -89,16 +84,11 @@ func objectsVerifier(tf *tfrunner.Runner, tfvarsPath string) (Verifier, *rest.Co
 		return nil, nil, err
 	}
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
+	// The criteria see the cluster Terraform applied to, with the same
+	// dependencies as `migrate-tui check` (checks.ForRepo).
 	criteria := CriteriaVerifier{Deps: func(ctx context.Context) (*checks.Deps, error) {
-		dec, err := checks.LoadDecisions(tfvarsPath)
-		if err != nil {
-			return nil, err
-		}
-		return &checks.Deps{Kube: kube, Dynamic: dyn, Decisions: dec}, nil
+		d, _, err := checks.ForRepo(ctx, dir, checks.RepoOptions{Kubeconfig: kc.Path})
+		return d, err
 	}}
 	wait, err := VerifyWait()
 	if err != nil {
@@ -108,17 +98,15 @@ func objectsVerifier(tf *tfrunner.Runner, tfvarsPath string) (Verifier, *rest.Co
 }
 
 // vaultSide is the vault stage's work in Vault itself (VAULT_ADDR and
-// VAULT_TOKEN from the environment; the token is never stored): Kubernetes
+// VAULT_TOKEN from the environment through internal/connect; the token is
+// never stored): Kubernetes
 // auth pointed at the cluster's API address from the kubeconfig, with the
 // policies and roles from the Terraform outputs.
 func vaultSide(tf *tfrunner.Runner, cfg *rest.Config) PostApply {
 	return PostApplyFunc(func(ctx context.Context) ([]string, error) {
-		if os.Getenv("VAULT_TOKEN") == "" {
-			return nil, fmt.Errorf("VAULT_TOKEN is not set: export a Vault token allowed to manage sys/auth, sys/policies/acl and auth/* (and VAULT_ADDR), then retry the verification")
-		}
-		vc, err := vaultapi.NewClient(vaultapi.DefaultConfig())
+		vc, err := connect.Vault()
 		if err != nil {
-			return nil, fmt.Errorf("Vault client for %s: %w", os.Getenv("VAULT_ADDR"), err)
+			return nil, err
 		}
 		outs, err := tf.Outputs(ctx)
 		if err != nil {
@@ -137,8 +125,7 @@ func vaultSide(tf *tfrunner.Runner, cfg *rest.Config) PostApply {
 }
 
 // nomadGuard compares Nomad with the preflight baseline kept in the state.
-// The address is NOMAD_ADDR, else the one preflight used; the token comes
-// only from the environment (NOMAD_TOKEN), never from the state.
+// The address and token follow connect.NomadPrecedence (no flag here).
 func nomadGuard(ctx context.Context, dir string) (Guard, error) {
 	st, err := state.Load(dir)
 	if err != nil {
@@ -148,7 +135,7 @@ func nomadGuard(ctx context.Context, dir string) (Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	nc, err := nomadwatch.NewClient(st.NomadAddr(""), "")
+	nc, err := connect.Nomad("", st)
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +153,8 @@ func servicesCheck(g Guard, tfvarsPath string) PreApply {
 			c.Nomad = jobs
 		}
 	}
-	if os.Getenv("VAULT_ADDR") != "" && os.Getenv("VAULT_TOKEN") != "" {
-		if vc, err := vaultapi.NewClient(vaultapi.DefaultConfig()); err == nil {
+	if connect.VaultConfigured() {
+		if vc, err := connect.Vault(); err == nil {
 			c.Vault = objstore.VaultKV{Client: vc}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
@@ -366,6 +367,15 @@ func TestForRepoWiresStateGuardAndCluster(t *testing.T) {
 	t.Setenv("NOMAD_ADDR", "")
 	t.Setenv("NOMAD_TOKEN", sim.Token()) // the token only ever comes from the environment
 	ns := world.Namespace(t)
+	// Terraform never reads $KUBECONFIG: with no kubeconfig_path the stages
+	// refuse to verify through it (another cluster than the one applied to).
+	os.WriteFile(filepath.Join(dir, "terraform.tfvars"), []byte(fmt.Sprintf("namespace = %q\n", ns)), 0o644)
+	t.Setenv("KUBECONFIG", world.Kubeconfig)
+	var nt *connect.NotTerraformsError
+	if _, err := ForRepo(ctx, dir, tofuBin); !errors.As(err, &nt) {
+		t.Fatalf("only $KUBECONFIG: %v, want *connect.NotTerraformsError", err)
+	}
+	t.Setenv("KUBECONFIG", "")
 	os.WriteFile(filepath.Join(dir, "terraform.tfvars"), []byte(fmt.Sprintf("kubeconfig_path = %q\nnamespace = %q\n", world.Kubeconfig, ns)), 0o644)
 
 	r, err := ForRepo(ctx, dir, tofuBin)

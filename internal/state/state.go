@@ -17,7 +17,7 @@ import (
 
 	"migrate-tui/internal/atomicfile"
 	"migrate-tui/internal/decisions"
-	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/nomadrecord"
 	"migrate-tui/internal/steps"
 )
 
@@ -137,17 +137,17 @@ type Preflight struct {
 	Tools     map[string]string `json:"tools,omitempty"` // tool -> path found
 	NomadAddr string            `json:"nomad_addr,omitempty"`
 	// Inventory is every Nomad client node as preflight saw it.
-	Inventory []nomadwatch.Node `json:"inventory,omitempty"`
+	Inventory []nomadrecord.Node `json:"inventory,omitempty"`
 	// Baseline is every Nomad job's health at preflight: the reference
 	// for the no-disruption criterion (SC-005) and the guard around stages.
-	Baseline *nomadwatch.Baseline `json:"baseline,omitempty"`
+	Baseline *nomadrecord.Baseline `json:"baseline,omitempty"`
 }
 
 // Baseline returns the preflight baseline, or an error that says how to
 // take one.
-func (st *State) Baseline() (nomadwatch.Baseline, error) {
+func (st *State) Baseline() (nomadrecord.Baseline, error) {
 	if st == nil || st.Preflight == nil || st.Preflight.Baseline == nil {
-		return nomadwatch.Baseline{}, errors.New("no Nomad baseline in the state yet: run migrate-tui preflight (or the wizard's preflight steps) first; it records every Nomad job's health for the guard")
+		return nomadrecord.Baseline{}, errors.New("no Nomad baseline in the state yet: run migrate-tui preflight (or the wizard's preflight steps) first; it records every Nomad job's health for the guard")
 	}
 	b := *st.Preflight.Baseline
 	if len(st.Cutovers) == 0 {
@@ -166,28 +166,11 @@ func (st *State) Baseline() (nomadwatch.Baseline, error) {
 
 // FullBaseline is the preflight baseline with every job, including those
 // cut over.
-func (st *State) FullBaseline() (nomadwatch.Baseline, error) {
+func (st *State) FullBaseline() (nomadrecord.Baseline, error) {
 	if st == nil || st.Preflight == nil || st.Preflight.Baseline == nil {
 		return st.Baseline()
 	}
 	return *st.Preflight.Baseline, nil
-}
-
-// NomadAddr is the Nomad address a command uses: flag when set, else
-// $NOMAD_ADDR, else the address preflight recorded ("" when there is none:
-// the Nomad client's own default). st may be nil. The token never comes
-// from the state, only from $NOMAD_TOKEN.
-func (st *State) NomadAddr(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if a := os.Getenv("NOMAD_ADDR"); a != "" {
-		return a
-	}
-	if st != nil && st.Preflight != nil {
-		return st.Preflight.NomadAddr
-	}
-	return ""
 }
 
 // New returns an empty state.

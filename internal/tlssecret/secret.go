@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,7 +14,6 @@ import (
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/decisions/decide"
 	"migrate-tui/internal/faultpoint"
-	"migrate-tui/internal/tfvars"
 )
 
 // ManagedBy labels what this package writes.
@@ -29,7 +26,6 @@ type Target struct {
 	Namespace   string // "" when the ingress mode serves no TLSStore
 	Name        string
 	IngressMode string
-	Kubeconfig  string // kubeconfig_path, "~" expanded ("" when unset)
 }
 
 // Needed reports whether the ingress stage needs the Secret.
@@ -47,8 +43,8 @@ func IngressNamespace(mode string) string {
 	return ""
 }
 
-// TargetFromTfvars reads domain, tls_secret_name, ingress_mode and
-// kubeconfig_path from terraform.tfvars, with the variables.tf defaults for
+// TargetFromTfvars reads domain, tls_secret_name and ingress_mode from
+// terraform.tfvars (the kubeconfig is internal/connect's), with the variables.tf defaults for
 // keys it does not set. A missing file means all defaults.
 func TargetFromTfvars(path string) (Target, error) {
 	found := decisions.Answers{}
@@ -71,25 +67,7 @@ func TargetFromTfvars(path string) (Target, error) {
 	}
 	t := Target{Domain: val("domain"), Name: val("tls_secret_name"), IngressMode: val("ingress_mode")}
 	t.Namespace = IngressNamespace(t.IngressMode)
-	if _, err := os.Stat(path); err == nil {
-		vals, _, err := tfvars.Read(path)
-		if err != nil {
-			return Target{}, err
-		}
-		if v, ok := vals["kubeconfig_path"]; ok && !v.IsNull() && v.Type().FriendlyName() == "string" {
-			t.Kubeconfig = expandHome(v.AsString())
-		}
-	}
 	return t, nil
-}
-
-func expandHome(p string) string {
-	if strings.HasPrefix(p, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, p[2:])
-		}
-	}
-	return p
 }
 
 // Result says what Apply did: created, updated or unchanged.

@@ -253,7 +253,7 @@ func TestTargetFromTfvars(t *testing.T) {
 	}
 	os.WriteFile(path, []byte("domain = \"example.org\"\ntls_secret_name = \"star\"\ningress_mode = \"bundled-traefik\"\nkubeconfig_path = \"/k/config\"\n"), 0o644)
 	got, err = tlssecret.TargetFromTfvars(path)
-	if err != nil || got.Domain != "example.org" || got.Name != "star" || got.Namespace != "kube-system" || got.Kubeconfig != "/k/config" {
+	if err != nil || got.Domain != "example.org" || got.Name != "star" || got.Namespace != "kube-system" {
 		t.Fatalf("from tfvars = %+v, %v", got, err)
 	}
 	os.WriteFile(path, []byte("ingress_mode = \"external-direct\"\n"), 0o644)

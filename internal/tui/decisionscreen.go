@@ -192,7 +192,7 @@ func details(d *decisions.Decision, fv fieldValues, st *state.State, base decisi
 		if decisions.MemoryKey(d.Key) {
 			a := base.Clone()
 			a[d.Key] = *v
-			c := preflight.CheckContext(st)
+			c := st.DecisionContext()
 			lines := decisions.MemoryLines(decisions.EstimateMemory(a, c))
 			if rec := decisions.RecommendMemory(a, c); rec != nil {
 				lines = append(lines, "Recommended: "+rec.Text)

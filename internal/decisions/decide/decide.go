@@ -17,7 +17,6 @@ import (
 
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/faultpoint"
-	"migrate-tui/internal/preflight"
 	"migrate-tui/internal/state"
 	"migrate-tui/internal/steps"
 	"migrate-tui/internal/tfvars"
@@ -41,7 +40,7 @@ func Preview(st *state.State, changes decisions.Answers) (next decisions.Answers
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ctx := preflight.CheckContext(st)
+	ctx := st.DecisionContext()
 	next = cur.Clone()
 	changed := map[string]bool{}
 	for k, v := range changes {

@@ -1,39 +1,63 @@
-package main
+package stageui
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"migrate-tui/internal/sshinstall"
 	"migrate-tui/internal/stages"
 	"migrate-tui/internal/status"
-	"migrate-tui/internal/steps"
-	"migrate-tui/internal/tui"
 )
 
-// clusterScreen is the wizard's cluster stage: install K3s over SSH
-// (preflight on every node, confirmation, install) or adopt a running
-// cluster from its kubeconfig; the same code as `apply --stage cluster`.
-func clusterScreen(c *tui.Common, step steps.Step) tea.Model {
-	build := func(c *tui.Common) (tea.Model, error) {
-		cl, err := stages.ClusterForRepo(c.Context(), c.Opts.RepoDir)
-		if err != nil {
-			return nil, err
-		}
-		in := textinput.New()
-		in.Placeholder = "path to a kubeconfig"
-		in.SetValue(os.Getenv("KUBECONFIG"))
-		in.Width = 60
-		return &clusterModel{c: c, step: step, cl: cl, input: in}, nil
-	}
-	return tui.Deferred(c, step, build, nil)
+// ClusterOptions are what the cluster screen is built with.
+type ClusterOptions struct {
+	// Title and Why head the screen (the wizard's step).
+	Title, Why string
+	// SSH is how an install reaches the nodes (--ssh-user, --ssh-key,
+	// --known-hosts, --k3s-installer-url), as for `apply --stage cluster`.
+	SSH stages.SSHOptions
+	// Kubeconfig seeds the path asked for when adopting.
+	Kubeconfig string
 }
+
+// NewCluster is the cluster stage's screen: install K3s over SSH (preflight
+// on every node, confirmation, install) or adopt a running cluster from its
+// kubeconfig, through the same stages.Cluster as `apply --stage cluster`.
+// It sends DoneMsg once the operator continues after a success. ctx bounds
+// the install or adoption (the program's context).
+func NewCluster(ctx context.Context, cl *stages.Cluster, o ClusterOptions) *ClusterModel {
+	in := textinput.New()
+	in.Placeholder = "path to a kubeconfig"
+	in.SetValue(o.Kubeconfig)
+	in.Width = 60
+	return &ClusterModel{ctx: ctx, styles: DefaultStyles(), title: o.Title, why: o.Why, ssh: o.SSH, cl: cl, input: in}
+}
+
+// sshWho says how an install will log in.
+func (m *ClusterModel) sshWho() string {
+	who := "as $USER"
+	if m.ssh.User != "" {
+		who = "as " + m.ssh.User
+	}
+	if len(m.ssh.KeyFiles) > 0 {
+		who += " with " + strings.Join(m.ssh.KeyFiles, ", ")
+	} else {
+		who += " with the ssh-agent"
+	}
+	if len(m.ssh.KnownHosts) > 0 {
+		return who + " and " + strings.Join(m.ssh.KnownHosts, ", ")
+	}
+	return who + " and ~/.ssh/known_hosts"
+}
+
+// wrapWidth wraps s at width, keeping its newlines.
+func wrapWidth(s string, width int) string { return lipgloss.NewStyle().Width(width).Render(s) }
 
 type clusterPhase int
 
@@ -45,13 +69,16 @@ const (
 	clusterFinished
 )
 
-type clusterModel struct {
-	c     *tui.Common
-	step  steps.Step
-	cl    *stages.Cluster
-	input textinput.Model
-	phase clusterPhase
-	mode  string
+type ClusterModel struct {
+	ctx    context.Context
+	styles Styles
+	title  string
+	why    string
+	ssh    stages.SSHOptions
+	cl     *stages.Cluster
+	input  textinput.Model
+	phase  clusterPhase
+	mode   string
 
 	events  chan tea.Msg // from the running install or adoption
 	answer  chan bool    // to the install's confirmation
@@ -74,14 +101,14 @@ type (
 	}
 )
 
-func (m *clusterModel) Init() tea.Cmd { return nil }
+func (m *ClusterModel) Init() tea.Cmd { return nil }
 
-func (m *clusterModel) CapturesEsc() bool { return m.phase == clusterAskPath }
+func (m *ClusterModel) CapturesEsc() bool { return m.phase == clusterAskPath }
 
 // CapturesCtrlC: an install in progress is not abandoned half way by the wizard quitting.
-func (m *clusterModel) CapturesCtrlC() bool { return m.phase == clusterRunning }
+func (m *ClusterModel) CapturesCtrlC() bool { return m.phase == clusterRunning }
 
-func (m *clusterModel) Help() string {
+func (m *ClusterModel) Help() string {
 	switch m.phase {
 	case clusterChoose:
 		return "i install over SSH · a adopt a running cluster"
@@ -99,20 +126,20 @@ func (m *clusterModel) Help() string {
 }
 
 // next waits for the running stage's next message.
-func (m *clusterModel) next() tea.Cmd {
+func (m *ClusterModel) next() tea.Cmd {
 	ch := m.events
 	return func() tea.Msg { return <-ch }
 }
 
-func (m *clusterModel) start(run func(ctx context.Context, events chan<- tea.Msg) tea.Msg) tea.Cmd {
+func (m *ClusterModel) start(run func(ctx context.Context, events chan<- tea.Msg) tea.Msg) tea.Cmd {
 	m.phase, m.lines, m.checks, m.err, m.asked = clusterRunning, nil, nil, nil, nil
 	m.events = make(chan tea.Msg, 16)
-	ch, ctx := m.events, m.c.Context()
+	ch, ctx := m.events, m.ctx
 	go func() { ch <- run(ctx, ch) }()
 	return m.next()
 }
 
-func (m *clusterModel) adopt(path string) tea.Cmd {
+func (m *ClusterModel) adopt(path string) tea.Cmd {
 	m.mode = stages.ModeAdopt
 	cl := m.cl
 	return m.start(func(ctx context.Context, _ chan<- tea.Msg) tea.Msg {
@@ -121,26 +148,25 @@ func (m *clusterModel) adopt(path string) tea.Cmd {
 	})
 }
 
-func (m *clusterModel) install() tea.Cmd {
+func (m *ClusterModel) install() tea.Cmd {
 	m.mode = stages.ModeInstall
 	m.answer = make(chan bool, 1)
-	cl, answer := m.cl, m.answer
+	cl, answer, ssh := m.cl, m.answer, m.ssh
 	return m.start(func(ctx context.Context, events chan<- tea.Msg) tea.Msg {
-		o := stages.InstallOptions{Auth: sshinstall.Auth{User: os.Getenv("USER")},
-			Progress: func(s sshinstall.Step) { events <- clusterProgressMsg(s) },
-			Confirm: func(rs []sshinstall.CheckResult) error {
+		o := ssh.Install(func(s sshinstall.Step) { events <- clusterProgressMsg(s) },
+			func(rs []sshinstall.CheckResult) error {
 				events <- clusterAskMsg(rs)
 				if !<-answer {
 					return stages.ErrNotConfirmed
 				}
 				return nil
-			}}
+			})
 		nodes, err := cl.Install(ctx, o)
 		return clusterDoneMsg{nodes: nodes, err: err}
 	})
 }
 
-func (m *clusterModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m *ClusterModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width = msg.Width
@@ -172,7 +198,7 @@ func (m *clusterModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *clusterModel) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+func (m *ClusterModel) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := msg.String()
 	switch m.phase {
 	case clusterChoose:
@@ -212,8 +238,7 @@ func (m *clusterModel) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case clusterFinished:
 		switch {
 		case k == "enter" && m.success:
-			id := m.step.ID
-			return m, func() tea.Msg { return tui.StepDoneMsg{StepID: id} }
+			return m, func() tea.Msg { return DoneMsg{Stage: stages.ClusterStage.Name, Outcome: stages.Applied} }
 		case k == "r" && !m.success:
 			m.phase = clusterChoose
 			return m, nil
@@ -222,15 +247,15 @@ func (m *clusterModel) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m *clusterModel) View() string {
-	s := m.c.Styles
+func (m *ClusterModel) View() string {
+	s := m.styles
 	w := max(m.width, 40)
 	var b strings.Builder
-	b.WriteString(s.Heading.Render("Stages: "+m.step.Title) + "\n")
-	b.WriteString(wrapText(m.step.Why, w) + "\n\n")
+	b.WriteString(s.Heading.Render("Stages: "+m.title) + "\n")
+	b.WriteString(wrapWidth(m.why, w) + "\n\n")
 	switch m.phase {
 	case clusterChoose:
-		b.WriteString("i  Install K3s on the decided nodes over SSH (as $USER with the ssh-agent and\n   ~/.ssh/known_hosts; preflight on every node first, then you confirm).\n")
+		b.WriteString("i  Install K3s on the decided nodes over SSH (" + m.sshWho() + ";\n   preflight on every node first, then you confirm).\n")
 		b.WriteString("a  Adopt a running cluster (the sandbox's, or a K3s you already have) from its\n   kubeconfig: nothing is installed.\n")
 		b.WriteString("\nEither way Nomad is compared with the preflight baseline before and after.\n")
 	case clusterAskPath:
@@ -252,7 +277,7 @@ func (m *clusterModel) View() string {
 			b.WriteString("  " + l + "\n")
 		}
 		for _, c := range m.checks {
-			b.WriteString(wrapText(fmt.Sprintf("%s %s: %s", c.Status.Mark(), c.Title, c.Evidence), w) + "\n")
+			b.WriteString(wrapWidth(fmt.Sprintf("%s %s: %s", c.Status.Mark(), c.Title, c.Evidence), w) + "\n")
 		}
 		var pe *sshinstall.PreflightError
 		if errors.As(m.err, &pe) {
@@ -261,7 +286,7 @@ func (m *clusterModel) View() string {
 		if m.success {
 			b.WriteString("\n" + s.OK.Render(status.Pass.Mark()+" the cluster is ready; kubeconfig_path is in terraform.tfvars") + "\n")
 		} else {
-			b.WriteString("\n" + s.Bad.Render(status.Fail.Mark()+" the cluster stage did not finish") + "\n" + wrapText(m.err.Error(), w) + "\n\nPress r to choose again.\n")
+			b.WriteString("\n" + s.Bad.Render(status.Fail.Mark()+" the cluster stage did not finish") + "\n" + wrapWidth(m.err.Error(), w) + "\n\nPress r to choose again.\n")
 		}
 	}
 	return b.String()
@@ -273,25 +298,4 @@ func nodeChecksView(rs []sshinstall.CheckResult) string {
 		fmt.Fprintf(&b, "%s %s: %s: %s\n", r.Status.Mark(), r.Node, r.Title, r.Evidence)
 	}
 	return b.String()
-}
-
-// wrapText wraps s at width on spaces, keeping its newlines.
-func wrapText(s string, width int) string {
-	var out []string
-	for _, para := range strings.Split(s, "\n") {
-		line := ""
-		for _, word := range strings.Fields(para) {
-			if line != "" && len(line)+1+len(word) > width {
-				out = append(out, line)
-				line = word
-				continue
-			}
-			if line != "" {
-				line += " "
-			}
-			line += word
-		}
-		out = append(out, line)
-	}
-	return strings.Join(out, "\n")
 }

@@ -1,4 +1,4 @@
-package sshinstall
+package kubeconfigpath
 
 import (
 	"errors"
@@ -9,10 +9,10 @@ import (
 	"migrate-tui/internal/tfvars"
 )
 
-// KubeconfigFile is the one reader of kubeconfig_path for the cluster
+// File is the one reader of kubeconfig_path for the cluster
 // stage, apply's verifiers, check and cutover: the value, else variables.tf's
 // default, "~/" expanded either way.
-func TestKubeconfigFile(t *testing.T) {
+func TestFileReadsKubeconfigPath(t *testing.T) {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		t.Skip("no home directory:", err)
@@ -31,8 +31,8 @@ func TestKubeconfigFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got, err := KubeconfigFile(p); err != nil || got != tc.want {
-			t.Errorf("%q: KubeconfigFile = %q, %v; want %q", tc.src, got, err, tc.want)
+		if got, err := File(p); err != nil || got != tc.want {
+			t.Errorf("%q: File = %q, %v; want %q", tc.src, got, err, tc.want)
 		}
 	}
 }
@@ -47,7 +47,7 @@ func TestKubeconfigPathWrongType(t *testing.T) {
 		if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := KubeconfigFile(p)
+		_, err := File(p)
 		var te *tfvars.TypeError
 		if !errors.As(err, &te) || te.Key != "kubeconfig_path" {
 			t.Errorf("%q: %v", src, err)

@@ -1,10 +1,8 @@
-package nomadwatch
+package nomadrecord
 
 import (
 	"fmt"
 	"strings"
-
-	"github.com/hashicorp/nomad/api"
 )
 
 // Kind says what sort of regression was found.
@@ -76,7 +74,7 @@ func Compare(before, after Baseline) []Regression {
 		if jb.Periodic || jb.Parameterized {
 			continue // a parent has no allocations; its children are checked as they appear
 		}
-		batch := jb.Type == api.JobTypeBatch || jb.Type == api.JobTypeSysbatch
+		batch := jb.Type == jobBatch || jb.Type == jobSysbatch
 		found := compareAllocs(jb, ja, !batch)
 		if !batch {
 			found = append(found, compareGroups(jb, ja, found)...)
@@ -105,7 +103,7 @@ func isLive(j JobState) bool {
 	if j.Stopped || j.ParentID != "" {
 		return false
 	}
-	if j.Type == api.JobTypeBatch || j.Type == api.JobTypeSysbatch {
+	if j.Type == jobBatch || j.Type == jobSysbatch {
 		return j.Periodic || j.Parameterized // a finished one-off batch job may be garbage-collected
 	}
 	return true
@@ -124,16 +122,16 @@ func compareAllocs(jb, ja JobState, withRunning bool) []Regression {
 			when = "after the baseline (a new allocation)"
 		}
 		switch aa.ClientStatus {
-		case api.AllocClientStatusFailed:
-			if existed && ab.ClientStatus == api.AllocClientStatusFailed {
+		case allocFailed:
+			if existed && ab.ClientStatus == allocFailed {
 				continue
 			}
 			out = append(out, Regression{Kind: KindAllocFailed, Job: ja.ID, Group: aa.Group, Alloc: aa.ID,
 				Task:    failedTaskNames(aa),
 				Message: fmt.Sprintf("job %s: allocation %s on %s failed (%s) %s", ja.ID, short(aa.ID), aa.Node, failure(aa, ab), when)})
 			continue
-		case api.AllocClientStatusLost:
-			if existed && ab.ClientStatus == api.AllocClientStatusLost {
+		case allocLost:
+			if existed && ab.ClientStatus == allocLost {
 				continue
 			}
 			out = append(out, Regression{Kind: KindAllocLost, Job: ja.ID, Group: aa.Group, Alloc: aa.ID,
@@ -141,7 +139,7 @@ func compareAllocs(jb, ja JobState, withRunning bool) []Regression {
 					cmpOr(aa.ClientDescription, "its node stopped reporting"), when)})
 			continue
 		}
-		if !withRunning || aa.ClientStatus != api.AllocClientStatusRunning {
+		if !withRunning || aa.ClientStatus != allocRunning {
 			continue
 		}
 		if aa.Healthy != nil && !*aa.Healthy && (!existed || ab.Healthy == nil || *ab.Healthy) {
@@ -177,7 +175,7 @@ func compareGroups(jb, ja JobState, found []Regression) []Regression {
 			if r.Group != gb.Name || (r.Kind != KindAllocFailed && r.Kind != KindAllocLost) {
 				continue
 			}
-			if ab, ok := jb.alloc(r.Alloc); ok && ab.ClientStatus == api.AllocClientStatusRunning {
+			if ab, ok := jb.alloc(r.Alloc); ok && ab.ClientStatus == allocRunning {
 				explained++
 			}
 		}
@@ -252,4 +250,12 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// short is an ID's first 8 characters, as Nomad's CLI prints it.
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
 }
