@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/evaluate"
 	"migrate-tui/internal/rightsize"
 )
@@ -59,8 +60,8 @@ NO-GO.`,
 	f.BoolVar(&o.JSON, "json", false, `print one JSON object: {"proposal":..., "checks":[...], "overhead":[...], "moved":[...], "rightsize":..., "decision":...}`)
 	f.DurationVar(&o.Timeout, "timeout", 60*time.Second, "per-check timeout; a check without an answer by then fails as unreachable")
 	f.IntVar(&o.Concurrency, "concurrency", 4, "checks run at once")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
-	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight recorded; the token comes from $NOMAD_TOKEN)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", connect.KubeconfigHelp)
+	f.StringVar(&o.NomadAddr, "nomad-addr", "", connect.NomadAddrHelp)
 	f.StringVar(&o.CAFile, "ca-file", "", "PEM CA bundle that ingress certificates must chain to (default: the system roots)")
 	f.StringVar(&o.DialAddr, "dial", "", "host:port to connect to for every ingress host (default: $"+checks.IngressAddrEnv+", else the host on 443)")
 	f.IntVar(&o.CoreMHz, "core-mhz", 0, "Nomad MHz of one core (1000m) for the VPA savings; default: the slowest Nomad node's per-core clock")

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"migrate-tui/internal/checks"
+	"migrate-tui/internal/connect"
 	"migrate-tui/internal/rightsize"
 	"migrate-tui/internal/state"
 )
@@ -48,8 +49,8 @@ moved and every workload a VPA targets. Nothing is changed.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.JSON, "json", false, "print one JSON object: {core_mhz, services:[...], total_saving}")
 	f.IntVar(&o.CoreMHz, "core-mhz", 0, "Nomad MHz of one core (1000m); default: the slowest Nomad node's per-core clock")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
-	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight recorded; the token comes from $NOMAD_TOKEN)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", connect.KubeconfigHelp)
+	f.StringVar(&o.NomadAddr, "nomad-addr", "", connect.NomadAddrHelp)
 	f.DurationVar(&o.Timeout, "timeout", 60*time.Second, "bound on the cluster and Nomad requests")
 	return cmd
 }

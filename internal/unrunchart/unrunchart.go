@@ -28,9 +28,9 @@ var (
 )
 
 // Object explains an object that is still rolling out because its claims
-// name a StorageClass that does not exist, in a cluster where no Helm
-// controller runs the HelmCharts. That is not observable here, not a
-// failure. On a real K3s the Helm controller runs every chart, so the same
+// name a StorageClass that does not exist and a HelmChart named after that
+// class was never run (no Helm controller here). That is not observable
+// here, not a failure. On a real K3s the Helm controller runs every chart, so the same
 // missing class stays a failure (and the storage stage's HelmChart check
 // already says why).
 func Object(ctx context.Context, dyn dynamic.Interface, u *unstructured.Unstructured) (string, bool) {
@@ -108,35 +108,38 @@ func claimClasses(ctx context.Context, dyn dynamic.Interface, u *unstructured.Un
 	return out
 }
 
-// unrunHelmChart names a HelmChart that no Helm controller has run (no
-// install Job): the sign that this cluster has no controller at all. A chart
-// named after one of the missing classes (longhorn) is named first.
+// unrunHelmChart names a HelmChart no Helm controller has run (no install
+// Job) that is named after one of the missing classes (longhorn →
+// longhorn): the chart that would create it. A class no chart is named after
+// (K3s's own local-path, say) is not excused: its absence is a failure.
 func unrunHelmChart(ctx context.Context, dyn dynamic.Interface, classes []string) (string, bool) {
 	charts, err := dyn.Resource(GVRHelmChart).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", false
 	}
-	var unrun []string
+	var named []string
 	for _, c := range charts.Items {
+		match := false
+		for _, class := range classes {
+			if strings.Contains(c.GetName(), class) || strings.Contains(class, c.GetName()) {
+				match = true
+			}
+		}
+		if !match {
+			continue
+		}
 		job, _, _ := unstructured.NestedString(c.Object, "status", "jobName")
 		if job == "" {
 			job = "helm-install-" + c.GetName()
 		}
 		_, err := dyn.Resource(GVRJob).Namespace(c.GetNamespace()).Get(ctx, job, metav1.GetOptions{})
-		if !apierrors.IsNotFound(err) {
-			continue
+		if apierrors.IsNotFound(err) {
+			named = append(named, c.GetNamespace()+"/"+c.GetName())
 		}
-		name := c.GetNamespace() + "/" + c.GetName()
-		for _, class := range classes {
-			if strings.Contains(c.GetName(), class) || strings.Contains(class, c.GetName()) {
-				return name, true
-			}
-		}
-		unrun = append(unrun, name)
 	}
-	if len(unrun) == 0 {
+	if len(named) == 0 {
 		return "", false
 	}
-	sort.Strings(unrun)
-	return unrun[0], true
+	sort.Strings(named)
+	return named[0], true
 }
