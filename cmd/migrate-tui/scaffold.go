@@ -72,7 +72,7 @@ what was not. It refuses (nothing written) when the module exists (pass
 	f.StringVar(&o.In.ClusterCIDR, "cluster-cidr", "10.42.0.0/16", "dry-run: cluster_cidr")
 	f.StringVar(&o.In.LANCIDR, "lan-cidr", "192.168.1.0/24", "dry-run: lan_cidr")
 	f.StringVar(&o.In.StorageBackend, "storage-backend", "local-path", "dry-run: storage_backend")
-	f.StringVar(&o.In.VaultMethod, "vault-method", "external-secrets", "dry-run: vault_method")
+	f.StringVar(&o.In.VaultMethod, "vault-method", "external-secrets", "dry-run: vault_method (external-secrets, agent-injector or none)")
 	f.IntVar(&o.In.NodePort, "node-port", 0, "dry-run: node_port (external-direct)")
 	f.BoolVar(&o.In.VPAEnabled, "vpa", false, "dry-run: vpa_enabled (a VerticalPodAutoscaler for the main Deployment)")
 	return c

@@ -31,6 +31,7 @@ type model struct {
 	svc      string
 	job      *api.Job
 	groups   []*group
+	cur      *group       // the group being mapped
 	volumes  []volume     // PVCs, deduplicated by claim name
 	secrets  []secret     // ExternalSecrets
 	configs  []configFile // ConfigMaps
@@ -53,6 +54,9 @@ type group struct {
 	labels    map[string]string
 	cron, tz  string
 	noOverlap bool
+	// the agent-injector variant (nil: the group reads no Vault secret)
+	injSpec map[string]any
+	injAnn  map[string]any
 }
 
 type port struct {
@@ -65,12 +69,23 @@ type volume struct {
 	readOnly           bool
 }
 
+// secret is one Vault template: an ExternalSecret with external-secrets,
+// an agent-injector file with agent-injector (the same template's reads).
 type secret struct {
-	name string
-	keys []secretKey
+	name      string
+	keys      []secretKey
+	group     string // the workload (group object) whose pod reads it
+	container string // the container the Nomad task became
+	env       bool   // env = true: exported into the container's process
+	file      string // the injector's file name (agent-inject-secret-<file>)
+	dir       string // file templates: the directory the file lands in
+	volume    string // file templates: the pod volume of the ESO Secret
+	data      string // file templates: the Nomad template, verbatim
 }
 
-type secretKey struct{ secretKey, key, property string }
+// secretKey is one Vault read: the Secret's key, the remoteRef key (path
+// without the KV mount), the property, and the path as Nomad read it.
+type secretKey struct{ secretKey, key, property, path string }
 
 type configFile struct {
 	name, file, data string
@@ -127,12 +142,15 @@ func Build(job *api.Job, o Options) (*Module, error) {
 	if len(m.groups) == 0 {
 		return nil, fmt.Errorf("scaffold: job %s has no task group with a docker task; nothing to make a workload of", jobName)
 	}
-	mod := &Module{Service: svc, Job: jobName, Mapped: m.mapped, Unmapped: m.unmapped}
+	if err := m.injector(); err != nil {
+		return nil, err
+	}
+	mod := &Module{Service: svc, Job: jobName}
 	files, err := m.emit()
 	if err != nil {
 		return nil, err
 	}
-	mod.Files = files
+	mod.Files, mod.Mapped, mod.Unmapped = files, m.mapped, m.unmapped
 	if mod.Mapped == nil {
 		mod.Mapped = []Item{}
 	}

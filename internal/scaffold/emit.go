@@ -71,10 +71,10 @@ func (m *model) emit() (map[string]string, error) {
 }
 
 // literal joins Go-written documents into a template: escaped, then the
-// namespace sentinel made a template reference.
+// sentinels made template references.
 func literal(docs []string) string {
 	s := esc(strings.Join(docs, "---\n"))
-	return strings.ReplaceAll(s, sentinel, "${namespace}")
+	return strings.NewReplacer(sentinel, "${namespace}", roleSentinel, "${vault_role}", authSentinel, "${auth_mount}").Replace(s)
 }
 
 func (m *model) podLabels(obj string) map[string]any {
@@ -87,12 +87,35 @@ func (m *model) podLabels(obj string) map[string]any {
 }
 
 func (m *model) workloadYAML(g *group) (string, error) {
+	head := fmt.Sprintf("# Nomad group %q of job %q as a %s.\n", g.name, str(m.job.Name), g.kind)
+	eso, err := m.workloadDocs(g, g.podSpec, nil, false)
+	if err != nil || g.injSpec == nil {
+		return esc(head) + eso, err
+	}
+	inj, err := m.workloadDocs(g, g.injSpec, g.injAnn, true)
+	if err != nil {
+		return "", err
+	}
+	head += "# Two variants of the pod, chosen by vault_method: the Vault Agent\n" +
+		"# injector's annotations, or External Secrets' Secrets (external-secrets,\n" +
+		"# or none: Secrets of those names made by other means).\n"
+	return esc(head) + "%{ if vault_method == \"agent-injector\" ~}\n" + inj + "%{ else ~}\n" + eso + "%{ endif ~}\n", nil
+}
+
+// workloadDocs renders g's ServiceAccount and workload with a pod spec
+// (and pod annotations) as template text.
+func (m *model) workloadDocs(g *group, podSpec, ann map[string]any, token bool) (string, error) {
 	labels := m.podLabels(g.obj)
 	meta := func() map[string]any {
 		return map[string]any{"name": g.obj, "namespace": sentinel, "labels": labels}
 	}
-	sa := map[string]any{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(), "automountServiceAccountToken": false}
-	tmpl := map[string]any{"metadata": map[string]any{"labels": labels}, "spec": g.podSpec}
+	// The injected agent logs in to Vault with the pod's token.
+	sa := map[string]any{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(), "automountServiceAccountToken": token}
+	podMeta := map[string]any{"labels": labels}
+	if len(ann) > 0 {
+		podMeta["annotations"] = ann
+	}
+	tmpl := map[string]any{"metadata": podMeta, "spec": podSpec}
 	var w map[string]any
 	switch g.kind {
 	case "Deployment":
@@ -129,8 +152,7 @@ func (m *model) workloadYAML(g *group) (string, error) {
 		}
 		docs = append(docs, string(b))
 	}
-	head := fmt.Sprintf("# Nomad group %q of job %q as a %s.\n", g.name, str(m.job.Name), g.kind)
-	return esc(head) + literal(docs), nil
+	return literal(docs), nil
 }
 
 func (m *model) main() *group { return m.groups[0] }
@@ -209,6 +231,9 @@ func (m *model) mainTF() string {
     storage_backend      = var.storage_backend
     glusterfs_mount_root = trimsuffix(var.glusterfs_mount_root, "/")
     secret_store         = var.secret_store
+    vault_method         = var.vault_method
+    vault_role           = var.vault_role
+    auth_mount           = var.vault_auth_mount
   }
   routed = %t
 

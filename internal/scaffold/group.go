@@ -162,6 +162,7 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 	}
 
 	var containers, inits []map[string]any
+	m.cur = g
 	for _, t := range tg.Tasks {
 		c := m.task(w+" task "+t.Name, t, claims, &podVolumes, nodeSel, extraEnv)
 		if c == nil {

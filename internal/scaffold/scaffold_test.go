@@ -197,6 +197,15 @@ func TestScaffoldFixtures(t *testing.T) {
 			if err := dryRun(ctx, world.RESTConfig, objs); err != nil {
 				t.Errorf("server-side dry-run refused:\n%v\n---\n%s", err, out)
 			}
+			// The other Vault variant of the same module.
+			out, err = tf.Render(ctx, md, Inputs{Namespace: ns, IngressMode: "traefik-behind-external", IngressNamespace: "traefik",
+				ServiceMesh: "cilium", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24", StorageBackend: "glusterfs-nfs", VaultMethod: "agent-injector", VPAEnabled: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := dryRun(ctx, world.RESTConfig, decode(t, out)); err != nil {
+				t.Errorf("server-side dry-run of the agent-injector variant refused:\n%v\n---\n%s", err, out)
+			}
 		})
 	}
 }
