@@ -159,4 +159,3 @@ func fmtSpec(o *unstructured.Unstructured) string {
 	b, _ := json.Marshal(o.Object["spec"])
 	return strings.NewReplacer(`"`, "", ` `, "").Replace(string(b))
 }
-
