@@ -32,6 +32,8 @@ type model struct {
 	job      *api.Job
 	groups   []*group
 	cur      *group       // the group being mapped
+	curLS    bool         // the task being mapped runs Litestream
+	ls       litestream   // what the Litestream tasks replicate
 	volumes  []volume     // PVCs, deduplicated by claim name
 	secrets  []secret     // ExternalSecrets
 	configs  []configFile // ConfigMaps
@@ -85,7 +87,10 @@ type secret struct {
 
 // secretKey is one Vault read: the Secret's key, the remoteRef key (path
 // without the KV mount), the property, and the path as Nomad read it.
-type secretKey struct{ secretKey, key, property, path string }
+type secretKey struct {
+	secretKey, key, property, path string
+	own                            bool // key is the module's litestream_vault_key
+}
 
 type configFile struct {
 	name, file, data string

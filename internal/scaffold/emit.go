@@ -74,7 +74,8 @@ func (m *model) emit() (map[string]string, error) {
 // sentinels made template references.
 func literal(docs []string) string {
 	s := esc(strings.Join(docs, "---\n"))
-	return strings.NewReplacer(sentinel, "${namespace}", roleSentinel, "${vault_role}", authSentinel, "${auth_mount}").Replace(s)
+	return strings.NewReplacer(sentinel, "${namespace}", roleSentinel, "${vault_role}", authSentinel, "${auth_mount}",
+		lsBucketSentinel, "${litestream_bucket}", lsKeySentinel, "${litestream_vault_key}", seedSentinel, "${seed_bucket}").Replace(s)
 }
 
 func (m *model) podLabels(obj string) map[string]any {
@@ -155,6 +156,14 @@ func (m *model) workloadDocs(g *group, podSpec, ann map[string]any, token bool) 
 	return literal(docs), nil
 }
 
+// lsVars are the Litestream variables the templates reference.
+func (m *model) lsVars() string {
+	if m.ls.bucket == "" {
+		return ""
+	}
+	return "    litestream_bucket    = var.litestream_bucket\n    litestream_vault_key = var.litestream_vault_key\n    seed_bucket          = var.seed_bucket\n"
+}
+
 func (m *model) main() *group { return m.groups[0] }
 
 func (m *model) mainTF() string {
@@ -203,7 +212,11 @@ func (m *model) mainTF() string {
 	for _, s := range m.secrets {
 		fmt.Fprintf(&b, "    { name = %s, keys = [\n", hcl(s.name))
 		for _, k := range s.keys {
-			fmt.Fprintf(&b, "      { secret_key = %s, key = %s, property = %s },\n", hcl(k.secretKey), hcl(k.key), hcl(k.property))
+			key := hcl(k.key)
+			if k.own {
+				key = "var.litestream_vault_key"
+			}
+			fmt.Fprintf(&b, "      { secret_key = %s, key = %s, property = %s },\n", hcl(k.secretKey), key, hcl(k.property))
 		}
 		b.WriteString("    ] },\n")
 	}
@@ -234,11 +247,11 @@ func (m *model) mainTF() string {
     vault_method         = var.vault_method
     vault_role           = var.vault_role
     auth_mount           = var.vault_auth_mount
-  }
+%s  }
   routed = %t
 
   own = {
-`, g.httpPort, hcl(g.kind), routed)
+`, g.httpPort, hcl(g.kind), m.lsVars(), routed)
 	var own []string
 	for _, gr := range m.groups {
 		own = append(own, "workload-"+dnsLabel(gr.name)+".yaml")

@@ -163,7 +163,11 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 
 	var containers, inits []map[string]any
 	m.cur = g
+	hasLS := false
 	for _, t := range tg.Tasks {
+		if img, _ := t.Config["image"].(string); isLitestream(img) && (t.Driver == "docker" || t.Driver == "podman") {
+			hasLS = true
+		}
 		c := m.task(w+" task "+t.Name, t, claims, &podVolumes, nodeSel, extraEnv)
 		if c == nil {
 			continue
@@ -203,6 +207,9 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 		m.no(w, "task group "+gname, "only lifecycle tasks; the last becomes the main container")
 		containers, inits = inits[len(inits)-1:], inits[:len(inits)-1]
 		delete(containers[0], "restartPolicy")
+	}
+	if hasLS {
+		inits = m.seed(w, g, inits, &podVolumes)
 	}
 	if len(tg.Tasks) > 1 {
 		m.ok(w, fmt.Sprintf("%d tasks", len(tg.Tasks)), "tasks", fmt.Sprintf("%d containers, %d init/sidecar containers", len(containers), len(inits)))

@@ -159,3 +159,8 @@ func fmtSpec(o *unstructured.Unstructured) string {
 	b, _ := json.Marshal(o.Object["spec"])
 	return strings.NewReplacer(`"`, "", ` `, "").Replace(string(b))
 }
+
+func fmtJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -44,6 +44,7 @@ var Mappings = []Mapping{
 	{"tasks", "several tasks in a group", "several containers in one pod"},
 	{"prestart", "lifecycle prestart, sidecar = false", "initContainer"},
 	{"sidecar", "lifecycle prestart or poststart, sidecar = true", "native sidecar: initContainer with restartPolicy Always"},
+	{"litestream", "Litestream task (litestream image): its config's bucket, its env template's Vault key", "this copy's own bucket (litestream_bucket) and Vault key (litestream_vault_key), never the Nomad copy's; a litestream-seed initContainer restores (reads only) from the Nomad copy's bucket (seed_bucket) while the database is missing"},
 	{"gpu", "task.resources.device nvidia/gpu (count)", "limits nvidia.com/gpu and nodeSelector nvidia.com/gpu.present=true"},
 	{"upstreams", "connect sidecar_service proxy upstreams", "mesh_upstreams output: the services whose allow policy must admit this one"},
 	{"kill-timeout", "task.kill_timeout", "terminationGracePeriodSeconds"},

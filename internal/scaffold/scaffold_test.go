@@ -36,15 +36,17 @@ type expectation struct {
 
 var expectations = map[string]expectation{
 	"sonarr": {
-		kinds:    map[string]int{"VerticalPodAutoscaler": 1, "Deployment": 1, "ExternalSecret": 2, "ConfigMap": 1, "PersistentVolumeClaim": 2, "IngressRoute": 1, "Service": 1, "CiliumNetworkPolicy": 1},
-		mappings: []string{"prestart", "sidecar", "csi", "volume-mount", "configmap", "vault-env", "arch", "checks", "middlewares", "host", "resources", "env", "kill-timeout"},
-		unmapped: []string{"config.volumes", "update stanza", "meta owner", "restart/reschedule", "Nomad copy's bucket"},
+		kinds:    map[string]int{"VerticalPodAutoscaler": 1, "Deployment": 1, "ExternalSecret": 3, "ConfigMap": 3, "PersistentVolumeClaim": 2, "IngressRoute": 1, "Service": 1, "CiliumNetworkPolicy": 1},
+		mappings: []string{"prestart", "sidecar", "csi", "volume-mount", "configmap", "vault-env", "arch", "checks", "middlewares", "host", "resources", "env", "kill-timeout", "litestream"},
+		unmapped: []string{"config.volumes", "update stanza", "meta owner", "restart/reschedule"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
 			d := find(t, objs, "Deployment", "sonarr")
 			inits, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "initContainers")
-			if len(inits) != 2 || inits[1].(map[string]any)["restartPolicy"] != "Always" || inits[0].(map[string]any)["restartPolicy"] != nil {
-				t.Errorf("want the restore init container then the Litestream native sidecar, got %v", inits)
+			if len(inits) != 3 || inits[2].(map[string]any)["restartPolicy"] != "Always" || inits[0].(map[string]any)["restartPolicy"] != nil ||
+				inits[1].(map[string]any)["name"] != "litestream-seed" {
+				t.Errorf("want the restore init container, the seed, then the Litestream native sidecar, got %v", inits)
 			}
+			checkLitestream(t, objs)
 			want(t, d, "amd64", "spec", "template", "spec", "nodeSelector", "kubernetes.io/arch")
 			want(t, d, int64(30), "spec", "template", "spec", "terminationGracePeriodSeconds")
 			want(t, d, "/ping", "spec", "template", "spec", "containers", "0", "readinessProbe", "httpGet", "path")

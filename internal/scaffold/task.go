@@ -24,11 +24,9 @@ func (m *model) task(w string, t *api.Task, claims map[string]string, podVolumes
 		return nil
 	}
 	c := map[string]any{"name": dnsLabel(t.Name), "image": image}
-	if strings.Contains(image, "litestream") {
-		// Both copies replicating into one bucket corrupt each other's
-		// replica; modules-k8s/overseerr gives its copy its own bucket and
-		// credentials and only restores (reads) from the Nomad copy's.
-		m.no(w, "Litestream "+image, "replicates with the Nomad copy's bucket and credentials: give this copy its own bucket and key before both run (see modules-k8s/overseerr)")
+	m.curLS = isLitestream(image)
+	if m.curLS && m.ls.image == "" {
+		m.ls.image = image
 	}
 	m.ok(w, "image "+image, "image", "container "+dnsLabel(t.Name))
 	if a := strList(t.Config["args"]); len(a) > 0 {
@@ -255,6 +253,9 @@ func (m *model) template(w string, t *api.Task, i int, tp *api.Template, c map[s
 			m.no(w, what, "reads Vault but no .Data.data.KEY could be read out of it; write the ExternalSecret by hand")
 			return nil
 		}
+		if m.curLS && isEnv {
+			sec.keys = m.lsKeys(w, what, sec.keys)
+		}
 		if isEnv {
 			m.secrets = append(m.secrets, sec)
 			ef, _ := c["envFrom"].([]map[string]any)
@@ -274,6 +275,9 @@ func (m *model) template(w string, t *api.Task, i int, tp *api.Template, c map[s
 	if isEnv {
 		m.no(w, what+" (env, no secret)", "env templates without Vault: turn the lines into env by hand")
 		return nil
+	}
+	if m.curLS {
+		data = m.lsConfig(w, what, data)
 	}
 	m.configs = append(m.configs, configFile{name: name, file: path.Base(dest), data: data})
 	vol := dnsLabel(fmt.Sprintf("tpl-%s-%d", t.Name, i))

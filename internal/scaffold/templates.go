@@ -22,5 +22,5 @@ var (
 )
 
 func (m *model) variablesTF() string {
-	return strings.NewReplacer("@@HOST@@", hcl(m.host), "@@ROLE@@", hcl("scaffolded-"+m.svc)).Replace(variablesTmpl)
+	return strings.NewReplacer("@@HOST@@", hcl(m.host), "@@ROLE@@", hcl("scaffolded-"+m.svc)).Replace(variablesTmpl) + m.lsVariablesTF()
 }

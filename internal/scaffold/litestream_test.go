@@ -1,0 +1,46 @@
+package scaffold
+
+import (
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// checkLitestream: sonarr's Litestream replicates into its own bucket with
+// its own Vault key; the Nomad copy's bucket and key reach only the seed
+// init container, which restores (reads) and never replicates.
+func checkLitestream(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		switch {
+		case o.GetKind() == "ConfigMap" && o.GetName() == "sonarr-litestream-seed":
+			if s, _, _ := unstructured.NestedString(o.Object, "data", "litestream.yml"); !strings.Contains(s, "bucket: sonarr-litestream\n") {
+				t.Errorf("the seed's config does not read the Nomad copy's bucket: %q", s)
+			}
+		case o.GetKind() == "ConfigMap" && strings.HasPrefix(o.GetName(), "sonarr-litestream"):
+			if s, _, _ := unstructured.NestedString(o.Object, "data", "litestream.yml"); !strings.Contains(s, "bucket: sonarr-litestream-k8s\n") {
+				t.Errorf("ConfigMap %s: this copy's Litestream config does not use its own bucket: %q", o.GetName(), s)
+			}
+		case o.GetKind() == "ExternalSecret" && o.GetName() == "sonarr-litestream-seed":
+			want(t, o, "default/sonarr", "spec", "data", "0", "remoteRef", "key")
+		case o.GetKind() == "ExternalSecret" && strings.HasPrefix(o.GetName(), "sonarr-litestream"):
+			want(t, o, "default/sonarr-k8s", "spec", "data", "0", "remoteRef", "key")
+			want(t, o, "LITESTREAM_ACCESS_KEY_ID", "spec", "data", "0", "secretKey")
+		}
+	}
+	d := find(t, objs, "Deployment", "sonarr")
+	spec := d.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+	for _, c := range containers(spec) {
+		s := fmtJSON(c)
+		if c["name"] == "litestream-seed" {
+			if !strings.Contains(s, "sonarr-litestream-seed") || !strings.Contains(s, "litestream restore -config /etc/litestream-seed/litestream.yml -if-db-not-exists -if-replica-exists /config/sonarr.db") {
+				t.Errorf("the seed container does not restore from the seed config with the Nomad copy's credentials: %s", s)
+			}
+			continue
+		}
+		if strings.Contains(s, "litestream-seed") {
+			t.Errorf("container %v sees the Nomad copy's bucket or credentials: %s", c["name"], s)
+		}
+	}
+}
