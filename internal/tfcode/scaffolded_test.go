@@ -27,8 +27,9 @@ const enabledService = "vaultwarden"
 // TestApplyScaffoldedNextToPoC: every service job of the sandbox's Nomad
 // (the simulator's seed, read through nomad/api) is scaffolded into a copy
 // of the repository and gets its block in services.generated.tf; one is
-// enabled in terraform.tfvars (the example, as an operator's file). A plain
-// tofu apply of the root then creates that module's objects next to the PoC
+// enabled in terraform.tfvars (the example, as an operator's file), and so
+// is every realistic job of the scaffold package. One plain tofu apply of
+// the root then creates the enabled modules' objects next to the PoC
 // services, none of the disabled ones, plans clean a second time and
 // destroys.
 func TestApplyScaffoldedNextToPoC(t *testing.T) {
@@ -86,7 +87,8 @@ func TestApplyScaffoldedNextToPoC(t *testing.T) {
 	if !slices.Contains(scaffolded, enabledService) || len(scaffolded) < 3 {
 		t.Fatalf("scaffolded %v; want %s among at least three service jobs", scaffolded, enabledService)
 	}
-	t.Logf("scaffolded %v, enabled %s", scaffolded, enabledService)
+	fixtures := scaffoldFixtures(t, dir, scaffolded)
+	t.Logf("scaffolded %v, enabled %s and the realistic jobs %v", scaffolded, enabledService, fixtures)
 
 	b, _ := json.Marshal(map[string]any{"kubeconfig_path": world.Kubeconfig})
 	if err := os.WriteFile(filepath.Join(dir, "world.tfvars.json"), b, 0o644); err != nil {
@@ -113,9 +115,17 @@ func TestApplyScaffoldedNextToPoC(t *testing.T) {
 	checkWanted(t, objs, []string{"Deployment/poc/whoami", "StatefulSet/poc/overseerr", "Deployment/poc/" + enabledService}, nil)
 	// Its Vault template became an ExternalSecret of its own.
 	if !slices.ContainsFunc(objs, func(o object) bool {
-		return strings.HasPrefix(o.key, "ExternalSecret/poc/") && o.key != "ExternalSecret/poc/overseerr-vault"
+		return strings.HasPrefix(o.key, "ExternalSecret/poc/"+enabledService+"-")
 	}) {
 		t.Errorf("no ExternalSecret of %s was applied", enabledService)
+	}
+	// Every realistic job's workloads are in the cluster beside the PoC's.
+	for _, f := range fixtures {
+		if !slices.ContainsFunc(objs, func(o object) bool {
+			return slices.Contains([]string{"Deployment/poc/" + f, "CronJob/poc/" + f, "Job/poc/" + f}, o.key)
+		}) {
+			t.Errorf("the realistic job %s is enabled, but its workload was not applied", f)
+		}
 	}
 	for _, o := range objs {
 		for _, s := range scaffolded {
@@ -144,4 +154,42 @@ func TestApplyScaffoldedNextToPoC(t *testing.T) {
 	}
 	tf.must(t, ctx, append([]string{"destroy", "-auto-approve", "-no-color"}, varArgs...)...)
 	destroyed = true
+}
+
+// scaffoldFixtures scaffolds every realistic job of the scaffold package
+// (internal/scaffold/testdata/jobs) into the configuration at dir and
+// enables it; a job named like one already scaffolded gets the prefix fx-.
+func scaffoldFixtures(t *testing.T, dir string, taken []string) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(repoRoot(t), "internal", "scaffold", "testdata", "jobs", "*.json"))
+	if err != nil || len(paths) < 6 {
+		t.Fatalf("want the scaffold package's six or more realistic jobs, got %d (%v)", len(paths), err)
+	}
+	var out []string
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var job nomad.Job
+		if err := json.Unmarshal(b, &job); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		svc := strings.TrimSuffix(filepath.Base(p), ".json")
+		if slices.Contains(taken, svc) {
+			svc = "fx-" + svc
+		}
+		mod, err := scaffold.Build(&job, scaffold.Options{Service: svc})
+		if err != nil {
+			t.Fatalf("scaffold %s: %v", p, err)
+		}
+		if _, err := mod.Write(dir, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := scaffold.Enable(dir, svc, true); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, svc)
+	}
+	return out
 }
