@@ -6,4 +6,8 @@ locals {
   scaffolded_services = []
   scaffolded_urls_all = {}
   scaffolded_urls     = { for k, v in local.scaffolded_urls_all : k => v if v != null }
+  scaffolded_vault = {
+    for s in local.scaffolded_services : s => jsondecode(file("${path.module}/modules-k8s/${s}/vault.json"))
+    if try(var.services[s].enabled, false) && fileexists("${path.module}/modules-k8s/${s}/vault.json")
+  }
 }

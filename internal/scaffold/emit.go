@@ -54,6 +54,13 @@ func (m *model) emit() (map[string]string, error) {
 		}
 		files["manifests/configmaps.yaml"] = literal(docs)
 	}
+	vj, err := m.vaultJSON()
+	if err != nil {
+		return nil, err
+	}
+	if vj != "" {
+		files[VaultFile] = vj
+	}
 	// tofu fmt's layout, so the module passes fmt -check in the repository.
 	for n, f := range files {
 		if strings.HasSuffix(n, ".tf") {

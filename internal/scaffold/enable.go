@@ -152,6 +152,12 @@ func RootFile(services []string) []byte {
 	urls = append(urls, tok(hclsyntax.TokenCBrace, "}"))
 	locals.SetAttributeRaw("scaffolded_urls_all", urls)
 	locals.SetAttributeRaw("scaffolded_urls", raw(`{ for k, v in local.scaffolded_urls_all : k => v if v != null }`))
+	// main.tf merges these grants (the modules' vault.json) into the
+	// vault_policies and vault_roles outputs the vault stage writes.
+	locals.SetAttributeRaw("scaffolded_vault", raw(`{
+    for s in local.scaffolded_services : s => jsondecode(file("${path.module}/modules-k8s/${s}/`+VaultFile+`"))
+    if try(var.services[s].enabled, false) && fileexists("${path.module}/modules-k8s/${s}/`+VaultFile+`")
+  }`))
 	for _, s := range services {
 		body.AppendNewline()
 		m := body.AppendNewBlock("module", []string{ModulePrefix + s}).Body()

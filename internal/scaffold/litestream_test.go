@@ -1,6 +1,8 @@
 package scaffold
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -42,5 +44,38 @@ func checkLitestream(t *testing.T, objs []*unstructured.Unstructured) {
 		if strings.Contains(s, "litestream-seed") {
 			t.Errorf("container %v sees the Nomad copy's bucket or credentials: %s", c["name"], s)
 		}
+	}
+}
+
+// TestVaultGrant: a module that reads Vault names what Vault must grant it
+// (its own Litestream key, the Nomad copy's for the seed, its other reads)
+// and which ServiceAccounts log in; one that reads nothing has no grant.
+func TestVaultGrant(t *testing.T) {
+	jobs := fixtures(t)
+	mod, err := Build(jobs["sonarr"], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g vaultGrant
+	if err := json.Unmarshal([]byte(mod.Files[VaultFile]), &g); err != nil {
+		t.Fatalf("%s: %v\n%s", VaultFile, err, mod.Files[VaultFile])
+	}
+	for _, p := range []string{`path "nomad/data/default/sonarr-k8s"`, `path "nomad/data/default/sonarr"`} {
+		if !strings.Contains(g.Policy, p) {
+			t.Errorf("policy lacks %s:\n%s", p, g.Policy)
+		}
+	}
+	if strings.Contains(g.Policy, "@@") {
+		t.Errorf("policy holds a sentinel:\n%s", g.Policy)
+	}
+	if !reflect.DeepEqual(g.ServiceAccounts, []string{"sonarr"}) {
+		t.Errorf("service_accounts = %v, want [sonarr]", g.ServiceAccounts)
+	}
+	mod, err = Build(jobs["jellyfin"], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := mod.Files[VaultFile]; ok {
+		t.Errorf("jellyfin reads no Vault secret but got a grant:\n%s", s)
 	}
 }

@@ -145,6 +145,56 @@ func TestApplyScaffoldedNextToPoC(t *testing.T) {
 		t.Errorf("service_urls = %v; want %s at its PoC host next to whoami", urls, enabledService)
 	}
 
+	// The enabled modules' Vault grants reach the outputs the vault stage
+	// writes to Vault; a disabled module's do not.
+	var pols map[string]string
+	if err := json.Unmarshal([]byte(tf.must(t, ctx, "output", "-json", "vault_policies")), &pols); err != nil {
+		t.Fatal(err)
+	}
+	if p := pols["scaffolded-sonarr"]; !strings.Contains(p, `path "nomad/data/default/sonarr-k8s"`) || !strings.Contains(p, `path "nomad/data/default/sonarr"`) {
+		t.Errorf("vault_policies[scaffolded-sonarr] = %q; want read on its own Litestream key and the Nomad copy's (the seed)", p)
+	}
+	var roles map[string]struct {
+		Policies []string `json:"policies"`
+	}
+	if err := json.Unmarshal([]byte(tf.must(t, ctx, "output", "-json", "vault_roles")), &roles); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(roles["external-secrets"].Policies, "scaffolded-sonarr") {
+		t.Errorf("External Secrets' role does not carry scaffolded-sonarr's policy: %v", roles["external-secrets"].Policies)
+	}
+	for name := range pols {
+		for _, s := range scaffolded {
+			if s != enabledService && name == "scaffolded-"+s {
+				t.Errorf("%s is not enabled but its Vault policy %s is in vault_policies", s, name)
+			}
+		}
+	}
+
+	// With the agent injector each enabled module gets a role binding its
+	// ServiceAccounts to its policy (forgejo has two workloads).
+	tf.must(t, ctx, append([]string{"plan", "-var=vault_method=agent-injector", "-out=injector.plan", "-no-color"}, varArgs...)...)
+	var plan struct {
+		PlannedValues struct {
+			Outputs map[string]struct {
+				Value json.RawMessage `json:"value"`
+			} `json:"outputs"`
+		} `json:"planned_values"`
+	}
+	if err := json.Unmarshal([]byte(tf.must(t, ctx, "show", "-json", "injector.plan")), &plan); err != nil {
+		t.Fatal(err)
+	}
+	var injRoles map[string]struct {
+		ServiceAccounts []string `json:"service_accounts"`
+		Policies        []string `json:"policies"`
+	}
+	if err := json.Unmarshal(plan.PlannedValues.Outputs["vault_roles"].Value, &injRoles); err != nil {
+		t.Fatalf("planned vault_roles: %v", err)
+	}
+	if r := injRoles["scaffolded-forgejo"]; !slices.Equal(r.ServiceAccounts, []string{"forgejo", "forgejo-runner"}) || !slices.Equal(r.Policies, []string{"scaffolded-forgejo"}) {
+		t.Errorf("agent-injector role scaffolded-forgejo = %+v; want its two ServiceAccounts bound to its policy", r)
+	}
+
 	code, pout, err := tf.run(ctx, append([]string{"plan", "-detailed-exitcode", "-no-color"}, varArgs...)...)
 	if err != nil {
 		t.Fatal(err)
