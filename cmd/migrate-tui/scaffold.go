@@ -22,6 +22,7 @@ type scaffoldOptions struct {
 	g                   *globalOptions
 	NomadAddr, NomadNS  string
 	Service             string
+	VolumeSize          string
 	Force, DryRun, JSON bool
 	Enable              bool
 	Output, TFBinary    string
@@ -57,6 +58,7 @@ what was not. It refuses (nothing written) when the module exists (pass
 	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight used; token from $NOMAD_TOKEN)")
 	f.StringVar(&o.NomadNS, "nomad-namespace", "default", "the Nomad job's namespace")
 	f.StringVar(&o.Service, "service", "", "module name (default: the job's name)")
+	f.StringVar(&o.VolumeSize, "volume-size", scaffold.DefaultVolumeSize, "size of the claims made from the job's volumes (the module's volume_size; volume_sizes overrides one claim)")
 	f.BoolVar(&o.Enable, "enable", true, "switch the module on in terraform.tfvars (services.<service>.enabled); false writes enabled = false")
 	f.BoolVar(&o.Force, "force", false, "overwrite an existing modules-k8s/<service> (edits there are lost)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "write nothing; with -o yaml print the objects the module would create")
@@ -108,7 +110,7 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 	if err != nil {
 		return err
 	}
-	mod, err := scaffold.Build(job, scaffold.Options{Service: o.Service})
+	mod, err := scaffold.Build(job, scaffold.Options{Service: o.Service, VolumeSize: o.VolumeSize})
 	if err != nil {
 		return withExit(exitDeclined, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/nomad/api"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Options are the settings of a scaffold; nothing about the homelab is
@@ -15,7 +16,13 @@ import (
 type Options struct {
 	// Service names the module (default: the job's name as a DNS label).
 	Service string
+	// VolumeSize is the default size of the claims made from the job's
+	// volumes (the module's volume_size; default 1Gi).
+	VolumeSize string
 }
+
+// DefaultVolumeSize is volume_size's default when Options gives none.
+const DefaultVolumeSize = "1Gi"
 
 // Module is a scaffolded module: its files (relative paths) and the report.
 type Module struct {
@@ -28,20 +35,21 @@ type Module struct {
 
 // the model the emitters turn into files
 type model struct {
-	svc      string
-	job      *api.Job
-	groups   []*group
-	cur      *group       // the group being mapped
-	curLS    bool         // the task being mapped runs Litestream
-	ls       litestream   // what the Litestream tasks replicate
-	volumes  []volume     // PVCs, deduplicated by claim name
-	secrets  []secret     // ExternalSecrets
-	configs  []configFile // ConfigMaps
-	host     string
-	mws      []string
-	upstream []string
-	mapped   []Item
-	unmapped []Item
+	svc        string
+	job        *api.Job
+	groups     []*group
+	cur        *group     // the group being mapped
+	curLS      bool       // the task being mapped runs Litestream
+	ls         litestream // what the Litestream tasks replicate
+	volumeSize string
+	volumes    []volume     // PVCs, deduplicated by claim name
+	secrets    []secret     // ExternalSecrets
+	configs    []configFile // ConfigMaps
+	host       string
+	mws        []string
+	upstream   []string
+	mapped     []Item
+	unmapped   []Item
 }
 
 type group struct {
@@ -98,6 +106,9 @@ type configFile struct {
 
 var dnsBad = regexp.MustCompile(`[^a-z0-9-]+`)
 
+// volumeSize is what the module's volume_size validation accepts.
+var volumeSize = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$`)
+
 // dnsLabel lowercases s and keeps it a DNS label.
 func dnsLabel(s string) string {
 	s = strings.Trim(dnsBad.ReplaceAllString(strings.ToLower(strings.ReplaceAll(s, "_", "-")), "-"), "-")
@@ -139,7 +150,14 @@ func Build(job *api.Job, o Options) (*Module, error) {
 	if svc != dnsLabel(svc) || svc == "" || svc == "shared" || svc == "poc-namespace" {
 		return nil, fmt.Errorf("scaffold: service name %q is not a usable module name (a DNS label other than shared and poc-namespace); pass --service", svc)
 	}
-	m := &model{svc: svc, job: job}
+	size := o.VolumeSize
+	if size == "" {
+		size = DefaultVolumeSize
+	}
+	if q, err := resource.ParseQuantity(size); err != nil || q.Sign() <= 0 || !volumeSize.MatchString(size) {
+		return nil, fmt.Errorf("scaffold: volume size %q is not a positive Kubernetes quantity such as 10Gi; pass --volume-size 10Gi", size)
+	}
+	m := &model{svc: svc, job: job, volumeSize: size}
 	m.jobLevel()
 	for i, tg := range job.TaskGroups {
 		m.group(tg, i == 0)

@@ -213,7 +213,7 @@ func (m *model) mainTF() string {
 	b.WriteString("  ]\n")
 	b.WriteString("  volumes = [\n")
 	for _, v := range m.volumes {
-		fmt.Fprintf(&b, "    { claim = %s, dir = %s, access = %s },\n", hcl(v.claim), hcl(v.dir), hcl(v.access))
+		fmt.Fprintf(&b, "    { claim = %s, dir = %s, access = %s, size = lookup(var.volume_sizes, %s, var.volume_size) },\n", hcl(v.claim), hcl(v.dir), hcl(v.access), hcl(v.claim))
 	}
 	b.WriteString("  ]\n  secrets = [\n")
 	for _, s := range m.secrets {

@@ -35,7 +35,7 @@ var Mappings = []Mapping{
 	{"vault-env", "template with secret, env = true", "vault_method external-secrets: ExternalSecret keys -> Secret, envFrom; agent-injector: injector annotations writing single-quoted exports to /vault/secrets/<task>-<n>.env, sourced before the command"},
 	{"vault-file", "template with secret, file", "external-secrets: ExternalSecret keys -> Secret mounted at the destination's directory; agent-injector: the Nomad template itself rendered by the injected agent at the destination"},
 	{"configmap", "template without secret", "ConfigMap mounted with subPath at the destination"},
-	{"csi", "group volume type csi (source glusterfs_<svc>_<type>)", "PersistentVolumeClaim <svc>-<type> per storage_backend (glusterfs-hostpath PV, glusterfs-nfs, local-path, longhorn)"},
+	{"csi", "group volume type csi (source glusterfs_<svc>_<type>)", "PersistentVolumeClaim <svc>-<type> per storage_backend (glusterfs-hostpath PV, glusterfs-nfs, local-path, longhorn), sized volume_sizes[claim] else volume_size (scaffold --volume-size, default 1Gi)"},
 	{"host-volume", "group volume type host", "PersistentVolumeClaim <svc>-<name> per storage_backend"},
 	{"volume-mount", "task volume_mount", "volumeMount"},
 	{"periodic", "periodic cron / prohibit_overlap / time_zone", "CronJob schedule / concurrencyPolicy Forbid / timeZone"},

@@ -103,6 +103,26 @@ variable "storage_backend" {
   }
 }
 
+variable "volume_size" {
+  description = "Requested size of each claim made from the Nomad job's volumes (scaffold --volume-size); a bound claim only grows, and only where its StorageClass allows expansion."
+  type        = string
+  default     = @@VOLUME_SIZE@@
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$", var.volume_size))
+    error_message = "volume_size must be a Kubernetes quantity such as 10Gi."
+  }
+}
+
+variable "volume_sizes" {
+  description = "Sizes of single claims (claim name => quantity), overriding volume_size."
+  type        = map(string)
+  default     = {}
+  validation {
+    condition     = alltrue([for q in values(var.volume_sizes) : can(regex("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$", q))])
+    error_message = "volume_sizes values must be Kubernetes quantities such as 10Gi."
+  }
+}
+
 variable "glusterfs_mount_root" {
   description = "Where the GlusterFS volumes are mounted on every host (glusterfs-hostpath)."
   type        = string
