@@ -46,7 +46,10 @@ type model struct {
 	secrets    []secret     // ExternalSecrets
 	configs    []configFile // ConfigMaps
 	host       string
-	mws        []string
+	mws        []string          // the router's middlewares, as the tag names them
+	mwDefs     map[string]*mwDef // the middlewares the job's tags define
+	mwRefs     []string          // Middleware objects the IngressRoute references
+	mwOther    []string          // router middlewares the module does not make
 	upstream   []string
 	mapped     []Item
 	unmapped   []Item
@@ -165,6 +168,7 @@ func Build(job *api.Job, o Options) (*Module, error) {
 	if len(m.groups) == 0 {
 		return nil, fmt.Errorf("scaffold: job %s has no task group with a docker task; nothing to make a workload of", jobName)
 	}
+	m.resolveMiddlewares()
 	if err := m.injector(); err != nil {
 		return nil, err
 	}

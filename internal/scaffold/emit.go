@@ -54,6 +54,13 @@ func (m *model) emit() (map[string]string, error) {
 		}
 		files["manifests/configmaps.yaml"] = literal(docs)
 	}
+	mw, err := m.middlewaresYAML()
+	if err != nil {
+		return nil, err
+	}
+	if mw != "" {
+		files["manifests/middlewares.yaml"] = mw
+	}
 	vj, err := m.vaultJSON()
 	if err != nil {
 		return nil, err
@@ -171,6 +178,25 @@ func (m *model) lsVars() string {
 	return "    litestream_bucket    = var.litestream_bucket\n    litestream_vault_key = var.litestream_vault_key\n    seed_bucket          = var.seed_bucket\n"
 }
 
+// hclList is an HCL list of strings.
+func hclList(l []string) string {
+	q := make([]string, 0, len(l))
+	for _, s := range l {
+		q = append(q, hcl(s))
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// hasMiddlewares: some middleware of the job is made.
+func (m *model) hasMiddlewares() bool {
+	for _, d := range m.mwDefs {
+		if !d.bad {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *model) main() *group { return m.groups[0] }
 
 func (m *model) mainTF() string {
@@ -254,11 +280,13 @@ func (m *model) mainTF() string {
     vault_method         = var.vault_method
     vault_role           = var.vault_role
     auth_mount           = var.vault_auth_mount
+    middlewares          = %s
 %s  }
-  routed = %t
+  routed  = %t
+  traefik = local.routed && var.host != "" && contains(["traefik-behind-external", "bundled-traefik"], var.ingress_mode)
 
   own = {
-`, g.httpPort, hcl(g.kind), m.lsVars(), routed)
+`, g.httpPort, hcl(g.kind), hclList(m.mwRefs), m.lsVars(), routed)
 	var own []string
 	for _, gr := range m.groups {
 		own = append(own, "workload-"+dnsLabel(gr.name)+".yaml")
@@ -270,12 +298,16 @@ func (m *model) mainTF() string {
 	for _, f := range own {
 		fmt.Fprintf(&b, "    %-31s = true\n", hcl(f))
 	}
+	if len(m.mwDefs) > 0 && m.hasMiddlewares() {
+		// Middleware objects exist only where Traefik's CRDs do.
+		b.WriteString("    \"middlewares.yaml\"              = local.traefik\n")
+	}
 	b.WriteString(`    "service.yaml"                  = length(local.services) > 0
     "volumes.yaml"                  = length(local.volumes) > 0
     "externalsecret.yaml"           = length(local.secrets) > 0 && var.vault_method == "external-secrets"
   }
   shared = {
-    "ingressroute.yaml"               = local.routed && var.host != "" && contains(["traefik-behind-external", "bundled-traefik"], var.ingress_mode)
+    "ingressroute.yaml"               = local.traefik
     "vpa.yaml"                        = var.vpa_enabled && local.vars.target_kind == "Deployment"
     "policy-${var.service_mesh}.yaml" = local.routed && var.service_mesh != "none" && var.ingress_mode != "none"
   }
@@ -299,8 +331,8 @@ func (m *model) outputsTF() string {
 	for _, u := range m.upstream {
 		ups = append(ups, hcl(u))
 	}
-	mws := make([]string, 0, len(m.mws))
-	for _, u := range m.mws {
+	mws := make([]string, 0, len(m.mwOther))
+	for _, u := range m.mwOther {
 		mws = append(mws, hcl(u))
 	}
 	return fmt.Sprintf(`output "name" {
@@ -329,7 +361,7 @@ output "mesh_upstreams" {
 }
 
 output "ingress_middlewares" {
-  description = "Traefik middlewares the Nomad router used; the IngressRoute does not reference them yet."
+  description = "Traefik middlewares the Nomad router used that the job does not define (Traefik's file provider on the Nomad side): make them as Middleware objects, then add them to the IngressRoute."
   value       = [%s]
 }
 `, strings.Join(ups, ", "), strings.Join(mws, ", "))

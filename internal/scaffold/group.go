@@ -296,7 +296,9 @@ func (m *model) serviceTags(w string, tags []string) {
 					m.mws = append(m.mws, mw)
 				}
 			}
-			m.ok(w, "tag "+t, "middlewares", "ingress_middlewares output (make the Middleware objects, then reference them)")
+			m.ok(w, "tag "+t, "middlewares", "the IngressRoute's middlewares (those the job defines; the rest in the ingress_middlewares output)")
+		case strings.HasPrefix(k, "traefik.http.middlewares."):
+			m.middlewareTag(w, t, k, v)
 		case strings.HasPrefix(k, "traefik.http.routers.") && (strings.HasSuffix(k, ".entrypoints") || strings.HasSuffix(k, ".tls") || strings.HasSuffix(k, ".tls.certresolver")):
 			m.ok(w, "tag "+t, "host", "the IngressRoute uses websecure and the default TLSStore")
 		default:

@@ -30,7 +30,7 @@ var Mappings = []Mapping{
 	{"node", "constraint ${node.unique.name} = X", "nodeSelector kubernetes.io/hostname: X"},
 	{"count", "group.count", "replicas"},
 	{"host", "service tag traefik.http.routers.*.rule=Host(`h`)", "IngressRoute host (variable host's default)"},
-	{"middlewares", "service tag traefik.http.routers.*.middlewares", "named in the module's ingress_middlewares output (Traefik Middleware objects are not made)"},
+	{"middlewares", "service tags traefik.http.middlewares.<name>.<type>.* and traefik.http.routers.*.middlewares", "Middleware <svc>-<name> (headers, redirectScheme, redirectRegex, stripPrefix, addPrefix, compress, rateLimit, ipAllowList, forwardAuth) referenced by the IngressRoute in the router's order; middlewares defined elsewhere (@file) in the ingress_middlewares output"},
 	{"checks", "service check http / tcp", "readiness and liveness probes"},
 	{"vault-env", "template with secret, env = true", "vault_method external-secrets: ExternalSecret keys -> Secret, envFrom; agent-injector: injector annotations writing single-quoted exports to /vault/secrets/<task>-<n>.env, sourced before the command"},
 	{"vault-file", "template with secret, file", "external-secrets: ExternalSecret keys -> Secret mounted at the destination's directory; agent-injector: the Nomad template itself rendered by the injected agent at the destination"},

@@ -73,10 +73,16 @@ var expectations = map[string]expectation{
 		},
 	},
 	"forgejo": {
-		kinds:    map[string]int{"Deployment": 2, "ExternalSecret": 2, "Service": 1, "IngressRoute": 1},
-		mappings: []string{"upstreams", "groups", "node", "privileged", "sidecar", "args", "count"},
-		unmapped: []string{"traefik.tcp.routers", "$NOMAD_ALLOC_ID", "host ports are not kept"},
+		kinds:    map[string]int{"Deployment": 2, "ExternalSecret": 2, "Service": 1, "IngressRoute": 1, "Middleware": 1},
+		mappings: []string{"upstreams", "groups", "node", "privileged", "sidecar", "args", "count", "middlewares"},
+		unmapped: []string{"traefik.tcp.routers", "$NOMAD_ALLOC_ID", "host ports are not kept", "router middleware secure-headers@file: defined outside the job (Traefik's file provider)"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
+			mw := find(t, objs, "Middleware", "forgejo-forgejo-headers")
+			want(t, mw, "noindex, nofollow", "spec", "headers", "customResponseHeaders", "X-Robots-Tag")
+			want(t, mw, float64(31536000), "spec", "headers", "stsSeconds")
+			ir := find(t, objs, "IngressRoute", "forgejo")
+			want(t, ir, "forgejo-forgejo-headers", "spec", "routes", "0", "middlewares", "0", "name")
+			want(t, ir, nil, "spec", "routes", "0", "middlewares", "1")
 			f := find(t, objs, "Deployment", "forgejo")
 			if env := fmt.Sprint(f.Object["spec"]); !strings.Contains(env, "value:$(NOMAD_UPSTREAM_ADDR_postgres)") || !strings.Contains(env, "value:postgres:5432") {
 				t.Errorf("the upstream address is not set and referenced as $(VAR): %s", env)
@@ -112,10 +118,13 @@ var expectations = map[string]expectation{
 		},
 	},
 	"searxng": {
-		kinds:    map[string]int{"Deployment": 1, "ConfigMap": 2, "ExternalSecret": 1, "Service": 1},
-		mappings: []string{"tasks", "configmap", "count", "ports"},
-		unmapped: []string{"driver raw_exec", "artifacts", "check script", "affinities", "consul-template range", "service meta"},
+		kinds:    map[string]int{"Deployment": 1, "ConfigMap": 2, "ExternalSecret": 1, "Service": 1, "Middleware": 1},
+		mappings: []string{"tasks", "configmap", "count", "ports", "middlewares"},
+		unmapped: []string{"driver raw_exec", "artifacts", "check script", "affinities", "consul-template range", "service meta", "middleware type basicauth is not generated", "router middleware authelia@file"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
+			mw := find(t, objs, "Middleware", "searxng-searxng-ratelimit")
+			want(t, mw, int64(10), "spec", "rateLimit", "average")
+			want(t, mw, int64(20), "spec", "rateLimit", "burst")
 			d := find(t, objs, "Deployment", "searxng")
 			want(t, int64(2), d, "spec", "replicas")
 			cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
