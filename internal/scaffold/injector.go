@@ -3,6 +3,7 @@ package scaffold
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -17,6 +18,9 @@ const (
 // "vault.hashicorp.com/" (a qualified name's name part is at most 63
 // characters); agent-inject-template-<file> is the longest key made.
 const maxInjectFile = 63 - len("agent-inject-template-")
+
+// annotationPart is what a qualified name's name part may be.
+var annotationPart = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
 
 // knownEntrypoints are images' ENTRYPOINTs scaffold knows, for containers
 // whose job sets args but no command (the Litestream image's is litestream).
@@ -58,8 +62,12 @@ func (m *model) injector() error {
 		}
 		envFiles := map[string][]string{} // container -> files to source
 		for _, s := range secs {
-			if len(s.file) > maxInjectFile {
-				m.no(w, "template "+s.name, fmt.Sprintf("with agent-injector: the file name %q is longer than an annotation allows (%d); write its annotations by hand", s.file, maxInjectFile))
+			if len(s.file) > maxInjectFile || !annotationPart.MatchString(s.file) {
+				m.no(w, "template "+s.name, fmt.Sprintf("with agent-injector: the file name %q cannot be part of an annotation key (at most %d letters, digits, '-', '_' or '.', starting and ending alphanumeric); write its annotations by hand", s.file, maxInjectFile))
+				continue
+			}
+			if _, taken := ann["vault.hashicorp.com/agent-inject-secret-"+s.file]; taken {
+				m.no(w, "template "+s.name, fmt.Sprintf("with agent-injector: a second template named %s in this pod; the injector keys files by name: write its annotations by hand", s.file))
 				continue
 			}
 			ann["vault.hashicorp.com/agent-inject-secret-"+s.file] = s.keys[0].path

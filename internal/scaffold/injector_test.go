@@ -164,3 +164,34 @@ func fmtJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestInjectorRefusesUnusableFileNames: a file the injector could not key
+// (a name an annotation key cannot hold, or a second file of the same name
+// in one pod) is listed as not mapped rather than rendered wrong.
+func TestInjectorRefusesUnusableFileNames(t *testing.T) {
+	j := fixtures(t)["vaultwarden"]
+	task := j.TaskGroups[0].Tasks[0]
+	for _, tp := range task.Templates {
+		if *tp.DestPath == "secrets/rsa_key.pem" {
+			hidden, again := *tp, *tp
+			h, a := "secrets/.hidden", "local/rsa_key.pem"
+			hidden.DestPath, again.DestPath = &h, &a
+			task.Templates = append(task.Templates, &hidden, &again)
+			break
+		}
+	}
+	mod, err := Build(j, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range mod.Unmapped {
+		got = append(got, u.Reason)
+	}
+	all := strings.Join(got, "\n")
+	for _, w := range []string{`the file name ".hidden" cannot be part of an annotation key`, "a second template named rsa_key.pem"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("no unmapped item says %q:\n%s", w, all)
+		}
+	}
+}
