@@ -1,10 +1,12 @@
 package scaffold
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -77,5 +79,44 @@ func TestVaultGrant(t *testing.T) {
 	}
 	if s, ok := mod.Files[VaultFile]; ok {
 		t.Errorf("jellyfin reads no Vault secret but got a grant:\n%s", s)
+	}
+}
+
+// TestLitestreamRefusesNomadCopy: the module refuses to be pointed at the
+// Nomad copy's bucket or Vault key, and with seed_bucket empty the seed
+// init container does nothing.
+func TestLitestreamRefusesNomadCopy(t *testing.T) {
+	if world == nil {
+		t.Skip("needs tofu and the test world (not -short)")
+	}
+	mod, err := Build(fixtures(t)["sonarr"], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := Stage(t.TempDir(), repoRoot(t), mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := newTofu(t)
+	in := func(vars map[string]string) Inputs {
+		return Inputs{Namespace: "poc", IngressMode: "none", ServiceMesh: "none", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24",
+			StorageBackend: "local-path", VaultMethod: "external-secrets", Vars: vars}
+	}
+	for k, v := range map[string]string{"litestream_bucket": "sonarr-litestream", "litestream_vault_key": "default/sonarr"} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		_, err := tf.Render(ctx, md, in(map[string]string{k: v}))
+		cancel()
+		if err == nil || !strings.Contains(oneLine(err.Error()), "(the Nomad copy's") {
+			t.Errorf("%s = %q (the Nomad copy's) was accepted or refused for another reason: %v", k, v, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := tf.Render(ctx, md, in(map[string]string{"seed_bucket": ""}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `[ -n "" ] || exit 0`) {
+		t.Errorf("with seed_bucket empty the seed container does not exit at once:\n%s", out)
 	}
 }
