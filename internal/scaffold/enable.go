@@ -63,7 +63,11 @@ func Enable(repo, service string, enabled bool) error {
 	if !slices.Contains(names, service) {
 		names = append(names, service)
 	}
-	if err := atomicfile.WriteFile(gen, RootFile(names), 0o644); err != nil {
+	root, err := RootFileFor(repo, names)
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(gen, root, 0o644); err != nil {
 		return err
 	}
 	tv := filepath.Join(repo, tfvars.FileName)
@@ -81,7 +85,16 @@ func Enable(repo, service string, enabled bool) error {
 			entries[k.AsString()] = v
 		}
 	}
-	entries[service] = cty.ObjectVal(map[string]cty.Value{"enabled": cty.BoolVal(enabled)})
+	// The entry's overrides (volume_size, litestream_bucket, ...) stay.
+	entry := map[string]cty.Value{}
+	if cur, ok := entries[service]; ok && !cur.IsNull() && cur.Type().IsObjectType() {
+		for it := cur.ElementIterator(); it.Next(); {
+			k, v := it.Element()
+			entry[k.AsString()] = v
+		}
+	}
+	entry["enabled"] = cty.BoolVal(enabled)
+	entries[service] = cty.ObjectVal(entry)
 	return tfvars.Update(tv, map[string]cty.Value{ServicesKey: cty.ObjectVal(entries)}, nil)
 }
 
@@ -120,11 +133,52 @@ func GeneratedServices(path string) ([]string, error) {
 	return names, nil
 }
 
+// litestreamVars are the module variables a Litestream module takes from
+// its services entry.
+var litestreamVars = []string{"litestream_bucket", "litestream_vault_key", "seed_bucket"}
+
+// RootFileFor renders GeneratedRoot for the services' modules under
+// repo/modules-k8s (which of them replicate with Litestream).
+func RootFileFor(repo string, services []string) ([]byte, error) {
+	ls := map[string]bool{}
+	for _, s := range services {
+		has, err := moduleHasVariable(filepath.Join(repo, "modules-k8s", s, "variables.tf"), litestreamVars[0])
+		if err != nil {
+			return nil, err
+		}
+		ls[s] = has
+	}
+	return RootFile(services, ls), nil
+}
+
+// moduleHasVariable reports whether a module's variables.tf declares name
+// (false when the file is missing).
+func moduleHasVariable(path, name string) (bool, error) {
+	src, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	f, diags := hclsyntax.ParseConfig(src, path, hclv2.InitialPos)
+	if diags.HasErrors() {
+		return false, fmt.Errorf("%s does not parse (%s); fix it or scaffold the service again with --force", path, diags.Error())
+	}
+	for _, b := range f.Body.(*hclsyntax.Body).Blocks {
+		if b.Type == "variable" && len(b.Labels) == 1 && b.Labels[0] == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // RootFile renders GeneratedRoot for the given services: a module block
 // each, wired like main.tf's whoami (the common inputs), counted on by the
-// services stage and var.services[<name>].enabled. During the PoC a service
-// answers at poc_host_pattern's host, so Nomad's own host keeps working.
-func RootFile(services []string) []byte {
+// services stage and var.services[<name>].enabled, with the entry's
+// overrides (null: the module's default). During the PoC a service answers
+// at poc_host_pattern's host, so Nomad's own host keeps working.
+func RootFile(services []string, litestream map[string]bool) []byte {
 	services = slices.Clone(services)
 	sort.Strings(services)
 	f := hclwrite.NewEmptyFile()
@@ -154,9 +208,16 @@ func RootFile(services []string) []byte {
 	locals.SetAttributeRaw("scaffolded_urls", raw(`{ for k, v in local.scaffolded_urls_all : k => v if v != null }`))
 	// main.tf merges these grants (the modules' vault.json) into the
 	// vault_policies and vault_roles outputs the vault stage writes.
-	locals.SetAttributeRaw("scaffolded_vault", raw(`{
+	locals.SetAttributeRaw("scaffolded_grants", raw(`{
     for s in local.scaffolded_services : s => jsondecode(file("${path.module}/modules-k8s/${s}/`+VaultFile+`"))
     if try(var.services[s].enabled, false) && fileexists("${path.module}/modules-k8s/${s}/`+VaultFile+`")
+  }`))
+	// The policy reads this copy's own Litestream key as the entry sets it.
+	locals.SetAttributeRaw("scaffolded_vault", raw(`{
+    for s, g in local.scaffolded_grants : s => {
+      service_accounts = g.service_accounts
+      policy           = replace(g.policy, "`+lsKeySentinel+`", var.services[s].litestream_vault_key != null ? var.services[s].litestream_vault_key : try(g.litestream_vault_key, ""))
+    }
   }`))
 	for _, s := range services {
 		body.AppendNewline()
@@ -174,6 +235,14 @@ func RootFile(services []string) []byte {
 		// Both Vault variants are in the module; the decision picks one.
 		m.SetAttributeRaw("vault_method", raw("local.common_service_inputs.vault_method"))
 		m.SetAttributeRaw("vault_auth_mount", raw("local.common_service_inputs.vault_auth_mount"))
+		// services[<name>]'s overrides; null keeps the module's default.
+		vars := []string{"volume_size"}
+		if litestream[s] {
+			vars = append(vars, litestreamVars...)
+		}
+		for _, v := range vars {
+			m.SetAttributeRaw(v, raw(fmt.Sprintf("try(var.services[%s].%s, null)", hcl(s), v)))
+		}
 	}
 	head := "# Generated by migrate-tui scaffold: one module per scaffolded service,\n" +
 		"# switched on by services in terraform.tfvars (service => { enabled = bool })\n" +

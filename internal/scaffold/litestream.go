@@ -143,6 +143,7 @@ variable "litestream_bucket" {
   description = "This copy's own Litestream bucket, never the Nomad copy's (%[1]s): create it before enabling the module."
   type        = string
   default     = %[2]s
+  nullable    = false
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.litestream_bucket)) && var.litestream_bucket != %[3]s
     error_message = "litestream_bucket must be a bucket name other than %[1]s (the Nomad copy's)."
@@ -153,6 +154,7 @@ variable "litestream_vault_key" {
   description = "Key (in the %[4]s KV mount) of this copy's own S3 credentials for litestream_bucket, with the properties the Nomad copy's key %[5]s has; never that key."
   type        = string
   default     = %[6]s
+  nullable    = false
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$", var.litestream_vault_key)) && var.litestream_vault_key != %[7]s
     error_message = "litestream_vault_key must be a KV path other than %[5]s (the Nomad copy's credentials)."
@@ -163,6 +165,7 @@ variable "seed_bucket" {
   description = "The Nomad copy's Litestream bucket, read (restore only) while this copy's database is missing; empty: start with an empty database."
   type        = string
   default     = %[3]s
+  nullable    = false
   validation {
     condition     = var.seed_bucket == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.seed_bucket))
     error_message = "seed_bucket must be empty or a bucket name."

@@ -20,6 +20,10 @@ type vaultGrant struct {
 	// ServiceAccounts are the workloads' ServiceAccounts (agent-injector's
 	// role binds them).
 	ServiceAccounts []string `json:"service_accounts"`
+	// LitestreamVaultKey is litestream_vault_key's default; the policy
+	// names the key as @@litestream_vault_key@@, which the root replaces
+	// with services[<svc>].litestream_vault_key, else this.
+	LitestreamVaultKey string `json:"litestream_vault_key,omitempty"`
 }
 
 // vaultJSON renders VaultFile ("" when the job reads no Vault secret).
@@ -29,13 +33,7 @@ func (m *model) vaultJSON() (string, error) {
 	for _, s := range m.secrets {
 		sas[s.group] = true
 		for _, k := range s.keys {
-			p := k.path
-			if k.own {
-				// The policy follows litestream_vault_key's default; a
-				// changed key needs this policy changed with it.
-				p = strings.ReplaceAll(p, lsKeySentinel, m.ls.key+"-k8s")
-			}
-			paths[p] = true
+			paths[k.path] = true
 		}
 	}
 	if len(paths) == 0 {
@@ -47,6 +45,9 @@ func (m *model) vaultJSON() (string, error) {
 		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", p)
 	}
 	g := vaultGrant{Policy: b.String(), ServiceAccounts: sortedKeys(sas)}
+	if m.ls.key != "" {
+		g.LitestreamVaultKey = m.ls.key + "-k8s"
+	}
 	sort.Strings(g.ServiceAccounts)
 	out, err := json.MarshalIndent(g, "", "  ")
 	return string(out) + "\n", err

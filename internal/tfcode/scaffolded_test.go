@@ -12,12 +12,18 @@ import (
 	"time"
 
 	nomad "github.com/hashicorp/nomad/api"
+	"github.com/zclconf/go-cty/cty"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/restmapper"
 
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/scaffold"
+	"migrate-tui/internal/tfvars"
 )
 
 // enabledService is the scaffolded module switched on (Litestream tasks, a
@@ -88,6 +94,9 @@ func TestApplyScaffoldedNextToPoC(t *testing.T) {
 		t.Fatalf("scaffolded %v; want %s among at least three service jobs", scaffolded, enabledService)
 	}
 	fixtures := scaffoldFixtures(t, dir, scaffolded)
+	// An operator's overrides in the services entry reach the module.
+	setServiceEntry(t, dir, "sonarr", map[string]cty.Value{
+		"volume_size": cty.StringVal("5Gi"), "litestream_vault_key": cty.StringVal("default/sonarr-rehearsal")})
 	t.Logf("scaffolded %v, enabled %s and the realistic jobs %v", scaffolded, enabledService, fixtures)
 
 	b, _ := json.Marshal(map[string]any{"kubeconfig_path": world.Kubeconfig})
@@ -151,8 +160,22 @@ func TestApplyScaffoldedNextToPoC(t *testing.T) {
 	if err := json.Unmarshal([]byte(tf.must(t, ctx, "output", "-json", "vault_policies")), &pols); err != nil {
 		t.Fatal(err)
 	}
-	if p := pols["scaffolded-sonarr"]; !strings.Contains(p, `path "nomad/data/default/sonarr-k8s"`) || !strings.Contains(p, `path "nomad/data/default/sonarr"`) {
-		t.Errorf("vault_policies[scaffolded-sonarr] = %q; want read on its own Litestream key and the Nomad copy's (the seed)", p)
+	if p := pols["scaffolded-sonarr"]; !strings.Contains(p, `path "nomad/data/default/sonarr-rehearsal"`) || !strings.Contains(p, `path "nomad/data/default/sonarr"`) {
+		t.Errorf("vault_policies[scaffolded-sonarr] = %q; want read on its own Litestream key (services.sonarr.litestream_vault_key) and the Nomad copy's (the seed)", p)
+	}
+	pvc, err := world.Client.CoreV1().PersistentVolumeClaims("poc").Get(ctx, "sonarr-config", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("sonarr's claim: %v", err)
+	}
+	if q := pvc.Spec.Resources.Requests[corev1.ResourceStorage]; q.String() != "5Gi" {
+		t.Errorf("sonarr-config requests %s; want services.sonarr.volume_size 5Gi", q.String())
+	}
+	es, err := world.Dynamic.Resource(schema.GroupVersionResource{Group: "external-secrets.io", Version: "v1", Resource: "externalsecrets"}).Namespace("poc").Get(ctx, "sonarr-litestream-0", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("sonarr's Litestream ExternalSecret: %v", err)
+	}
+	if data, _, _ := unstructured.NestedSlice(es.Object, "spec", "data"); len(data) == 0 || data[0].(map[string]any)["remoteRef"].(map[string]any)["key"] != "default/sonarr-rehearsal" {
+		t.Errorf("sonarr's Litestream reads %v; want its own key default/sonarr-rehearsal", data)
 	}
 	var roles map[string]struct {
 		Policies []string `json:"policies"`
@@ -242,4 +265,32 @@ func scaffoldFixtures(t *testing.T, dir string, taken []string) []string {
 		out = append(out, svc)
 	}
 	return out
+}
+
+// setServiceEntry sets attributes of a services entry in dir's
+// terraform.tfvars, as an operator would.
+func setServiceEntry(t *testing.T, dir, svc string, attrs map[string]cty.Value) {
+	t.Helper()
+	tv := filepath.Join(dir, tfvars.FileName)
+	vals, _, err := tfvars.Read(tv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string]cty.Value{}
+	for it := vals["services"].ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		entries[k.AsString()] = v
+	}
+	e := map[string]cty.Value{}
+	for it := entries[svc].ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		e[k.AsString()] = v
+	}
+	for k, v := range attrs {
+		e[k] = v
+	}
+	entries[svc] = cty.ObjectVal(e)
+	if err := tfvars.Update(tv, map[string]cty.Value{"services": cty.ObjectVal(entries)}, nil); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -107,6 +107,7 @@ variable "volume_size" {
   description = "Requested size of each claim made from the Nomad job's volumes (scaffold --volume-size); a bound claim only grows, and only where its StorageClass allows expansion."
   type        = string
   default     = @@VOLUME_SIZE@@
+  nullable    = false
   validation {
     condition     = can(regex("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$", var.volume_size))
     error_message = "volume_size must be a Kubernetes quantity such as 10Gi."
