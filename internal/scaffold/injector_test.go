@@ -53,7 +53,6 @@ func TestAgentInjectorVariant(t *testing.T) {
 	if world == nil {
 		t.Skip("needs the test world (not -short)")
 	}
-	jobs := fixtures(t)
 	tf := newTofu(t)
 	cases := map[string]func(t *testing.T, objs []*unstructured.Unstructured){
 		"vaultwarden": func(t *testing.T, objs []*unstructured.Unstructured) {
@@ -88,14 +87,7 @@ func TestAgentInjectorVariant(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			mod, err := Build(jobs[name], Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			md, err := Stage(t.TempDir(), repoRoot(t), mod)
-			if err != nil {
-				t.Fatal(err)
-			}
+			md := stageFixture(t, name, Options{})
 			ns := world.Namespace(t)
 			out, err := tf.Render(ctx, md, Inputs{Namespace: ns, IngressMode: "traefik-behind-external", IngressNamespace: "traefik",
 				ServiceMesh: "none", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24", StorageBackend: "glusterfs-nfs", VaultMethod: "agent-injector"})
@@ -122,14 +114,7 @@ func TestAgentInjectorVariant(t *testing.T) {
 	t.Run("apply", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		mod, err := Build(jobs["restic-backup"], Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		md, err := Stage(t.TempDir(), repoRoot(t), mod)
-		if err != nil {
-			t.Fatal(err)
-		}
+		md := stageFixture(t, "restic-backup", Options{})
 		ns := world.Namespace(t)
 		if _, err := tf.Apply(ctx, md, Inputs{Namespace: ns, IngressMode: "none", ServiceMesh: "none", ClusterCIDR: "10.42.0.0/16",
 			LANCIDR: "192.168.1.0/24", StorageBackend: "local-path", VaultMethod: "agent-injector"}, world.Kubeconfig); err != nil {

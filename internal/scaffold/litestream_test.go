@@ -90,14 +90,7 @@ func TestLitestreamRefusesNomadCopy(t *testing.T) {
 	if world == nil {
 		t.Skip("needs tofu and the test world (not -short)")
 	}
-	mod, err := Build(fixtures(t)["sonarr"], Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, err := Stage(t.TempDir(), repoRoot(t), mod)
-	if err != nil {
-		t.Fatal(err)
-	}
+	md := stageFixture(t, "sonarr", Options{})
 	tf := newTofu(t)
 	in := func(vars map[string]string) Inputs {
 		return Inputs{Namespace: "poc", IngressMode: "none", ServiceMesh: "none", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24",
