@@ -81,10 +81,12 @@ locals {
   # production host moves at cutover.
   poc_hosts = { for s in local.poc_services : s => replace(replace(var.poc_host_pattern, "{service}", s), "{domain}", var.domain) }
 
-  vault_policies = {
+  # The PoC services' policies, then each enabled scaffolded service's
+  # (services.generated.tf reads its module's vault.json).
+  vault_policies = merge({
     for s in local.poc_services : "poc-${s}" => templatefile("${path.module}/k8s/core/vault-integration/policies/${s}.hcl", { kv_mount = var.vault_kv_mount, overseerr_vault_key = var.overseerr_litestream_vault_key })
     if contains(var.poc_services, s)
-  }
+  }, { for s, g in local.scaffolded_vault : "scaffolded-${s}" => g.policy })
   vault_roles = merge(
     var.vault_method == "external-secrets" ? {
       "external-secrets" = {
@@ -99,6 +101,15 @@ locals {
         namespaces       = [var.poc_namespace]
         policies         = ["poc-${s}"]
       } if contains(var.poc_services, s)
+    } : {},
+    # A scaffolded module's injected agents log in as scaffolded-<service>
+    # (its vault_role default).
+    var.vault_method == "agent-injector" ? {
+      for s, g in local.scaffolded_vault : "scaffolded-${s}" => {
+        service_accounts = tolist(g.service_accounts)
+        namespaces       = [var.poc_namespace]
+        policies         = ["scaffolded-${s}"]
+      }
     } : {},
   )
 }

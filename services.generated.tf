@@ -6,4 +6,14 @@ locals {
   scaffolded_services = []
   scaffolded_urls_all = {}
   scaffolded_urls     = { for k, v in local.scaffolded_urls_all : k => v if v != null }
+  scaffolded_grants = {
+    for s in local.scaffolded_services : s => jsondecode(file("${path.module}/modules-k8s/${s}/vault.json"))
+    if try(var.services[s].enabled, false) && fileexists("${path.module}/modules-k8s/${s}/vault.json")
+  }
+  scaffolded_vault = {
+    for s, g in local.scaffolded_grants : s => {
+      service_accounts = g.service_accounts
+      policy           = replace(g.policy, "@@litestream_vault_key@@", var.services[s].litestream_vault_key != null ? var.services[s].litestream_vault_key : try(g.litestream_vault_key, ""))
+    }
+  }
 }

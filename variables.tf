@@ -368,9 +368,15 @@ variable "poc_services" {
 }
 
 variable "services" {
-  description = "Scaffolded services (migrate-tui scaffold writes their module blocks to services.generated.tf): service => { enabled = bool }, deployed with the services stage. whoami, echo and overseerr stay in poc_services."
-  type        = map(object({ enabled = bool }))
-  default     = {}
+  description = "Scaffolded services (migrate-tui scaffold writes their module blocks to services.generated.tf): service => { enabled = bool }, deployed with the services stage, optionally with volume_size and, for a module with Litestream, litestream_bucket, litestream_vault_key and seed_bucket (unset: the module's defaults). whoami, echo and overseerr stay in poc_services."
+  type = map(object({
+    enabled              = bool
+    volume_size          = optional(string)
+    litestream_bucket    = optional(string)
+    litestream_vault_key = optional(string)
+    seed_bucket          = optional(string)
+  }))
+  default = {}
   validation {
     condition     = alltrue([for s in keys(var.services) : can(regex("^[a-z]([-a-z0-9]*[a-z0-9])?$", s)) && !contains(["whoami", "echo", "overseerr"], s)])
     error_message = "services keys are scaffolded module names (DNS labels); whoami, echo and overseerr are switched by poc_services."

@@ -22,6 +22,7 @@ type scaffoldOptions struct {
 	g                   *globalOptions
 	NomadAddr, NomadNS  string
 	Service             string
+	VolumeSize          string
 	Force, DryRun, JSON bool
 	Enable              bool
 	Output, TFBinary    string
@@ -56,6 +57,7 @@ what was not. It refuses (nothing written) when the module exists (pass
 	f.StringVar(&o.NomadAddr, "nomad-addr", "", connect.NomadAddrHelp)
 	f.StringVar(&o.NomadNS, "nomad-namespace", "default", "the Nomad job's namespace")
 	f.StringVar(&o.Service, "service", "", "module name (default: the job's name)")
+	f.StringVar(&o.VolumeSize, "volume-size", scaffold.DefaultVolumeSize, "size of the claims made from the job's volumes (the module's volume_size; volume_sizes overrides one claim)")
 	f.BoolVar(&o.Enable, "enable", true, "switch the module on in terraform.tfvars (services.<service>.enabled); false writes enabled = false")
 	f.BoolVar(&o.Force, "force", false, "overwrite an existing modules-k8s/<service> (edits there are lost)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "write nothing; with -o yaml print the objects the module would create")
@@ -71,7 +73,7 @@ what was not. It refuses (nothing written) when the module exists (pass
 	f.StringVar(&o.In.ClusterCIDR, "cluster-cidr", "10.42.0.0/16", "dry-run: cluster_cidr")
 	f.StringVar(&o.In.LANCIDR, "lan-cidr", "192.168.1.0/24", "dry-run: lan_cidr")
 	f.StringVar(&o.In.StorageBackend, "storage-backend", "local-path", "dry-run: storage_backend")
-	f.StringVar(&o.In.VaultMethod, "vault-method", "external-secrets", "dry-run: vault_method")
+	f.StringVar(&o.In.VaultMethod, "vault-method", "external-secrets", "dry-run: vault_method (external-secrets, agent-injector or none)")
 	f.IntVar(&o.In.NodePort, "node-port", 0, "dry-run: node_port (external-direct)")
 	f.BoolVar(&o.In.VPAEnabled, "vpa", false, "dry-run: vpa_enabled (a VerticalPodAutoscaler for the main Deployment)")
 	return c
@@ -107,7 +109,7 @@ func (o *scaffoldOptions) run(ctx context.Context, jobID string) error {
 	if err != nil {
 		return err
 	}
-	mod, err := scaffold.Build(job, scaffold.Options{Service: o.Service})
+	mod, err := scaffold.Build(job, scaffold.Options{Service: o.Service, VolumeSize: o.VolumeSize})
 	if err != nil {
 		return withExit(exitDeclined, err)
 	}

@@ -2,18 +2,23 @@ package checks
 
 import (
 	"fmt"
-	"migrate-tui/internal/decisions/tfanswers"
 	"os"
+	"slices"
+	"sort"
 
 	"github.com/zclconf/go-cty/cty"
 
 	"migrate-tui/internal/decisions"
+	"migrate-tui/internal/decisions/tfanswers"
 )
 
 // Decisions are the few terraform.tfvars keys the checks read (names as in
 // variables.tf). Zero values fall back to variables.tf's defaults.
 type Decisions struct {
-	PoCServices      []string
+	PoCServices []string
+	// Scaffolded are the services switched on in terraform.tfvars'
+	// services map (migrate-tui scaffold's modules), sorted.
+	Scaffolded       []string
 	PoCNamespace     string
 	ServiceMesh      string
 	VaultMethod      string
@@ -68,6 +73,18 @@ func (d Decisions) Namespace() string {
 	return d.PoCNamespace
 }
 
+// Services are the services the checks cover: the PoC services, then the
+// scaffolded ones enabled in the services map.
+func (d Decisions) Services() []string {
+	out := append([]string{}, d.PoCServices...)
+	for _, s := range d.Scaffolded {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Has reports whether service is among the PoC services.
 func (d Decisions) Has(service string) bool {
 	for _, s := range d.PoCServices {
@@ -99,7 +116,39 @@ func LoadDecisions(path string) (Decisions, error) {
 			}
 		}
 	}
+	d.Scaffolded = enabledServices(vals["services"])
 	return d, err
+}
+
+// enabledServices reads the services map (service => { enabled = bool },
+// what migrate-tui scaffold writes): the names whose enabled is true.
+func enabledServices(v cty.Value) []string {
+	if v == cty.NilVal || v.IsNull() || !v.IsKnown() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
+		return nil
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		k, e := it.Element()
+		if e.IsNull() || !e.IsKnown() || !(e.Type().IsObjectType() || e.Type().IsMapType()) {
+			continue
+		}
+		if e.Type().IsObjectType() && !e.Type().HasAttribute("enabled") {
+			continue
+		}
+		var on cty.Value
+		if e.Type().IsObjectType() {
+			on = e.GetAttr("enabled")
+		} else if h := e.HasIndex(cty.StringVal("enabled")); h.IsKnown() && h.True() {
+			on = e.Index(cty.StringVal("enabled"))
+		} else {
+			continue
+		}
+		if on.IsKnown() && !on.IsNull() && on.Type() == cty.Bool && on.True() {
+			out = append(out, k.AsString())
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // MemoryEstimate is the decisions' K3s + platform memory estimate

@@ -22,6 +22,12 @@ nodes = [{ name = "a", address = "10.0.0.1", arch = "arm64", role = "server" }]
 enabled_stages = ["storage", "mesh"]
 kubeconfig_path = "/k/config"
 unknown_key = 1
+services = {
+  vaultwarden = { enabled = true }
+  forgejo     = { enabled = false }
+  echo        = { enabled = true }
+  broken      = "yes"
+}
 `
 	if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
@@ -36,8 +42,13 @@ unknown_key = 1
 	want.TraefikHTTPSPort = 32444
 	want.NodeNames, want.NodeArchs, want.NodeRoles = []string{"a"}, []string{"arm64"}, []string{"server"}
 	want.EnabledStages = []string{"storage", "mesh"}
+	want.Scaffolded = []string{"echo", "vaultwarden"}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("LoadDecisions:\n got %+v\nwant %+v", d, want)
+	}
+	// The checks cover the PoC services and the enabled scaffolded ones, once each.
+	if got := d.Services(); !reflect.DeepEqual(got, []string{"whoami", "echo", "vaultwarden"}) {
+		t.Errorf("Services() = %v, want whoami, echo (PoC) and vaultwarden (enabled in services)", got)
 	}
 	if def := DefaultDecisions(); def.Domain == "" || def.TraefikHTTPSPort == 0 || len(def.NodeNames) != 3 {
 		t.Errorf("defaults from the catalogue look empty: %+v", def)

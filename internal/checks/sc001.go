@@ -11,7 +11,7 @@ func sc001() Check {
 	return Check{
 		ID:         "SC-001",
 		Title:      "PoC workloads available",
-		Proves:     "Every PoC service runs on Kubernetes at its desired replicas, its pods Ready and behind ready endpoints, on the homelab's architectures.",
+		Proves:     "Every PoC service, and every scaffolded service enabled in services, runs on Kubernetes at its desired replicas, its pods Ready and behind ready endpoints, on the homelab's architectures (a scaffolded CronJob or Job: present, not suspended or failed).",
 		Hint:       "See specs/003-nomad-to-kubernetes (SC-001): kubectl -n <ns> describe the workload named above and its pods; re-apply the services stage with migrate-tui apply --stage services.",
 		Eventually: true,
 		Run:        runSC001,
@@ -20,8 +20,8 @@ func sc001() Check {
 
 func runSC001(ctx context.Context, d *Deps) Result {
 	s := d.Snapshot()
-	if len(d.Decisions.PoCServices) == 0 {
-		return skip("no PoC services chosen (poc_services is empty)", "Choose PoC services with migrate-tui decide.")
+	if len(d.Decisions.Services()) == 0 {
+		return skip("no PoC services chosen (poc_services is empty) and no scaffolded service enabled (services)", "Choose PoC services with migrate-tui decide, or scaffold one with migrate-tui scaffold JOB.")
 	}
 	wls, missing, errR := pocWorkloads(ctx, d)
 	if errR != nil {
@@ -62,9 +62,9 @@ func runSC001(ctx context.Context, d *Deps) Result {
 
 	var problems, lines, unobserved []string
 	for _, svc := range missing {
-		problems = append(problems, fmt.Sprintf("%s: no Deployment or StatefulSet in namespace %s", svc, s.Namespace()))
+		problems = append(problems, fmt.Sprintf("%s: no Deployment, StatefulSet, CronJob or Job in namespace %s", svc, s.Namespace()))
 	}
-	for _, svc := range d.Decisions.PoCServices {
+	for _, svc := range d.Decisions.Services() {
 		w := wls[svc]
 		if w == nil {
 			continue
@@ -94,6 +94,18 @@ func runSC001(ctx context.Context, d *Deps) Result {
 			}
 		}
 		sort.Strings(where)
+		if len(wrongArch) > 0 {
+			problems = append(problems, fmt.Sprintf("%s: pods on an unexpected architecture: %s", svc, strings.Join(wrongArch, ", ")))
+		}
+		if w.Batch != "" {
+			// A CronJob or Job (a scaffolded Nomad periodic or batch job)
+			// runs to completion: no replicas to keep ready, no endpoints.
+			lines = append(lines, fmt.Sprintf("%s: %s %s %s, on %s", svc, w.Kind, w.Name, w.Batch, orNone(where)))
+			if w.Problem != "" {
+				problems = append(problems, fmt.Sprintf("%s: %s %s is %s", svc, w.Kind, w.Name, w.Problem))
+			}
+			continue
+		}
 		line := fmt.Sprintf("%s: %s %s %d/%d ready, %d ready endpoints, on %s", svc, w.Kind, w.Name, w.Ready, w.Desired, eps, orNone(where))
 		lines = append(lines, line)
 		switch {
@@ -107,9 +119,6 @@ func runSC001(ctx context.Context, d *Deps) Result {
 		}
 		if len(ps) > 0 && eps == 0 && len(notReady) == 0 {
 			problems = append(problems, fmt.Sprintf("%s: no ready endpoint points at its pods (no Service selects them, or none is Ready)", svc))
-		}
-		if len(wrongArch) > 0 {
-			problems = append(problems, fmt.Sprintf("%s: pods on an unexpected architecture: %s", svc, strings.Join(wrongArch, ", ")))
 		}
 	}
 	evidence := strings.Join(append(lines, unobserved...), "\n")

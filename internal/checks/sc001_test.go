@@ -30,7 +30,7 @@ func TestSC001(t *testing.T) {
 	})
 	t.Run("missing workload", func(t *testing.T) {
 		r := runOne(t, "SC-001", deps(ns, "whoami", "overseerr"), checks.RunOptions{})
-		expect(t, r, checks.Fail, "overseerr: no Deployment or StatefulSet in namespace "+ns)
+		expect(t, r, checks.Fail, "overseerr: no Deployment, StatefulSet, CronJob or Job in namespace "+ns)
 	})
 	t.Run("unexpected architecture", func(t *testing.T) {
 		d := deps(ns, "echo")

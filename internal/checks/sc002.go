@@ -31,8 +31,8 @@ type containerRec struct {
 
 func runSC002(ctx context.Context, d *Deps) Result {
 	s := d.Snapshot()
-	if len(d.Decisions.PoCServices) == 0 {
-		return skip("no PoC services chosen", "Choose PoC services with migrate-tui decide.")
+	if len(d.Decisions.Services()) == 0 {
+		return skip("no PoC services chosen and no scaffolded service enabled", "Choose PoC services with migrate-tui decide, or scaffold one with migrate-tui scaffold JOB.")
 	}
 	wls, missing, errR := pocWorkloads(ctx, d)
 	if errR != nil {
@@ -47,9 +47,14 @@ func runSC002(ctx context.Context, d *Deps) Result {
 	for _, svc := range missing {
 		failures = append(failures, fmt.Sprintf("%s: no workload, so nothing for a VPA to size", svc))
 	}
-	for _, svc := range d.Decisions.PoCServices {
+	for _, svc := range d.Decisions.Services() {
 		w := wls[svc]
 		if w == nil {
+			continue
+		}
+		if w.Batch != "" {
+			// The VPA recommender sizes long-running controllers only.
+			lines = append(lines, fmt.Sprintf("%s: %s %s runs to completion; no VPA sizes it", svc, w.Kind, w.Name))
 			continue
 		}
 		vpa := vpaFor(w, vpas)

@@ -52,7 +52,7 @@ func runSC006(ctx context.Context, d *Deps) Result {
 		return fail("reading the Terraform state: "+tfErrorSummary(err), "Run tofu init in the repository (migrate-tui apply does it), then run the check again.")
 	}
 	var missing []string
-	for _, svc := range d.Decisions.PoCServices {
+	for _, svc := range d.Decisions.Services() {
 		if !hasModuleFor(mods, svc) {
 			missing = append(missing, svc)
 		}

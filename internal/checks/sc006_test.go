@@ -83,6 +83,11 @@ func TestSC006(t *testing.T) {
 		d2.Decisions.PoCServices = []string{"whoami", "echo"}
 		expect(t, runOne(t, "SC-006", &d2, checks.RunOptions{}), checks.Fail, "no module in the Terraform state for: echo")
 	})
+	t.Run("an enabled scaffolded service without a module", func(t *testing.T) {
+		d2 := *d
+		d2.Decisions.Scaffolded = []string{"sonarr"}
+		expect(t, runOne(t, "SC-006", &d2, checks.RunOptions{}), checks.Fail, "no module in the Terraform state for: sonarr")
+	})
 	t.Run("drift behind Terraform's back", func(t *testing.T) {
 		cm, err := world.Client.CoreV1().ConfigMaps(ns).Get(context.Background(), "whoami-config", metav1.GetOptions{})
 		must(t, err)

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -53,6 +54,8 @@ type Snapshot struct {
 	pods         lazy[[]corev1.Pod] // every namespace
 	deployments  lazy[[]appsv1.Deployment]
 	statefulSets lazy[[]appsv1.StatefulSet]
+	cronJobs     lazy[[]batchv1.CronJob]
+	jobs         lazy[[]batchv1.Job]
 	slices       lazy[[]discoveryv1.EndpointSlice]
 	ingresses    lazy[[]networkingv1.Ingress]
 	configMaps   lazy[[]corev1.ConfigMap]
@@ -130,6 +133,34 @@ func (s *Snapshot) StatefulSets(ctx context.Context) ([]appsv1.StatefulSet, erro
 			return nil, errNoDynamic
 		}
 		l, err := s.kube.AppsV1().StatefulSets(s.ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return l.Items, nil
+	})
+}
+
+// CronJobs and Jobs: scaffolded services made from Nomad's periodic and
+// batch jobs run as these.
+func (s *Snapshot) CronJobs(ctx context.Context) ([]batchv1.CronJob, error) {
+	return s.cronJobs.get(func() ([]batchv1.CronJob, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
+		l, err := s.kube.BatchV1().CronJobs(s.ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return l.Items, nil
+	})
+}
+
+func (s *Snapshot) Jobs(ctx context.Context) ([]batchv1.Job, error) {
+	return s.jobs.get(func() ([]batchv1.Job, error) {
+		if s.kube == nil {
+			return nil, errNoDynamic
+		}
+		l, err := s.kube.BatchV1().Jobs(s.ns).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return nil, err
 		}

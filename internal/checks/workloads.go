@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -13,10 +14,13 @@ import (
 	"migrate-tui/internal/unrunchart"
 )
 
-// workload is a PoC service's Deployment or StatefulSet.
+// workload is a service's Deployment or StatefulSet, or (a scaffolded
+// Nomad batch or periodic job) its CronJob or Job.
 type workload struct {
 	Service  string
 	Kind     string
+	Batch    string // CronJob/Job: its state in a few words; empty otherwise
+	Problem  string // CronJob/Job: why it is not healthy; empty when it is
 	Name     string
 	Desired  int32
 	Ready    int32
@@ -34,7 +38,8 @@ func belongsTo(service, name string, l map[string]string) bool {
 	return name == service || l["app.kubernetes.io/name"] == service || l["app"] == service
 }
 
-// pocWorkloads finds each PoC service's workload; services without one are
+// pocWorkloads finds each service's workload (Decisions.Services: the PoC
+// services and the enabled scaffolded ones); services without one are
 // returned in missing. A listing error comes back as a failed Result.
 func pocWorkloads(ctx context.Context, d *Deps) (map[string]*workload, []string, *Result) {
 	s := d.Snapshot()
@@ -50,7 +55,7 @@ func pocWorkloads(ctx context.Context, d *Deps) (map[string]*workload, []string,
 	}
 	out := map[string]*workload{}
 	var missing []string
-	for _, svc := range d.Decisions.PoCServices {
+	for _, svc := range d.Decisions.Services() {
 		for _, x := range deps {
 			if belongsTo(svc, x.Name, x.Labels) {
 				sel, _ := metav1.LabelSelectorAsSelector(x.Spec.Selector)
@@ -89,7 +94,70 @@ func pocWorkloads(ctx context.Context, d *Deps) (map[string]*workload, []string,
 			missing = append(missing, svc)
 		}
 	}
-	return out, missing, nil
+	if len(missing) == 0 {
+		return out, nil, nil
+	}
+	// CronJobs and Jobs are listed only when some service has neither a
+	// Deployment nor a StatefulSet, so a PoC-only run reads nothing more.
+	var still []string
+	for _, svc := range missing {
+		w, errR := batchWorkload(ctx, s, svc)
+		if errR != nil {
+			return nil, nil, errR
+		}
+		if w == nil {
+			still = append(still, svc)
+			continue
+		}
+		out[svc] = w
+	}
+	return out, still, nil
+}
+
+// batchWorkload finds service's CronJob, else its Job (nil: neither).
+func batchWorkload(ctx context.Context, s *Snapshot, svc string) (*workload, *Result) {
+	cjs, err := s.CronJobs(ctx)
+	if err != nil {
+		r := apiFail("CronJobs in "+s.Namespace(), err)
+		return nil, &r
+	}
+	for _, x := range cjs {
+		if !belongsTo(svc, x.Name, x.Labels) {
+			continue
+		}
+		tmpl := x.Spec.JobTemplate.Spec.Template
+		w := &workload{Service: svc, Kind: "CronJob", Name: x.Name, Template: tmpl, Created: x.CreationTimestamp.Time,
+			Selector: labels.SelectorFromSet(tmpl.Labels)}
+		last := "never run yet"
+		if x.Status.LastScheduleTime != nil {
+			last = "last run " + x.Status.LastScheduleTime.UTC().Format(time.RFC3339)
+		}
+		w.Batch = fmt.Sprintf("schedule %q, %s, %d active", x.Spec.Schedule, last, len(x.Status.Active))
+		if x.Spec.Suspend != nil && *x.Spec.Suspend {
+			w.Problem = "suspended: it never runs"
+		}
+		return w, nil
+	}
+	jobs, err := s.Jobs(ctx)
+	if err != nil {
+		r := apiFail("Jobs in "+s.Namespace(), err)
+		return nil, &r
+	}
+	for _, x := range jobs {
+		if !belongsTo(svc, x.Name, x.Labels) {
+			continue
+		}
+		w := &workload{Service: svc, Kind: "Job", Name: x.Name, Template: x.Spec.Template, Created: x.CreationTimestamp.Time}
+		w.Selector, _ = metav1.LabelSelectorAsSelector(x.Spec.Selector)
+		w.Batch = fmt.Sprintf("%d active, %d succeeded, %d failed", x.Status.Active, x.Status.Succeeded, x.Status.Failed)
+		for _, c := range x.Status.Conditions {
+			if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
+				w.Problem = fmt.Sprintf("failed (%s: %s)", c.Reason, c.Message)
+			}
+		}
+		return w, nil
+	}
+	return nil, nil
 }
 
 // podsOf returns w's live pods (not terminating), sorted by name.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/nomad/api"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Options are the settings of a scaffold; nothing about the homelab is
@@ -15,7 +16,13 @@ import (
 type Options struct {
 	// Service names the module (default: the job's name as a DNS label).
 	Service string
+	// VolumeSize is the default size of the claims made from the job's
+	// volumes (the module's volume_size; default 1Gi).
+	VolumeSize string
 }
+
+// DefaultVolumeSize is volume_size's default when Options gives none.
+const DefaultVolumeSize = "1Gi"
 
 // Module is a scaffolded module: its files (relative paths) and the report.
 type Module struct {
@@ -28,17 +35,24 @@ type Module struct {
 
 // the model the emitters turn into files
 type model struct {
-	svc      string
-	job      *api.Job
-	groups   []*group
-	volumes  []volume     // PVCs, deduplicated by claim name
-	secrets  []secret     // ExternalSecrets
-	configs  []configFile // ConfigMaps
-	host     string
-	mws      []string
-	upstream []string
-	mapped   []Item
-	unmapped []Item
+	svc        string
+	job        *api.Job
+	groups     []*group
+	cur        *group     // the group being mapped
+	curLS      bool       // the task being mapped runs Litestream
+	ls         litestream // what the Litestream tasks replicate
+	volumeSize string
+	volumes    []volume     // PVCs, deduplicated by claim name
+	secrets    []secret     // ExternalSecrets
+	configs    []configFile // ConfigMaps
+	host       string
+	mws        []string          // the router's middlewares, as the tag names them
+	mwDefs     map[string]*mwDef // the middlewares the job's tags define
+	mwRefs     []string          // Middleware objects the IngressRoute references
+	mwOther    []string          // router middlewares the module does not make
+	upstream   []string
+	mapped     []Item
+	unmapped   []Item
 }
 
 type group struct {
@@ -53,6 +67,9 @@ type group struct {
 	labels    map[string]string
 	cron, tz  string
 	noOverlap bool
+	// the agent-injector variant (nil: the group reads no Vault secret)
+	injSpec map[string]any
+	injAnn  map[string]any
 }
 
 type port struct {
@@ -65,18 +82,35 @@ type volume struct {
 	readOnly           bool
 }
 
+// secret is one Vault template: an ExternalSecret with external-secrets,
+// an agent-injector file with agent-injector (the same template's reads).
 type secret struct {
-	name string
-	keys []secretKey
+	name      string
+	keys      []secretKey
+	group     string // the workload (group object) whose pod reads it
+	container string // the container the Nomad task became
+	env       bool   // env = true: exported into the container's process
+	file      string // the injector's file name (agent-inject-secret-<file>)
+	dir       string // file templates: the directory the file lands in
+	volume    string // file templates: the pod volume of the ESO Secret
+	data      string // file templates: the Nomad template, verbatim
 }
 
-type secretKey struct{ secretKey, key, property string }
+// secretKey is one Vault read: the Secret's key, the remoteRef key (path
+// without the KV mount), the property, and the path as Nomad read it.
+type secretKey struct {
+	secretKey, key, property, path string
+	own                            bool // key is the module's litestream_vault_key
+}
 
 type configFile struct {
 	name, file, data string
 }
 
 var dnsBad = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// volumeSize is what the module's volume_size validation accepts.
+var volumeSize = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$`)
 
 // dnsLabel lowercases s and keeps it a DNS label.
 func dnsLabel(s string) string {
@@ -119,7 +153,14 @@ func Build(job *api.Job, o Options) (*Module, error) {
 	if svc != dnsLabel(svc) || svc == "" || svc == "shared" || svc == "poc-namespace" {
 		return nil, fmt.Errorf("scaffold: service name %q is not a usable module name (a DNS label other than shared and poc-namespace); pass --service", svc)
 	}
-	m := &model{svc: svc, job: job}
+	size := o.VolumeSize
+	if size == "" {
+		size = DefaultVolumeSize
+	}
+	if q, err := resource.ParseQuantity(size); err != nil || q.Sign() <= 0 || !volumeSize.MatchString(size) {
+		return nil, fmt.Errorf("scaffold: volume size %q is not a positive Kubernetes quantity such as 10Gi; pass --volume-size 10Gi", size)
+	}
+	m := &model{svc: svc, job: job, volumeSize: size}
 	m.jobLevel()
 	for i, tg := range job.TaskGroups {
 		m.group(tg, i == 0)
@@ -127,12 +168,16 @@ func Build(job *api.Job, o Options) (*Module, error) {
 	if len(m.groups) == 0 {
 		return nil, fmt.Errorf("scaffold: job %s has no task group with a docker task; nothing to make a workload of", jobName)
 	}
-	mod := &Module{Service: svc, Job: jobName, Mapped: m.mapped, Unmapped: m.unmapped}
+	m.resolveMiddlewares()
+	if err := m.injector(); err != nil {
+		return nil, err
+	}
+	mod := &Module{Service: svc, Job: jobName}
 	files, err := m.emit()
 	if err != nil {
 		return nil, err
 	}
-	mod.Files = files
+	mod.Files, mod.Mapped, mod.Unmapped = files, m.mapped, m.unmapped
 	if mod.Mapped == nil {
 		mod.Mapped = []Item{}
 	}

@@ -54,6 +54,20 @@ func (m *model) emit() (map[string]string, error) {
 		}
 		files["manifests/configmaps.yaml"] = literal(docs)
 	}
+	mw, err := m.middlewaresYAML()
+	if err != nil {
+		return nil, err
+	}
+	if mw != "" {
+		files["manifests/middlewares.yaml"] = mw
+	}
+	vj, err := m.vaultJSON()
+	if err != nil {
+		return nil, err
+	}
+	if vj != "" {
+		files[VaultFile] = vj
+	}
 	// tofu fmt's layout, so the module passes fmt -check in the repository.
 	for n, f := range files {
 		if strings.HasSuffix(n, ".tf") {
@@ -71,10 +85,11 @@ func (m *model) emit() (map[string]string, error) {
 }
 
 // literal joins Go-written documents into a template: escaped, then the
-// namespace sentinel made a template reference.
+// sentinels made template references.
 func literal(docs []string) string {
 	s := esc(strings.Join(docs, "---\n"))
-	return strings.ReplaceAll(s, sentinel, "${namespace}")
+	return strings.NewReplacer(sentinel, "${namespace}", roleSentinel, "${vault_role}", authSentinel, "${auth_mount}",
+		lsBucketSentinel, "${litestream_bucket}", lsKeySentinel, "${litestream_vault_key}", seedSentinel, "${seed_bucket}").Replace(s)
 }
 
 func (m *model) podLabels(obj string) map[string]any {
@@ -87,12 +102,35 @@ func (m *model) podLabels(obj string) map[string]any {
 }
 
 func (m *model) workloadYAML(g *group) (string, error) {
+	head := fmt.Sprintf("# Nomad group %q of job %q as a %s.\n", g.name, str(m.job.Name), g.kind)
+	eso, err := m.workloadDocs(g, g.podSpec, nil, false)
+	if err != nil || g.injSpec == nil {
+		return esc(head) + eso, err
+	}
+	inj, err := m.workloadDocs(g, g.injSpec, g.injAnn, true)
+	if err != nil {
+		return "", err
+	}
+	head += "# Two variants of the pod, chosen by vault_method: the Vault Agent\n" +
+		"# injector's annotations, or External Secrets' Secrets (external-secrets,\n" +
+		"# or none: Secrets of those names made by other means).\n"
+	return esc(head) + "%{ if vault_method == \"agent-injector\" ~}\n" + inj + "%{ else ~}\n" + eso + "%{ endif ~}\n", nil
+}
+
+// workloadDocs renders g's ServiceAccount and workload with a pod spec
+// (and pod annotations) as template text.
+func (m *model) workloadDocs(g *group, podSpec, ann map[string]any, token bool) (string, error) {
 	labels := m.podLabels(g.obj)
 	meta := func() map[string]any {
 		return map[string]any{"name": g.obj, "namespace": sentinel, "labels": labels}
 	}
-	sa := map[string]any{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(), "automountServiceAccountToken": false}
-	tmpl := map[string]any{"metadata": map[string]any{"labels": labels}, "spec": g.podSpec}
+	// The injected agent logs in to Vault with the pod's token.
+	sa := map[string]any{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(), "automountServiceAccountToken": token}
+	podMeta := map[string]any{"labels": labels}
+	if len(ann) > 0 {
+		podMeta["annotations"] = ann
+	}
+	tmpl := map[string]any{"metadata": podMeta, "spec": podSpec}
 	var w map[string]any
 	switch g.kind {
 	case "Deployment":
@@ -129,8 +167,34 @@ func (m *model) workloadYAML(g *group) (string, error) {
 		}
 		docs = append(docs, string(b))
 	}
-	head := fmt.Sprintf("# Nomad group %q of job %q as a %s.\n", g.name, str(m.job.Name), g.kind)
-	return esc(head) + literal(docs), nil
+	return literal(docs), nil
+}
+
+// lsVars are the Litestream variables the templates reference.
+func (m *model) lsVars() string {
+	if m.ls.bucket == "" {
+		return ""
+	}
+	return "    litestream_bucket    = var.litestream_bucket\n    litestream_vault_key = var.litestream_vault_key\n    seed_bucket          = var.seed_bucket\n"
+}
+
+// hclList is an HCL list of strings.
+func hclList(l []string) string {
+	q := make([]string, 0, len(l))
+	for _, s := range l {
+		q = append(q, hcl(s))
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// hasMiddlewares: some middleware of the job is made.
+func (m *model) hasMiddlewares() bool {
+	for _, d := range m.mwDefs {
+		if !d.bad {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *model) main() *group { return m.groups[0] }
@@ -175,13 +239,17 @@ func (m *model) mainTF() string {
 	b.WriteString("  ]\n")
 	b.WriteString("  volumes = [\n")
 	for _, v := range m.volumes {
-		fmt.Fprintf(&b, "    { claim = %s, dir = %s, access = %s },\n", hcl(v.claim), hcl(v.dir), hcl(v.access))
+		fmt.Fprintf(&b, "    { claim = %s, dir = %s, access = %s, size = lookup(var.volume_sizes, %s, var.volume_size) },\n", hcl(v.claim), hcl(v.dir), hcl(v.access), hcl(v.claim))
 	}
 	b.WriteString("  ]\n  secrets = [\n")
 	for _, s := range m.secrets {
 		fmt.Fprintf(&b, "    { name = %s, keys = [\n", hcl(s.name))
 		for _, k := range s.keys {
-			fmt.Fprintf(&b, "      { secret_key = %s, key = %s, property = %s },\n", hcl(k.secretKey), hcl(k.key), hcl(k.property))
+			key := hcl(k.key)
+			if k.own {
+				key = "var.litestream_vault_key"
+			}
+			fmt.Fprintf(&b, "      { secret_key = %s, key = %s, property = %s },\n", hcl(k.secretKey), key, hcl(k.property))
 		}
 		b.WriteString("    ] },\n")
 	}
@@ -209,11 +277,16 @@ func (m *model) mainTF() string {
     storage_backend      = var.storage_backend
     glusterfs_mount_root = trimsuffix(var.glusterfs_mount_root, "/")
     secret_store         = var.secret_store
-  }
-  routed = %t
+    vault_method         = var.vault_method
+    vault_role           = var.vault_role
+    auth_mount           = var.vault_auth_mount
+    middlewares          = %s
+%s  }
+  routed  = %t
+  traefik = local.routed && var.host != "" && contains(["traefik-behind-external", "bundled-traefik"], var.ingress_mode)
 
   own = {
-`, g.httpPort, hcl(g.kind), routed)
+`, g.httpPort, hcl(g.kind), hclList(m.mwRefs), m.lsVars(), routed)
 	var own []string
 	for _, gr := range m.groups {
 		own = append(own, "workload-"+dnsLabel(gr.name)+".yaml")
@@ -225,12 +298,16 @@ func (m *model) mainTF() string {
 	for _, f := range own {
 		fmt.Fprintf(&b, "    %-31s = true\n", hcl(f))
 	}
+	if len(m.mwDefs) > 0 && m.hasMiddlewares() {
+		// Middleware objects exist only where Traefik's CRDs do.
+		b.WriteString("    \"middlewares.yaml\"              = local.traefik\n")
+	}
 	b.WriteString(`    "service.yaml"                  = length(local.services) > 0
     "volumes.yaml"                  = length(local.volumes) > 0
     "externalsecret.yaml"           = length(local.secrets) > 0 && var.vault_method == "external-secrets"
   }
   shared = {
-    "ingressroute.yaml"               = local.routed && var.host != "" && contains(["traefik-behind-external", "bundled-traefik"], var.ingress_mode)
+    "ingressroute.yaml"               = local.traefik
     "vpa.yaml"                        = var.vpa_enabled && local.vars.target_kind == "Deployment"
     "policy-${var.service_mesh}.yaml" = local.routed && var.service_mesh != "none" && var.ingress_mode != "none"
   }
@@ -254,8 +331,8 @@ func (m *model) outputsTF() string {
 	for _, u := range m.upstream {
 		ups = append(ups, hcl(u))
 	}
-	mws := make([]string, 0, len(m.mws))
-	for _, u := range m.mws {
+	mws := make([]string, 0, len(m.mwOther))
+	for _, u := range m.mwOther {
 		mws = append(mws, hcl(u))
 	}
 	return fmt.Sprintf(`output "name" {
@@ -284,7 +361,7 @@ output "mesh_upstreams" {
 }
 
 output "ingress_middlewares" {
-  description = "Traefik middlewares the Nomad router used; the IngressRoute does not reference them yet."
+  description = "Traefik middlewares the Nomad router used that the job does not define (Traefik's file provider on the Nomad side): make them as Middleware objects, then add them to the IngressRoute."
   value       = [%s]
 }
 `, strings.Join(ups, ", "), strings.Join(mws, ", "))

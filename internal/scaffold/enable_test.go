@@ -29,7 +29,11 @@ func TestGeneratedRootIsRendered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := RootFile(names); string(got) != string(want) {
+	want, err := RootFileFor(repoRoot(t), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
 		t.Fatalf("%s differs from what scaffold writes for %v:\n%s", GeneratedRoot, names, want)
 	}
 }
@@ -39,11 +43,11 @@ func TestGeneratedRootIsRendered(t *testing.T) {
 func TestEnable(t *testing.T) {
 	repo := t.TempDir()
 	tv := filepath.Join(repo, tfvars.FileName)
-	orig := "# my homelab\ndomain = \"example.org\"\nservices = {\n  gitea = { enabled = false }\n}\n"
+	orig := "# my homelab\ndomain = \"example.org\"\nservices = {\n  gitea = { enabled = false }\n  sonarr = { enabled = false, volume_size = \"5Gi\" }\n}\n"
 	if err := os.WriteFile(tv, []byte(orig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(repo, GeneratedRoot), RootFile([]string{"gitea"}), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(repo, GeneratedRoot), RootFile([]string{"gitea"}, nil), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{"sonarr", "vaultwarden", "sonarr"} {
@@ -78,6 +82,10 @@ func TestEnable(t *testing.T) {
 		if got := svc.GetAttr(name).GetAttr("enabled"); !got.Equals(cty.BoolVal(want)).True() {
 			t.Errorf("services.%s.enabled = %#v, want %v", name, got, want)
 		}
+	}
+	// Enabling again keeps the entry's overrides.
+	if got := svc.GetAttr("sonarr"); !got.Type().HasAttribute("volume_size") || got.GetAttr("volume_size").AsString() != "5Gi" {
+		t.Errorf("services.sonarr lost its volume_size override:\n%s", b)
 	}
 	var rn *ReservedNameError
 	if err := Enable(repo, "whoami", true); !errors.As(err, &rn) {

@@ -162,7 +162,12 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 	}
 
 	var containers, inits []map[string]any
+	m.cur = g
+	hasLS := false
 	for _, t := range tg.Tasks {
+		if img, _ := t.Config["image"].(string); isLitestream(img) && (t.Driver == "docker" || t.Driver == "podman") {
+			hasLS = true
+		}
 		c := m.task(w+" task "+t.Name, t, claims, &podVolumes, nodeSel, extraEnv)
 		if c == nil {
 			continue
@@ -202,6 +207,9 @@ func (m *model) group(tg *api.TaskGroup, first bool) {
 		m.no(w, "task group "+gname, "only lifecycle tasks; the last becomes the main container")
 		containers, inits = inits[len(inits)-1:], inits[:len(inits)-1]
 		delete(containers[0], "restartPolicy")
+	}
+	if hasLS {
+		inits = m.seed(w, g, inits, &podVolumes)
 	}
 	if len(tg.Tasks) > 1 {
 		m.ok(w, fmt.Sprintf("%d tasks", len(tg.Tasks)), "tasks", fmt.Sprintf("%d containers, %d init/sidecar containers", len(containers), len(inits)))
@@ -288,7 +296,9 @@ func (m *model) serviceTags(w string, tags []string) {
 					m.mws = append(m.mws, mw)
 				}
 			}
-			m.ok(w, "tag "+t, "middlewares", "ingress_middlewares output (make the Middleware objects, then reference them)")
+			m.ok(w, "tag "+t, "middlewares", "the IngressRoute's middlewares (those the job defines; the rest in the ingress_middlewares output)")
+		case strings.HasPrefix(k, "traefik.http.middlewares."):
+			m.middlewareTag(w, t, k, v)
 		case strings.HasPrefix(k, "traefik.http.routers.") && (strings.HasSuffix(k, ".entrypoints") || strings.HasSuffix(k, ".tls") || strings.HasSuffix(k, ".tls.certresolver")):
 			m.ok(w, "tag "+t, "host", "the IngressRoute uses websecure and the default TLSStore")
 		default:

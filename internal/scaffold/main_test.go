@@ -103,3 +103,18 @@ var hclSchema = hclv2.BodySchema{Blocks: []hclv2.BlockHeaderSchema{
 	{Type: "variable", LabelNames: []string{"name"}},
 	{Type: "output", LabelNames: []string{"name"}},
 }}
+
+// stageFixture builds the realistic job name with o and stages the module
+// in a scratch tree; it returns the module's directory.
+func stageFixture(t *testing.T, name string, o Options) string {
+	t.Helper()
+	mod, err := Build(fixtures(t)[name], o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := Stage(t.TempDir(), repoRoot(t), mod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return md
+}

@@ -66,6 +66,9 @@ type Inputs struct {
 	ClusterCIDR, LANCIDR, StorageBackend, VaultMethod     string
 	NodePort                                              int
 	VPAEnabled                                            bool
+	// Vars are further module arguments (name => string value), such as
+	// litestream_bucket.
+	Vars map[string]string
 }
 
 // Stage writes the module into a scratch tree under dir next to copies of
@@ -160,9 +163,9 @@ func (t Tofu) root(ctx context.Context, moduleDir, name string, in Inputs, kubec
   storage_backend   = %s
   vault_method      = %s
   vpa_enabled       = %t
-}
+%s}
 `, hcl(filepath.ToSlash(rel)), hcl(in.Namespace), hcl(in.ServiceMesh), hcl(in.IngressMode), hcl(in.IngressNamespace),
-		hcl(in.ClusterCIDR), hcl(in.LANCIDR), in.NodePort, hcl(in.StorageBackend), hcl(in.VaultMethod), in.VPAEnabled)
+		hcl(in.ClusterCIDR), hcl(in.LANCIDR), in.NodePort, hcl(in.StorageBackend), hcl(in.VaultMethod), in.VPAEnabled, extraArgs(in.Vars))
 	if kubeconfig != "" {
 		body += fmt.Sprintf(`
 terraform {
@@ -194,6 +197,14 @@ output "objects" {
 		return "", err
 	}
 	return root, nil
+}
+
+func extraArgs(vars map[string]string) string {
+	var b strings.Builder
+	for _, k := range sortedKeys(vars) {
+		fmt.Fprintf(&b, "  %s = %s\n", k, hcl(vars[k]))
+	}
+	return b.String()
 }
 
 // tidy drops empty documents (a template whose objects were all switched

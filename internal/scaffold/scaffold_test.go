@@ -36,15 +36,17 @@ type expectation struct {
 
 var expectations = map[string]expectation{
 	"sonarr": {
-		kinds:    map[string]int{"VerticalPodAutoscaler": 1, "Deployment": 1, "ExternalSecret": 2, "ConfigMap": 1, "PersistentVolumeClaim": 2, "IngressRoute": 1, "Service": 1, "CiliumNetworkPolicy": 1},
-		mappings: []string{"prestart", "sidecar", "csi", "volume-mount", "configmap", "vault-env", "arch", "checks", "middlewares", "host", "resources", "env", "kill-timeout"},
-		unmapped: []string{"config.volumes", "update stanza", "meta owner", "restart/reschedule", "Nomad copy's bucket"},
+		kinds:    map[string]int{"VerticalPodAutoscaler": 1, "Deployment": 1, "ExternalSecret": 3, "ConfigMap": 3, "PersistentVolumeClaim": 2, "IngressRoute": 1, "Service": 1, "CiliumNetworkPolicy": 1},
+		mappings: []string{"prestart", "sidecar", "csi", "volume-mount", "configmap", "vault-env", "arch", "checks", "middlewares", "host", "resources", "env", "kill-timeout", "litestream"},
+		unmapped: []string{"config.volumes", "update stanza", "meta owner", "restart/reschedule"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
 			d := find(t, objs, "Deployment", "sonarr")
 			inits, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "initContainers")
-			if len(inits) != 2 || inits[1].(map[string]any)["restartPolicy"] != "Always" || inits[0].(map[string]any)["restartPolicy"] != nil {
-				t.Errorf("want the restore init container then the Litestream native sidecar, got %v", inits)
+			if len(inits) != 3 || inits[2].(map[string]any)["restartPolicy"] != "Always" || inits[0].(map[string]any)["restartPolicy"] != nil ||
+				inits[1].(map[string]any)["name"] != "litestream-seed" {
+				t.Errorf("want the restore init container, the seed, then the Litestream native sidecar, got %v", inits)
 			}
+			checkLitestream(t, objs)
 			want(t, d, "amd64", "spec", "template", "spec", "nodeSelector", "kubernetes.io/arch")
 			want(t, d, int64(30), "spec", "template", "spec", "terminationGracePeriodSeconds")
 			want(t, d, "/ping", "spec", "template", "spec", "containers", "0", "readinessProbe", "httpGet", "path")
@@ -71,10 +73,16 @@ var expectations = map[string]expectation{
 		},
 	},
 	"forgejo": {
-		kinds:    map[string]int{"Deployment": 2, "ExternalSecret": 2, "Service": 1, "IngressRoute": 1},
-		mappings: []string{"upstreams", "groups", "node", "privileged", "sidecar", "args", "count"},
-		unmapped: []string{"traefik.tcp.routers", "$NOMAD_ALLOC_ID", "host ports are not kept"},
+		kinds:    map[string]int{"Deployment": 2, "ExternalSecret": 2, "Service": 1, "IngressRoute": 1, "Middleware": 1},
+		mappings: []string{"upstreams", "groups", "node", "privileged", "sidecar", "args", "count", "middlewares"},
+		unmapped: []string{"traefik.tcp.routers", "$NOMAD_ALLOC_ID", "host ports are not kept", "router middleware secure-headers@file: defined outside the job (Traefik's file provider)"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
+			mw := find(t, objs, "Middleware", "forgejo-forgejo-headers")
+			want(t, mw, "noindex, nofollow", "spec", "headers", "customResponseHeaders", "X-Robots-Tag")
+			want(t, mw, float64(31536000), "spec", "headers", "stsSeconds")
+			ir := find(t, objs, "IngressRoute", "forgejo")
+			want(t, ir, "forgejo-forgejo-headers", "spec", "routes", "0", "middlewares", "0", "name")
+			want(t, ir, nil, "spec", "routes", "0", "middlewares", "1")
 			f := find(t, objs, "Deployment", "forgejo")
 			if env := fmt.Sprint(f.Object["spec"]); !strings.Contains(env, "value:$(NOMAD_UPSTREAM_ADDR_postgres)") || !strings.Contains(env, "value:postgres:5432") {
 				t.Errorf("the upstream address is not set and referenced as $(VAR): %s", env)
@@ -110,10 +118,13 @@ var expectations = map[string]expectation{
 		},
 	},
 	"searxng": {
-		kinds:    map[string]int{"Deployment": 1, "ConfigMap": 2, "ExternalSecret": 1, "Service": 1},
-		mappings: []string{"tasks", "configmap", "count", "ports"},
-		unmapped: []string{"driver raw_exec", "artifacts", "check script", "affinities", "consul-template range", "service meta"},
+		kinds:    map[string]int{"Deployment": 1, "ConfigMap": 2, "ExternalSecret": 1, "Service": 1, "Middleware": 1},
+		mappings: []string{"tasks", "configmap", "count", "ports", "middlewares"},
+		unmapped: []string{"driver raw_exec", "artifacts", "check script", "affinities", "consul-template range", "service meta", "middleware type basicauth is not generated", "router middleware authelia@file"},
 		check: func(t *testing.T, objs []*unstructured.Unstructured) {
+			mw := find(t, objs, "Middleware", "searxng-searxng-ratelimit")
+			want(t, mw, int64(10), "spec", "rateLimit", "average")
+			want(t, mw, int64(20), "spec", "rateLimit", "burst")
 			d := find(t, objs, "Deployment", "searxng")
 			want(t, int64(2), d, "spec", "replicas")
 			cs, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
@@ -196,6 +207,15 @@ func TestScaffoldFixtures(t *testing.T) {
 			}
 			if err := dryRun(ctx, world.RESTConfig, objs); err != nil {
 				t.Errorf("server-side dry-run refused:\n%v\n---\n%s", err, out)
+			}
+			// The other Vault variant of the same module.
+			out, err = tf.Render(ctx, md, Inputs{Namespace: ns, IngressMode: "traefik-behind-external", IngressNamespace: "traefik",
+				ServiceMesh: "cilium", ClusterCIDR: "10.42.0.0/16", LANCIDR: "192.168.1.0/24", StorageBackend: "glusterfs-nfs", VaultMethod: "agent-injector", VPAEnabled: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := dryRun(ctx, world.RESTConfig, decode(t, out)); err != nil {
+				t.Errorf("server-side dry-run of the agent-injector variant refused:\n%v\n---\n%s", err, out)
 			}
 		})
 	}

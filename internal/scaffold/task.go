@@ -24,11 +24,9 @@ func (m *model) task(w string, t *api.Task, claims map[string]string, podVolumes
 		return nil
 	}
 	c := map[string]any{"name": dnsLabel(t.Name), "image": image}
-	if strings.Contains(image, "litestream") {
-		// Both copies replicating into one bucket corrupt each other's
-		// replica; modules-k8s/overseerr gives its copy its own bucket and
-		// credentials and only restores (reads) from the Nomad copy's.
-		m.no(w, "Litestream "+image, "replicates with the Nomad copy's bucket and credentials: give this copy its own bucket and key before both run (see modules-k8s/overseerr)")
+	m.curLS = isLitestream(image)
+	if m.curLS && m.ls.image == "" {
+		m.ls.image = image
 	}
 	m.ok(w, "image "+image, "image", "container "+dnsLabel(t.Name))
 	if a := strList(t.Config["args"]); len(a) > 0 {
@@ -222,8 +220,9 @@ func (m *model) template(w string, t *api.Task, i int, tp *api.Template, c map[s
 	isEnv := tp.Envvars != nil && *tp.Envvars
 	paths := secretRe.FindAllStringSubmatch(data, -1)
 	if len(paths) > 0 {
-		sec := secret{name: name}
+		sec := secret{name: name, group: m.cur.obj, container: dnsLabel(t.Name), env: isEnv, data: data}
 		if isEnv {
+			sec.file = fmt.Sprintf("%s-%d.env", dnsLabel(t.Name), i)
 			for _, line := range strings.Split(data, "\n") {
 				em := envLine.FindStringSubmatch(withEnd.ReplaceAllString(line, ""))
 				if em == nil {
@@ -240,12 +239,13 @@ func (m *model) template(w string, t *api.Task, i int, tp *api.Template, c map[s
 					}
 					continue
 				}
-				sec.keys = append(sec.keys, secretKey{secretKey: em[1], key: kvKey(lastSecretBefore(data, line)), property: km[1]})
+				p := lastSecretBefore(data, line)
+				sec.keys = append(sec.keys, secretKey{secretKey: em[1], key: kvKey(p), property: km[1], path: p})
 			}
 		} else {
 			for _, b := range secretBlocks(data) {
 				for _, km := range keyRe.FindAllStringSubmatch(b.body, -1) {
-					sec.keys = appendKey(sec.keys, secretKey{secretKey: km[1], key: kvKey(b.path), property: km[1]})
+					sec.keys = appendKey(sec.keys, secretKey{secretKey: km[1], key: kvKey(b.path), property: km[1], path: b.path})
 				}
 			}
 		}
@@ -253,23 +253,31 @@ func (m *model) template(w string, t *api.Task, i int, tp *api.Template, c map[s
 			m.no(w, what, "reads Vault but no .Data.data.KEY could be read out of it; write the ExternalSecret by hand")
 			return nil
 		}
-		m.secrets = append(m.secrets, sec)
+		if m.curLS && isEnv {
+			sec.keys = m.lsKeys(w, what, sec.keys)
+		}
 		if isEnv {
+			m.secrets = append(m.secrets, sec)
 			ef, _ := c["envFrom"].([]map[string]any)
 			c["envFrom"] = append(ef, map[string]any{"secretRef": map[string]any{"name": name, "optional": true}})
-			m.ok(w, what+" (env, Vault)", "vault-env", fmt.Sprintf("ExternalSecret %s (%d keys), envFrom", name, len(sec.keys)))
+			m.ok(w, what+" (env, Vault)", "vault-env", fmt.Sprintf("ExternalSecret %s (%d keys), envFrom; with agent-injector the agent writes /vault/secrets/%s, sourced before the command", name, len(sec.keys), sec.file))
 			m.checkLeftover(w, what, data)
 			return nil
 		}
 		vol := dnsLabel(fmt.Sprintf("tpl-%s-%d", t.Name, i))
+		sec.file, sec.dir, sec.volume = path.Base(dest), mountDest(dest, true), vol
+		m.secrets = append(m.secrets, sec)
 		*podVolumes = append(*podVolumes, map[string]any{"name": vol, "secret": map[string]any{"secretName": name, "optional": true}})
-		m.ok(w, what+" (file, Vault)", "vault-file", fmt.Sprintf("ExternalSecret %s (%d keys) mounted at %s", name, len(sec.keys), path.Dir(dest)))
-		m.no(w, what, "the file's own layout is not rebuilt: each Vault key is one file in "+path.Dir(dest)+"; add an ExternalSecret target template if the app needs the original file")
+		m.ok(w, what+" (file, Vault)", "vault-file", fmt.Sprintf("ExternalSecret %s (%d keys) mounted at %s; with agent-injector the agent renders the template itself at %s", name, len(sec.keys), path.Dir(dest), mountDest(dest, false)))
+		m.no(w, what, "with external-secrets the file's own layout is not rebuilt: each Vault key is one file in "+path.Dir(dest)+"; add an ExternalSecret target template if the app needs the original file")
 		return map[string]any{"name": vol, "mountPath": mountDest(dest, true), "readOnly": true}
 	}
 	if isEnv {
 		m.no(w, what+" (env, no secret)", "env templates without Vault: turn the lines into env by hand")
 		return nil
+	}
+	if m.curLS {
+		data = m.lsConfig(w, what, data)
 	}
 	m.configs = append(m.configs, configFile{name: name, file: path.Base(dest), data: data})
 	vol := dnsLabel(fmt.Sprintf("tpl-%s-%d", t.Name, i))

@@ -22,5 +22,5 @@ var (
 )
 
 func (m *model) variablesTF() string {
-	return strings.Replace(variablesTmpl, "@@HOST@@", hcl(m.host), 1)
+	return strings.NewReplacer("@@HOST@@", hcl(m.host), "@@ROLE@@", hcl("scaffolded-"+m.svc), "@@VOLUME_SIZE@@", hcl(m.volumeSize)).Replace(variablesTmpl) + m.lsVariablesTF()
 }

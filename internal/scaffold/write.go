@@ -30,6 +30,10 @@ func (mod *Module) Write(repo string, force bool) (string, error) {
 		if err := os.RemoveAll(filepath.Join(dir, "manifests")); err != nil {
 			return dir, err
 		}
+		// A job that no longer reads Vault must not keep its grant.
+		if err := os.Remove(filepath.Join(dir, VaultFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return dir, err
+		}
 	}
 	return dir, mod.writeFiles(dir)
 }

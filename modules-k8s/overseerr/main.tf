@@ -55,6 +55,7 @@ locals {
     lan_cidr          = var.lan_cidr
     node_port         = var.node_port
     clients           = []
+    middlewares       = [] # the shared IngressRoute's (scaffolded modules fill it)
     target_kind       = "StatefulSet"
     update_mode       = var.vpa_update_mode
     vault_method      = var.vault_method

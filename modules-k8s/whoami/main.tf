@@ -29,6 +29,7 @@ locals {
     lan_cidr          = var.lan_cidr
     node_port         = var.node_port
     clients           = []
+    middlewares       = [] # the shared IngressRoute's (scaffolded modules fill it)
     target_kind       = "Deployment"
     update_mode       = var.vpa_update_mode
   }

@@ -103,6 +103,27 @@ variable "storage_backend" {
   }
 }
 
+variable "volume_size" {
+  description = "Requested size of each claim made from the Nomad job's volumes (scaffold --volume-size); a bound claim only grows, and only where its StorageClass allows expansion."
+  type        = string
+  default     = @@VOLUME_SIZE@@
+  nullable    = false
+  validation {
+    condition     = can(regex("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$", var.volume_size))
+    error_message = "volume_size must be a Kubernetes quantity such as 10Gi."
+  }
+}
+
+variable "volume_sizes" {
+  description = "Sizes of single claims (claim name => quantity), overriding volume_size."
+  type        = map(string)
+  default     = {}
+  validation {
+    condition     = alltrue([for q in values(var.volume_sizes) : can(regex("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$", q))])
+    error_message = "volume_sizes values must be Kubernetes quantities such as 10Gi."
+  }
+}
+
 variable "glusterfs_mount_root" {
   description = "Where the GlusterFS volumes are mounted on every host (glusterfs-hostpath)."
   type        = string
@@ -114,12 +135,32 @@ variable "glusterfs_mount_root" {
 }
 
 variable "vault_method" {
-  description = "Where the Vault templates' secrets come from: external-secrets (ExternalSecrets), or none (Secrets of the same names made by other means; agent-injector is not generated)."
+  description = "Where the Vault templates' secrets come from: external-secrets (ExternalSecrets), agent-injector (Vault Agent injector annotations rendering the same reads) or none (Secrets of the same names made by other means)."
   type        = string
   default     = "none"
   validation {
-    condition     = contains(["external-secrets", "none"], var.vault_method)
-    error_message = "vault_method must be external-secrets or none."
+    condition     = contains(["external-secrets", "agent-injector", "none"], var.vault_method)
+    error_message = "vault_method must be external-secrets, agent-injector or none."
+  }
+}
+
+variable "vault_auth_mount" {
+  description = "Vault auth mount of the cluster's Kubernetes auth (agent-injector)."
+  type        = string
+  default     = "kubernetes-k3s"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]+$", var.vault_auth_mount))
+    error_message = "vault_auth_mount must be a mount name."
+  }
+}
+
+variable "vault_role" {
+  description = "Vault Kubernetes-auth role the injected agent logs in with (agent-injector); it must allow this module's ServiceAccounts and read the job's Vault paths."
+  type        = string
+  default     = @@ROLE@@
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+$", var.vault_role))
+    error_message = "vault_role must be a Vault role name."
   }
 }
 
