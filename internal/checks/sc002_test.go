@@ -35,15 +35,7 @@ func vpa(name string, recommenders ...string) map[string]any {
 // startNomad starts the Nomad simulator on loopback.
 func startNomad(t testing.TB) (*nomadsim.Server, *nomadwatch.Client) {
 	t.Helper()
-	s := nomadsim.New(nomadsim.Options{Token: "sc-test-token"})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	c, err := nomadwatch.NewClient(s.URL(), s.Token())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := nomadsim.StartT(t, nomadsim.Options{Token: "sc-test-token"})
 	return s, c
 }
 

@@ -2,8 +2,6 @@ package checks_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,19 +23,7 @@ import (
 var world *testworld.World
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	w, err := testworld.Start(ctx, testworld.Options{Controllers: true, KWOK: true, Metrics: true, VPARecommender: true, CRDs: true})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "checks tests need the test world:", err)
-		os.Exit(1)
-	}
-	world = w
-	code := m.Run()
-	if err := w.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the test world:", err)
-	}
-	os.Exit(code)
+	testworld.Main(m, "checks", testworld.Options{Controllers: true, KWOK: true, Metrics: true, VPARecommender: true, CRDs: true}, &world)
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {

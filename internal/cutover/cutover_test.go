@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,19 +27,7 @@ import (
 var world *testworld.World
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	w, err := testworld.Start(ctx, testworld.Options{Controllers: true, KWOK: true})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cutover tests need the test world:", err)
-		os.Exit(1)
-	}
-	world = w
-	code := m.Run()
-	if err := w.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the test world:", err)
-	}
-	os.Exit(code)
+	testworld.Main(m, "cutover", testworld.Options{Controllers: true, KWOK: true}, &world)
 }
 
 func ctxT(t testing.TB, d time.Duration) context.Context {
@@ -52,15 +39,7 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 // sim starts the Nomad simulator on loopback and returns a client for it.
 func sim(t *testing.T) (*nomadsim.Server, *nomadwatch.Client) {
 	t.Helper()
-	s := nomadsim.New(nomadsim.Options{Token: "cutover-test-token"})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	c, err := nomadwatch.NewClient(s.URL(), s.Token())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := nomadsim.StartT(t, nomadsim.Options{Token: "cutover-test-token"})
 	return s, c
 }
 

@@ -1,11 +1,7 @@
 package evaluate_test
 
 import (
-	"context"
-	"fmt"
-	"os"
 	"testing"
-	"time"
 
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
@@ -17,32 +13,12 @@ import (
 var world *testworld.World
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	w, err := testworld.Start(ctx, testworld.Options{Controllers: true, KWOK: true, Metrics: true, VPARecommender: true, CRDs: true})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "evaluate tests need the test world:", err)
-		os.Exit(1)
-	}
-	world = w
-	code := m.Run()
-	if err := w.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the test world:", err)
-	}
-	os.Exit(code)
+	testworld.Main(m, "evaluate", testworld.Options{Controllers: true, KWOK: true, Metrics: true, VPARecommender: true, CRDs: true}, &world)
 }
 
 // startNomad starts the Nomad simulator (its seeded homelab jobs) on loopback.
 func startNomad(t testing.TB) *nomadwatch.Client {
 	t.Helper()
-	s := nomadsim.New(nomadsim.Options{Token: "evaluate-test-token"})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	c, err := nomadwatch.NewClient(s.URL(), s.Token())
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := nomadsim.StartT(t, nomadsim.Options{Token: "evaluate-test-token"})
 	return c
 }

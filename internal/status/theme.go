@@ -41,3 +41,14 @@ func (t Theme) Style(s Status) lipgloss.Style {
 
 // Mark is s's mark in its style.
 func (t Theme) Mark(s Status) string { return t.Style(s).Render(s.Mark()) }
+
+// Truncate cuts s to n runes (at least 10), an ellipsis marking the cut:
+// the screens' one rule for a line that does not fit.
+func Truncate(s string, n int) string {
+	n = max(n, 10)
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -239,15 +239,15 @@ func (m Model) View() string {
 		return b.String()
 	}
 	for i, c := range m.opts.Checks {
-		mark, status := " ", dimStyle.Render("…")
+		mark, state := " ", dimStyle.Render("…")
 		if r, ok := m.results[c.ID]; ok {
 			st := statusStyle(r.Status)
-			status = st.Render(checks.Symbol(r.Status) + " " + string(r.Status))
+			state = st.Render(checks.Symbol(r.Status) + " " + string(r.Status))
 		}
 		if m.running[c.ID] {
-			status = dimStyle.Render("running")
+			state = dimStyle.Render("running")
 		}
-		line := fmt.Sprintf("%-7s %-40s %s", c.ID, c.Title, status)
+		line := fmt.Sprintf("%-7s %-40s %s", c.ID, c.Title, state)
 		if i == m.cursor {
 			mark = "›"
 			line = selStyle.Render(line)
@@ -255,7 +255,7 @@ func (m Model) View() string {
 		fmt.Fprintf(&b, "%s %s\n", mark, line)
 		// Hints where something fails: the next step, one line.
 		if r, ok := m.results[c.ID]; ok && r.Status == checks.Fail && r.Hint != "" {
-			fmt.Fprintf(&b, "          %s\n", dimStyle.Render(truncate(r.Hint, m.width-12)))
+			fmt.Fprintf(&b, "          %s\n", dimStyle.Render(status.Truncate(r.Hint, m.width-12)))
 		}
 	}
 	b.WriteString("\n" + dimStyle.Render("↑/↓ select · enter detail · r run again"))
@@ -281,17 +281,6 @@ func (m Model) detailView(c checks.Check) string {
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
-
-func truncate(s string, n int) string {
-	if n < 10 {
-		n = 10
-	}
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
 
 // Standalone wraps the dashboard as a whole program (q or ctrl+c quits).
 type Standalone struct{ Model Model }

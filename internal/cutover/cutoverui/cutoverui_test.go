@@ -3,7 +3,6 @@ package cutoverui_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,19 +29,7 @@ import (
 var world *testworld.World
 
 func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	w, err := testworld.Start(ctx, testworld.Options{Controllers: true, KWOK: true})
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cutoverui tests need the test world:", err)
-		os.Exit(1)
-	}
-	world = w
-	code := m.Run()
-	if err := w.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the test world:", err)
-	}
-	os.Exit(code)
+	testworld.Main(m, "cutoverui", testworld.Options{Controllers: true, KWOK: true}, &world)
 }
 
 // patience bounds each wait for the screen (a hang guard, not an assertion):
@@ -59,15 +46,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 // whoami's module, a namespace of the test world.
 func setup(t *testing.T) (*nomadsim.Server, *nomadwatch.Client, string, string) {
 	t.Helper()
-	s := nomadsim.New(nomadsim.Options{Token: "cutoverui-token"})
-	if err := s.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	c, err := nomadwatch.NewClient(s.URL(), s.Token())
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, c := nomadsim.StartT(t, nomadsim.Options{Token: "cutoverui-token"})
 	dir := t.TempDir()
 	b, err := nomadwatch.TakeBaseline(ctxT(t, time.Minute), c)
 	if err != nil {

@@ -214,7 +214,7 @@ func (m Model) body() string {
 		fmt.Fprintf(&b, "%s %-7s %s\n", theme.Mark(r.Status), r.ID, r.Title)
 		if m.detail || r.Status == checks.Fail {
 			first, _, _ := strings.Cut(r.Evidence, "\n")
-			fmt.Fprintf(&b, "          %s\n", theme.Dim.Render(truncate(first, m.width-10)))
+			fmt.Fprintf(&b, "          %s\n", theme.Dim.Render(status.Truncate(first, m.width-10)))
 		}
 	}
 
@@ -251,7 +251,7 @@ func (m Model) body() string {
 	default:
 		for _, s := range rep.Services {
 			if s.Status != status.Pass {
-				fmt.Fprintf(&b, "%s %-12s %s\n", theme.Mark(s.Status), s.Service, theme.Dim.Render(truncate(s.Evidence, m.width-16)))
+				fmt.Fprintf(&b, "%s %-12s %s\n", theme.Mark(s.Status), s.Service, theme.Dim.Render(status.Truncate(s.Evidence, m.width-16)))
 				continue
 			}
 			fmt.Fprintf(&b, "%s %-12s on %-10s saving cpu %d MHz, memory %d MB\n", theme.Mark(s.Status), s.Service, s.Where, s.Saving.CPUMHz, s.Saving.MemoryMB)
@@ -279,15 +279,6 @@ func recordLine(r evaluate.Record) string {
 		return theme.OK.Render("decision recorded in " + r.Path + " (its evidence section is kept current)")
 	}
 	return theme.Warn.Render("no decision record at " + r.Path)
-}
-
-func truncate(s string, n int) string {
-	n = max(n, 10)
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // wrap breaks s into lines of at most n runes at spaces.
