@@ -32,10 +32,15 @@ type cutoverOptions struct {
 	ConfirmJob                 string
 	CAFile, NomadAddr          string
 	Wait                       time.Duration
+	SSHUser                    string
+	SSHKeys, KnownHosts        []string
+	Parity                     cutover.ParitySettings
+	Spot                       cutover.SpotCommands
 
 	repo  string
 	dec   checks.Decisions
 	flow  cutover.Machine
+	md    *machineDeps
 	stdin *bufio.Reader
 }
 
@@ -110,6 +115,16 @@ confirmation both exit 3 (nothing changed).`,
 	f.StringVar(&o.CAFile, "ca-file", "", "PEM CA bundle the ingress certificate must chain to (default: the system roots)")
 	f.StringVar(&o.NomadAddr, "nomad-addr", "", "Nomad API address (default: $NOMAD_ADDR, else the one preflight used; token from $NOMAD_TOKEN)")
 	f.DurationVar(&o.Wait, "wait", 5*time.Minute, "how long to wait for Nomad to stop or run the job")
+	f.StringVar(&o.SSHUser, "ssh-user", "", "SSH user on traefik_route_node, where the route file goes (default $USER)")
+	f.StringArrayVar(&o.SSHKeys, "ssh-key", nil, "a private key file for traefik_route_node (repeatable; default the ssh-agent)")
+	f.StringArrayVar(&o.KnownHosts, "known-hosts", nil, "known_hosts file checked for traefik_route_node (repeatable; default ~/.ssh/known_hosts)")
+	f.StringVar(&o.Parity.Path, "parity-path", "", "path of the parity request asked of both copies (default: the Nomad job's HTTP check path, else /)")
+	f.StringArrayVar(&o.Parity.Headers, "parity-header", nil, "a response header that must be equal on both copies (repeatable; default Content-Type)")
+	f.BoolVar(&o.Parity.BodyDigest, "parity-body", false, "the parity request's bodies must be equal too (sha256)")
+	f.StringVar(&o.Spot.What, "spot-what", "", "what the data spot check compares, in words (e.g. \"rows in media_request\")")
+	f.StringVar(&o.Spot.Nomad, "spot-nomad", "", "data spot check: a shell command printing the value on the Nomad instance (e.g. nomad alloc exec ... sqlite3 ...)")
+	f.StringVar(&o.Spot.Kubernetes, "spot-kubernetes", "", "data spot check: a shell command printing the value on the Kubernetes copy (e.g. kubectl exec ... sqlite3 ...)")
+	f.StringVar(&o.Spot.Copy, "spot-replica", "", "data spot check: a shell command printing the value from the restored replica, whose path is $1 (e.g. sqlite3 \"$1\" 'SELECT count(*) FROM t')")
 	return cmd
 }
 
@@ -200,11 +215,13 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 	}
 	o.dec = dec
 	md, err := newMachineDeps(o.repo, dec, machineFlags{NomadAddr: o.NomadAddr, DialAddr: o.DialAddr, CAFile: o.CAFile,
-		Kubeconfig: o.Kubeconfig, NoCluster: o.Rollback, AcceptUnobserved: o.AcceptUnobs, Wait: o.Wait})
+		Kubeconfig: o.Kubeconfig, NoCluster: o.Rollback, AcceptUnobserved: o.AcceptUnobs, Wait: o.Wait,
+		SSHUser: o.SSHUser, SSHKeys: o.SSHKeys, KnownHosts: o.KnownHosts, Parity: o.Parity, Spot: o.Spot})
 	if err != nil {
 		return err
 	}
 	o.stdin = bufio.NewReader(o.g.In)
+	o.md = md
 	o.flow = md.machine(cutover.Target{Service: o.Service, NomadJob: o.NomadJob, Namespace: o.NomadNS}, o.ConfirmJob,
 		cutover.Prompts{ConfirmStop: o.confirmStop, ConfirmRouting: o.confirmRouting, ConfirmRollback: o.confirmRollback})
 	return nil
@@ -351,17 +368,24 @@ func (o *cutoverOptions) runCheck(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rs := o.md.rightsize(ctx, o.Service)
 	if o.JSON {
 		enc := json.NewEncoder(o.g.Out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"service": o.Service, "state": from, "next_state": to, "ready": g.Ready(), "checks": g.Checks}); err != nil {
+		if err := enc.Encode(map[string]any{"service": o.Service, "state": from, "next_state": to, "ready": g.Ready(), "checks": g.Checks, "rightsizing": rs}); err != nil {
 			return err
 		}
-	} else if to == "" {
-		fmt.Fprintf(o.g.Out, "%s is %s: no transition left (--rollback puts it back on Nomad)\n", o.Service, from)
 	} else {
-		fmt.Fprintf(o.g.Out, "%s is %s; checks before %s:\n", o.Service, from, to)
-		writeGate(o.g.Out, g)
+		if to == "" {
+			fmt.Fprintf(o.g.Out, "%s is %s: no transition left (--rollback puts it back on Nomad)\n", o.Service, from)
+		} else {
+			fmt.Fprintf(o.g.Out, "%s is %s; checks before %s:\n", o.Service, from, to)
+			writeGate(o.g.Out, g)
+		}
+		fmt.Fprintf(o.g.Out, "Right-sizing: %s %s\n", rs.Status, rs.Evidence)
+		for _, tk := range rs.Tasks {
+			fmt.Fprintf(o.g.Out, "  task %s: Nomad %d MHz %d MB, VPA target %s %s (saving %d MHz %d MB)\n", tk.Task, tk.Nomad.CPUMHz, tk.Nomad.MemoryMB, tk.TargetCPU, tk.TargetMemory, tk.Saving.CPUMHz, tk.Saving.MemoryMB)
+		}
 	}
 	if !g.Ready() {
 		return fmt.Errorf("%s cannot move %s -> %s: %d check(s) block (listed above); nothing was changed", o.Service, from, to, len(g.Blockers()))
