@@ -223,7 +223,8 @@ func (in ChecksInput) data(ctx context.Context, t Target) GateCheck {
 		return Command(append([]string{"sh", "-c", script, "sh"}, args...))
 	}
 	return DataLatest(ctx, DataInput{Service: t.Service,
-		Replica: Replica{Bin: bin, Endpoint: endpoint, Bucket: bucket, Path: "db", Creds: creds},
+		// The services modules replicate under the service's name (overseerr's litestream.yml).
+		Replica: Replica{Bin: bin, Endpoint: endpoint, Bucket: bucket, Path: t.Service, Creds: creds},
 		Spot: SpotCheck{What: in.Spot.What, Nomad: sh(in.Spot.Nomad), Kubernetes: sh(in.Spot.Kubernetes),
 			Replica: func(db string) Spot { return sh(in.Spot.Copy, db) }}})
 }
