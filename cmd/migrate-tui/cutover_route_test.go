@@ -19,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"migrate-tui/internal/cutover"
+	"migrate-tui/internal/decisions/tfanswers"
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
 	"migrate-tui/internal/state"
@@ -161,9 +162,13 @@ func deployWhoami(t *testing.T, w *testworld.World, ns string) {
 		t.Fatal(err)
 	}
 	for {
+		// Ready behind its Service's endpoints, as SC-001 checks.
 		d, err := w.Client.AppsV1().Deployments(ns).Get(ctx, "whoami", metav1.GetOptions{})
 		if err == nil && d.Status.ReadyReplicas == 1 {
-			return
+			eps, err := w.Client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=whoami"})
+			if err == nil && len(eps.Items) > 0 && len(eps.Items[0].Endpoints) > 0 {
+				return
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -181,7 +186,13 @@ func (rw *routeWorld) stepTo(t *testing.T, want cutover.State) cutoverJSON {
 		out, errOut, code := rw.cutover(t, "whoami", "--step", "--yes", "--accept-unobserved")
 		res = decodeOutcome(t, out)
 		if code != 0 {
-			t.Fatalf("cutover whoami --step toward %s: exit %d at %s: %s\n%s", want, code, res.Outcome.State, errOut, out)
+			var blockers []string
+			if res.Outcome.Gate != nil {
+				for _, c := range res.Outcome.Gate.Blockers() {
+					blockers = append(blockers, c.ID+": "+c.Found)
+				}
+			}
+			t.Fatalf("cutover whoami --step toward %s: exit %d at %s: %s; blockers %v", want, code, res.Outcome.State, errOut, blockers)
 		}
 		if res.Outcome.State == want {
 			return res
@@ -266,6 +277,35 @@ func TestCutoverSwitchesTrafficThroughTheFileRoute(t *testing.T) {
 			if got, err := os.ReadFile(filepath.Join(rw.ext.Dir, name)); err != nil || !bytes.Equal(got, want) {
 				t.Errorf("the operator's %s was touched: %v", name, err)
 			}
+		}
+	})
+
+	t.Run("a route left by an interrupted switch is removed by the rollback", func(t *testing.T) {
+		rw := newRouteWorld(t, w, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprint(w, "whoami on Nomad")
+		})
+		deployWhoami(t, w, rw.ns)
+		rw.stepTo(t, cutover.Verified)
+		// A switch killed after writing its file, before recording it.
+		ans, _, err := tfanswers.Read(filepath.Join(rw.repo, "terraform.tfvars"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		route := cutover.RouteFor(ans, "whoami")
+		route.BackendRootCAs = []string{rw.ext.CAFile}
+		if _, err := traefikroute.Apply(ctxFor(t, time.Minute), traefikroute.LocalDir{Path: rw.ext.Dir}, route); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := state.Load(rw.repo); st.Cutovers["whoami"].RoutingConfirmedAt != nil {
+			t.Fatal("the test's switch was recorded; it could not fail")
+		}
+		out, errOut, code := rw.cutover(t, "whoami", "--rollback", "--yes")
+		if code != 0 {
+			t.Fatalf("rollback: exit %d: %s\n%s", code, errOut, out)
+		}
+		if _, err := os.Stat(filepath.Join(rw.ext.Dir, traefikroute.FileName("whoami"))); !os.IsNotExist(err) {
+			t.Errorf("the route the interrupted switch left is still there after the rollback (%v)\n%s", err, out)
 		}
 	})
 

@@ -35,6 +35,7 @@ unknown_key = 1
 	want.PoCServices = []string{"whoami", "echo"}
 	want.TraefikHTTPSPort = 32444
 	want.NodeNames, want.NodeArchs, want.NodeRoles = []string{"a"}, []string{"arm64"}, []string{"server"}
+	want.NodeAddrs = []string{"10.0.0.1"}
 	want.EnabledStages = []string{"storage", "mesh"}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("LoadDecisions:\n got %+v\nwant %+v", d, want)

@@ -57,6 +57,17 @@ func (r SwitchRouter) Unswitch(ctx context.Context, _ Target) (string, error) {
 	return step.Detail, nil
 }
 
+// Switched reports whether the service's route file is in place (a
+// rollback after a switch killed before it was recorded).
+func (r SwitchRouter) Switched(ctx context.Context) (bool, error) {
+	sw, c, err := r.Open(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	return sw.Switched(ctx)
+}
+
 // Describe is what a switch (or unswitch) does, for the outcome.
 func (r SwitchRouter) Describe(toKubernetes bool) string {
 	if toKubernetes {
