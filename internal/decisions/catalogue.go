@@ -503,12 +503,7 @@ func build() []*Decision {
 			Default:       "",
 			DefaultReason: "homelab.md names no file-provider directory on Hestia; until one is set, cutover prints the route and asks you to confirm it was added (today's behaviour).",
 			Consequences:  "Set: cutover writes and removes the route file itself (over SSH when traefik_route_node is another machine, host keys checked against known_hosts). Empty: the change is printed and confirmed with --routing-done.",
-			Validate: func(v any) error {
-				if s := v.(string); s != "" && !strings.HasPrefix(s, "/") {
-					return fmt.Errorf("%q is not an absolute path", s)
-				}
-				return nil
-			},
+			Validate:      absolutePathOrEmpty,
 		},
 		{
 			Key: "traefik_route_node", Type: String, Screen: "ingress",
@@ -589,13 +584,8 @@ func build() []*Decision {
 			Default:       "",
 			DefaultReason: "Nothing here says Vault uses a private CA; set it when Vault's certificate is not publicly trusted.",
 			Consequences:  "The vault stage puts the file's content (a CA certificate, not a secret) in the ConfigMap external-secrets/vault-ca and points the ClusterSecretStore at it.",
-			Validate: func(v any) error {
-				if s := v.(string); s != "" && !strings.HasPrefix(s, "/") {
-					return fmt.Errorf("%q is not an absolute path", s)
-				}
-				return nil
-			},
-			AskWhen: isOneOf("vault_method", "external-secrets"),
+			Validate:      absolutePathOrEmpty,
+			AskWhen:       isOneOf("vault_method", "external-secrets"),
 		},
 		{
 			Key: "vault_kv_mount", Type: String, Screen: "vault",
