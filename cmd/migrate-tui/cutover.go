@@ -53,8 +53,11 @@ func newCutoverCmd(g *globalOptions) *cobra.Command {
 gated by its checks (--check shows the next one's, changing nothing):
 on-nomad-only -> scaffolded (its module exists) -> deployed (its Kubernetes
 objects exist beside Nomad) -> verified (the readiness gate: the Kubernetes
-copy, the Nomad job, separate Litestream buckets) -> traffic-switched (the
-external Traefik sends its host to Kubernetes) -> nomad-stopped (the job's
+copy, the Nomad job, separate Litestream buckets; parity, data,
+data-volumes, secrets) -> traffic-switched (the external Traefik sends its
+host to Kubernetes: with traefik_route_dir set, migrate-tui writes its
+file-provider route there and proves it; else the change is printed) ->
+nomad-stopped (after-switch checked first; the job's
 spec saved in .migrate-tui/state.json, the job stopped, not purged) -> done
 (every other Nomad job as healthy as at preflight).
 It goes as far as it can (--step: one transition); a rerun resumes where
@@ -108,7 +111,7 @@ confirmation both exit 3 (nothing changed).`,
 	f.BoolVar(&o.Check, "check", false, "run the next transition's checks and change nothing (exit 1 when one blocks)")
 	f.BoolVar(&o.Step, "step", false, "make one transition only (default: as far as the checks allow)")
 	f.BoolVar(&o.Rollback, "rollback", false, "go back to on-nomad-only from any state: the saved Nomad job registered again (if stopped), then the route removed")
-	f.BoolVar(&o.RoutingDone, "routing-done", false, "you have made the external Traefik change (required to finish without a terminal)")
+	f.BoolVar(&o.RoutingDone, "routing-done", false, "you have made the printed external Traefik change (required to finish without a terminal; unused when traefik_route_dir is set: the route file is written and proved)")
 	f.BoolVar(&o.AcceptUnobs, "accept-unobserved", false, "let checks that cannot be observed from here warn instead of block")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the cluster (default: $KUBECONFIG, else kubeconfig_path from terraform.tfvars)")
 	f.StringVar(&o.DialAddr, "dial", "", "host:port of the K3s Traefik (e.g. hestia:32443) for the HTTPS check; without it HTTPS cannot be observed")

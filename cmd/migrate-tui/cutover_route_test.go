@@ -53,7 +53,8 @@ const kubeBody = "whoami on Kubernetes"
 
 // newRouteWorld writes terraform.tfvars with the route settings pointing at
 // the external Traefik's directory on this machine, its websecure address,
-// and one node at the K3s ingress stand-in's address.
+// and the world's three nodes (KWOK places pods on any) at the K3s ingress
+// stand-in's address.
 func newRouteWorld(t *testing.T, w *testworld.World, nomadSide http.HandlerFunc) *routeWorld {
 	t.Helper()
 	rw := &routeWorld{w: w, ns: w.Namespace(t)}
@@ -96,7 +97,11 @@ func newRouteWorld(t *testing.T, w *testworld.World, nomadSide http.HandlerFunc)
 		}
 	}
 	tfvars := fmt.Sprintf(`poc_namespace = %q
-nodes = [{ name = "hestia", address = "127.0.0.1", arch = "amd64", role = "server" }]
+nodes = [
+  { name = "hestia", address = "127.0.0.1", arch = "amd64", role = "server" },
+  { name = "heracles", address = "127.0.0.1", arch = "arm64", role = "server" },
+  { name = "nyx", address = "127.0.0.1", arch = "arm64", role = "server" },
+]
 traefik_https_node_port = %s
 traefik_route_dir = %q
 traefik_route_node = ""
