@@ -47,3 +47,12 @@ output "node_ports" {
   description = "NodePorts the external Traefik forwards to: Traefik's entrypoints, or each service's own port for external-direct."
   value       = local.node_ports
 }
+
+output "external_traefik" {
+  description = "Where cutover writes each service's route to K3s (the external Traefik's file-provider directory and its node; empty dir: the route is printed) and the websecure entrypoint that proves it."
+  value = {
+    route_dir      = var.traefik_route_dir
+    node           = var.traefik_route_node
+    websecure_addr = var.traefik_websecure_addr
+  }
+}

@@ -279,6 +279,36 @@ variable "tls_secret_name" {
   }
 }
 
+variable "traefik_route_dir" {
+  description = "Directory the external Traefik's file provider watches (providers.file.directory, as its host sees it). cutover writes migrate-tui-<service>.yml there to send the service's host to K3s and removes it on rollback; empty: the route is printed and confirmed by hand."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.traefik_route_dir == "" || startswith(var.traefik_route_dir, "/")
+    error_message = "traefik_route_dir must be an absolute path or empty."
+  }
+}
+
+variable "traefik_route_node" {
+  description = "Node the external Traefik runs on; its route directory is reached over SSH (known_hosts checked) unless it is this machine (empty: this machine)."
+  type        = string
+  default     = "hestia"
+  validation {
+    condition     = var.traefik_route_node == "" || can(regex("^[A-Za-z0-9.-]+$", var.traefik_route_node))
+    error_message = "traefik_route_node must be a host name or empty."
+  }
+}
+
+variable "traefik_websecure_addr" {
+  description = "host:port of the external Traefik's websecure entrypoint: where cutover proves a route with a request for the service's host."
+  type        = string
+  default     = "192.168.1.5:443"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9.-]+:[0-9]+$", var.traefik_websecure_addr))
+    error_message = "traefik_websecure_addr must be host:port."
+  }
+}
+
 variable "consul_dns_servers" {
   description = "Consul DNS endpoints (host:port) CoreDNS forwards .consul to, so pods reach Nomad services during the hybrid period."
   type        = list(string)

@@ -32,10 +32,15 @@ type cutoverOptions struct {
 	ConfirmJob                 string
 	CAFile, NomadAddr          string
 	Wait                       time.Duration
+	SSHUser                    string
+	SSHKeys, KnownHosts        []string
+	Parity                     cutover.ParitySettings
+	Spot                       cutover.SpotCommands
 
 	repo  string
 	dec   checks.Decisions
 	flow  cutover.Machine
+	md    *machineDeps
 	stdin *bufio.Reader
 }
 
@@ -48,8 +53,11 @@ func newCutoverCmd(g *globalOptions) *cobra.Command {
 gated by its checks (--check shows the next one's, changing nothing):
 on-nomad-only -> scaffolded (its module exists) -> deployed (its Kubernetes
 objects exist beside Nomad) -> verified (the readiness gate: the Kubernetes
-copy, the Nomad job, separate Litestream buckets) -> traffic-switched (the
-external Traefik sends its host to Kubernetes) -> nomad-stopped (the job's
+copy, the Nomad job, separate Litestream buckets; parity, data,
+data-volumes, secrets) -> traffic-switched (the external Traefik sends its
+host to Kubernetes: with traefik_route_dir set, migrate-tui writes its
+file-provider route there and proves it; else the change is printed) ->
+nomad-stopped (after-switch checked first; the job's
 spec saved in .migrate-tui/state.json, the job stopped, not purged) -> done
 (every other Nomad job as healthy as at preflight).
 It goes as far as it can (--step: one transition); a rerun resumes where
@@ -103,13 +111,23 @@ confirmation both exit 3 (nothing changed).`,
 	f.BoolVar(&o.Check, "check", false, "run the next transition's checks and change nothing (exit 1 when one blocks)")
 	f.BoolVar(&o.Step, "step", false, "make one transition only (default: as far as the checks allow)")
 	f.BoolVar(&o.Rollback, "rollback", false, "go back to on-nomad-only from any state: the saved Nomad job registered again (if stopped), then the route removed")
-	f.BoolVar(&o.RoutingDone, "routing-done", false, "you have made the external Traefik change (required to finish without a terminal)")
+	f.BoolVar(&o.RoutingDone, "routing-done", false, "you have made the printed external Traefik change (required to finish without a terminal; unused when traefik_route_dir is set: the route file is written and proved)")
 	f.BoolVar(&o.AcceptUnobs, "accept-unobserved", false, "let checks that cannot be observed from here warn instead of block")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", "", connect.KubeconfigHelp)
 	f.StringVar(&o.DialAddr, "dial", "", "host:port of the K3s Traefik (e.g. hestia:32443) for the HTTPS check; without it HTTPS cannot be observed")
 	f.StringVar(&o.CAFile, "ca-file", "", "PEM CA bundle the ingress certificate must chain to (default: the system roots)")
 	f.StringVar(&o.NomadAddr, "nomad-addr", "", connect.NomadAddrHelp)
 	f.DurationVar(&o.Wait, "wait", 5*time.Minute, "how long to wait for Nomad to stop or run the job")
+	f.StringVar(&o.SSHUser, "ssh-user", "", "SSH user on traefik_route_node, where the route file goes (default $USER)")
+	f.StringArrayVar(&o.SSHKeys, "ssh-key", nil, "a private key file for traefik_route_node (repeatable; default the ssh-agent)")
+	f.StringArrayVar(&o.KnownHosts, "known-hosts", nil, "known_hosts file checked for traefik_route_node (repeatable; default ~/.ssh/known_hosts)")
+	f.StringVar(&o.Parity.Path, "parity-path", "", "path of the parity request asked of both copies (default: the Nomad job's HTTP check path, else /)")
+	f.StringArrayVar(&o.Parity.Headers, "parity-header", nil, "a response header that must be equal on both copies (repeatable; default Content-Type)")
+	f.BoolVar(&o.Parity.BodyDigest, "parity-body", false, "the parity request's bodies must be equal too (sha256)")
+	f.StringVar(&o.Spot.What, "spot-what", "", "what the data spot check compares, in words (e.g. \"rows in media_request\")")
+	f.StringVar(&o.Spot.Nomad, "spot-nomad", "", "data spot check: a shell command printing the value on the Nomad instance (e.g. nomad alloc exec ... sqlite3 ...)")
+	f.StringVar(&o.Spot.Kubernetes, "spot-kubernetes", "", "data spot check: a shell command printing the value on the Kubernetes copy (e.g. kubectl exec ... sqlite3 ...)")
+	f.StringVar(&o.Spot.Copy, "spot-replica", "", "data spot check: a shell command printing the value from the restored replica, whose path is $1 (e.g. sqlite3 \"$1\" 'SELECT count(*) FROM t')")
 	return cmd
 }
 
@@ -200,11 +218,13 @@ func (o *cutoverOptions) Complete(ctx context.Context) error {
 	}
 	o.dec = dec
 	md, err := newMachineDeps(ctx, o.repo, dec, machineFlags{NomadAddr: o.NomadAddr, DialAddr: o.DialAddr, CAFile: o.CAFile,
-		Kubeconfig: o.Kubeconfig, NoCluster: o.Rollback, AcceptUnobserved: o.AcceptUnobs, Wait: o.Wait})
+		Kubeconfig: o.Kubeconfig, NoCluster: o.Rollback, AcceptUnobserved: o.AcceptUnobs, Wait: o.Wait,
+		SSHUser: o.SSHUser, SSHKeys: o.SSHKeys, KnownHosts: o.KnownHosts, Parity: o.Parity, Spot: o.Spot})
 	if err != nil {
 		return err
 	}
 	o.stdin = bufio.NewReader(o.g.In)
+	o.md = md
 	o.flow = md.machine(cutover.Target{Service: o.Service, NomadJob: o.NomadJob, Namespace: o.NomadNS}, o.ConfirmJob,
 		cutover.Prompts{ConfirmStop: o.confirmStop, ConfirmRouting: o.confirmRouting, ConfirmRollback: o.confirmRollback})
 	return nil
@@ -351,17 +371,24 @@ func (o *cutoverOptions) runCheck(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rs := o.md.rightsize(ctx, o.Service)
 	if o.JSON {
 		enc := json.NewEncoder(o.g.Out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(map[string]any{"service": o.Service, "state": from, "next_state": to, "ready": g.Ready(), "checks": g.Checks}); err != nil {
+		if err := enc.Encode(map[string]any{"service": o.Service, "state": from, "next_state": to, "ready": g.Ready(), "checks": g.Checks, "rightsizing": rs}); err != nil {
 			return err
 		}
-	} else if to == "" {
-		fmt.Fprintf(o.g.Out, "%s is %s: no transition left (--rollback puts it back on Nomad)\n", o.Service, from)
 	} else {
-		fmt.Fprintf(o.g.Out, "%s is %s; checks before %s:\n", o.Service, from, to)
-		writeGate(o.g.Out, g)
+		if to == "" {
+			fmt.Fprintf(o.g.Out, "%s is %s: no transition left (--rollback puts it back on Nomad)\n", o.Service, from)
+		} else {
+			fmt.Fprintf(o.g.Out, "%s is %s; checks before %s:\n", o.Service, from, to)
+			writeGate(o.g.Out, g)
+		}
+		fmt.Fprintf(o.g.Out, "Right-sizing: %s %s\n", rs.Status, rs.Evidence)
+		for _, tk := range rs.Tasks {
+			fmt.Fprintf(o.g.Out, "  task %s: Nomad %d MHz %d MB, VPA target %s %s (saving %d MHz %d MB)\n", tk.Task, tk.Nomad.CPUMHz, tk.Nomad.MemoryMB, tk.TargetCPU, tk.TargetMemory, tk.Saving.CPUMHz, tk.Saving.MemoryMB)
+		}
 	}
 	if !g.Ready() {
 		return fmt.Errorf("%s cannot move %s -> %s: %d check(s) block (listed above); nothing was changed", o.Service, from, to, len(g.Blockers()))

@@ -29,7 +29,7 @@ func cutoverScreen(c *tui.Common, step steps.Step) tea.Model {
 		if err != nil {
 			return nil, err
 		}
-		d := cutoverui.MachineDriver{Repo: repo, Nomad: md.nomad, Serialize: c.Locked, New: func(e cutover.Entry) cutover.Machine {
+		d := cutoverui.MachineDriver{Repo: repo, Nomad: md.nomad, Serialize: c.Locked, RightsizeService: md.rightsize, New: func(e cutover.Entry) cutover.Machine {
 			// The job is the one Nomad lists for the entry: confirmed by name.
 			return md.machine(cutover.Target{Service: e.Service, NomadJob: e.NomadJob, Namespace: e.Namespace}, e.NomadJob, cutover.Prompts{})
 		}}

@@ -108,6 +108,9 @@ ingress_mode: traefik-behind-external
 traefik_https_node_port: 32443
 traefik_http_node_port: 32080
 tls_secret_name: wildcard-tls
+traefik_route_dir: ""
+traefik_route_node: hestia
+traefik_websecure_addr: 192.168.1.5:443
 vault_method: external-secrets
 vault_address: https://vault.service.consul:8200
 vault_ca_file: ""

@@ -34,6 +34,11 @@ type Decisions struct {
 	IngressMode      string
 	TLSSecretName    string
 	EnabledStages    []string
+	NodeAddrs        []string // the address of every entry in nodes
+	// The external Traefik's file-provider route (cutover's traffic
+	// switch): its watched directory ("" prints the route instead), its
+	// node ("" is this machine) and its websecure host:port.
+	TraefikRouteDir, TraefikRouteNode, TraefikWebsecure string
 }
 
 // DefaultDecisions are the catalogue's defaults (internal/decisions, kept
@@ -56,11 +61,15 @@ func fromAnswers(a decisions.Answers) Decisions {
 		IngressMode:      a.Str("ingress_mode"),
 		TLSSecretName:    a.Str("tls_secret_name"),
 		Topology:         a.Str("control_plane_topology"),
+		TraefikRouteDir:  a.Str("traefik_route_dir"),
+		TraefikRouteNode: a.Str("traefik_route_node"),
+		TraefikWebsecure: a.Str("traefik_websecure_addr"),
 	}
 	for _, n := range a.Nodes() {
 		d.NodeNames = append(d.NodeNames, n.Name)
 		d.NodeArchs = append(d.NodeArchs, n.Arch)
 		d.NodeRoles = append(d.NodeRoles, n.Role)
+		d.NodeAddrs = append(d.NodeAddrs, n.Address)
 	}
 	return d
 }

@@ -41,6 +41,7 @@ services = {
 	want.PoCServices = []string{"whoami", "echo"}
 	want.TraefikHTTPSPort = 32444
 	want.NodeNames, want.NodeArchs, want.NodeRoles = []string{"a"}, []string{"arm64"}, []string{"server"}
+	want.NodeAddrs = []string{"10.0.0.1"}
 	want.EnabledStages = []string{"storage", "mesh"}
 	want.Scaffolded = []string{"echo", "vaultwarden"}
 	if !reflect.DeepEqual(d, want) {

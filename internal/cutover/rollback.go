@@ -127,9 +127,21 @@ func (m Machine) unswitch(ctx context.Context, out Outcome) (Outcome, error) {
 		return out, err
 	}
 	t := Target{Service: c.Service, NomadJob: c.NomadJob, Namespace: c.Namespace}
-	if c.RoutingConfirmedAt != nil {
+	r := m.router()
+	switched := c.RoutingConfirmedAt != nil
+	if s, ok := r.(interface {
+		Switched(context.Context) (bool, error)
+	}); ok && !switched {
+		// A switch killed after writing its route and before recording
+		// it leaves the route behind: a router that can look, looks.
+		on, err := s.Switched(ctx)
+		if err != nil {
+			out.Steps = append(out.Steps, Step{Name: "unswitch", Status: Warn, Detail: "no switch was recorded, and whether an interrupted one left a route could not be checked: " + err.Error()})
+		}
+		switched = on
+	}
+	if switched {
 		faultpoint.Hit(faultpoint.RollbackBeforeUnswitch)
-		r := m.router()
 		if d, ok := r.(interface{ Describe(bool) string }); ok {
 			out.Routing = d.Describe(false)
 		}

@@ -496,6 +496,37 @@ func build() []*Decision {
 			DefaultReason: "A plain, descriptive name; only the ingress stage refers to it.",
 			Validate:      matches(dnsLabel, "a DNS label"),
 		},
+		{
+			Key: "traefik_route_dir", Type: String, Screen: "ingress",
+			Title: "External Traefik route directory", Question: "Which directory does the external Traefik's file provider watch (providers.file.directory, as its host sees it)? (empty: print the route for you to add)",
+			Why:           "At cutover migrate-tui writes one route file per service there (migrate-tui-<service>.yml) to send its host to K3s, proves it with a request, and removes it on rollback.",
+			Default:       "",
+			DefaultReason: "homelab.md names no file-provider directory on Hestia; until one is set, cutover prints the route and asks you to confirm it was added (today's behaviour).",
+			Consequences:  "Set: cutover writes and removes the route file itself (over SSH when traefik_route_node is another machine, host keys checked against known_hosts). Empty: the change is printed and confirmed with --routing-done.",
+			Validate:      absolutePathOrEmpty,
+		},
+		{
+			Key: "traefik_route_node", Type: String, Screen: "ingress",
+			Title: "External Traefik node", Question: "On which node does the external Traefik run (reached over SSH unless it is this machine; empty: this machine)?",
+			Why:           "The route directory is on that node; migrate-tui reaches it as the cluster stage reaches the nodes (ssh user, keys, known_hosts).",
+			Default:       "hestia",
+			DefaultReason: "The external Traefik runs in Docker on Hestia (homelab.md).",
+			Consequences:  "Its address is the nodes entry of that name when there is one, else the name itself.",
+			Validate: func(v any) error {
+				if s := v.(string); s != "" && !hostName.MatchString(s) {
+					return fmt.Errorf("%q is not a host name (empty: this machine)", s)
+				}
+				return nil
+			},
+		},
+		{
+			Key: "traefik_websecure_addr", Type: String, Screen: "ingress",
+			Title: "External Traefik HTTPS entrypoint", Question: "At which host:port does the external Traefik's websecure entrypoint answer?",
+			Why:           "After writing a route, migrate-tui proves it by a request for the service's host at this address (and the after-switch check asks again within 5 s).",
+			Default:       "192.168.1.5:443",
+			DefaultReason: "Hestia's LAN address (homelab.md) and the HTTPS port the external Traefik keeps.",
+			Validate:      matches(hostPort, "host:port"),
+		},
 		// ------------------------------------------------------------- vault ---
 		{
 			Key: "vault_method", Type: String, Screen: "vault",
@@ -553,13 +584,8 @@ func build() []*Decision {
 			Default:       "",
 			DefaultReason: "Nothing here says Vault uses a private CA; set it when Vault's certificate is not publicly trusted.",
 			Consequences:  "The vault stage puts the file's content (a CA certificate, not a secret) in the ConfigMap external-secrets/vault-ca and points the ClusterSecretStore at it.",
-			Validate: func(v any) error {
-				if s := v.(string); s != "" && !strings.HasPrefix(s, "/") {
-					return fmt.Errorf("%q is not an absolute path", s)
-				}
-				return nil
-			},
-			AskWhen: isOneOf("vault_method", "external-secrets"),
+			Validate:      absolutePathOrEmpty,
+			AskWhen:       isOneOf("vault_method", "external-secrets"),
 		},
 		{
 			Key: "vault_kv_mount", Type: String, Screen: "vault",

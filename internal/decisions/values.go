@@ -398,6 +398,14 @@ func matches(re *regexp.Regexp, example string) func(any) error {
 // control characters (a newline would end the YAML value and let the rest
 // inject objects) and user:password@ (credentials would be stored in
 // plain text) are refused.
+// absolutePathOrEmpty: a file or directory optional setting.
+func absolutePathOrEmpty(v any) error {
+	if s := v.(string); s != "" && !strings.HasPrefix(s, "/") {
+		return fmt.Errorf("%q is not an absolute path", s)
+	}
+	return nil
+}
+
 func validHTTPURL(v any) error {
 	s := v.(string)
 	shown := strconv.Quote(s)

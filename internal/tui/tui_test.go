@@ -306,7 +306,8 @@ func TestRefusalAskedAgain(t *testing.T) {
 	waitFor(t, tm, "Decision: Ingress")
 	press(tm, tea.KeyDown)
 	waitFor(t, tm, "ServiceLB")
-	press(tm, tea.KeyEnter, tea.KeyEnter) // bundled-traefik, tls_secret_name
+	// bundled-traefik, then every question it leaves on the screen.
+	press(tm, enters(len(decide.Asked("ingress", decisions.Effective(decisions.Answers{"ingress_mode": "bundled-traefik"}))))...)
 	waitFor(t, tm, "Choose instead")
 	goldenView(t, "refusal", finalView(t, tm))
 	st, _ := state.Load(o.RepoDir)

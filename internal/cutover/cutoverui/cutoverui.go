@@ -15,6 +15,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"migrate-tui/internal/cutover"
+	"migrate-tui/internal/rightsize"
 	"migrate-tui/internal/status"
 )
 
@@ -47,6 +48,7 @@ type (
 		from, to cutover.State
 		gate     cutover.Gate
 		err      error
+		rs       *rightsize.Service
 	}
 	outcomeMsg struct {
 		service string
@@ -86,6 +88,7 @@ type Model struct {
 	svc      string
 	from, to cutover.State
 	gate     *cutover.Gate
+	rs       *rightsize.Service // the open service's right-sizing
 	checkErr error
 	last     *cutover.Outcome
 	lastErr  error
@@ -158,7 +161,12 @@ func (m *Model) check() tea.Cmd {
 	ctx, d, o := m.ctx, m.d, m.opts
 	return func() tea.Msg {
 		from, to, g, err := d.Check(ctx, e, o)
-		return checkMsg{service: e.Service, from: from, to: to, gate: g, err: err}
+		msg := checkMsg{service: e.Service, from: from, to: to, gate: g, err: err}
+		if r, ok := d.(Rightsizer); ok {
+			rs := r.Rightsize(ctx, e)
+			msg.rs = &rs
+		}
+		return msg
 	}
 }
 
@@ -199,7 +207,7 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		m.busy = ""
 		m.from, m.to, m.checkErr = msg.from, msg.to, msg.err
 		g := msg.gate
-		m.gate = &g
+		m.gate, m.rs = &g, msg.rs
 	case outcomeMsg:
 		if msg.service != m.svc {
 			return m, nil
@@ -352,6 +360,13 @@ func (m Model) viewService(b *strings.Builder) {
 			if c.Next != "" && !c.Status.OK() {
 				fmt.Fprintf(b, "      next: %s\n", c.Next)
 			}
+		}
+	}
+	if m.rs != nil && m.checkErr == nil && m.gate != nil {
+		fmt.Fprintf(b, "Right-sizing: %s %s\n", m.st.Mark(m.rs.Status), m.rs.Evidence)
+		for _, tk := range m.rs.Tasks {
+			fmt.Fprintf(b, "  task %s: Nomad %d MHz %d MB, VPA target %s %s (saving %d MHz %d MB)\n",
+				tk.Task, tk.Nomad.CPUMHz, tk.Nomad.MemoryMB, tk.TargetCPU, tk.TargetMemory, tk.Saving.CPUMHz, tk.Saving.MemoryMB)
 		}
 	}
 }

@@ -21,7 +21,9 @@ import (
 	"migrate-tui/internal/cutover/cutoverui"
 	"migrate-tui/internal/nomadsim"
 	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/rightsize"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
 	"migrate-tui/internal/testtools/nomadjob"
 	"migrate-tui/internal/testworld"
 )
@@ -67,7 +69,22 @@ func driver(dir, ns string, c *nomadwatch.Client) cutoverui.MachineDriver {
 	d := checks.DefaultDecisions()
 	d.PoCNamespace = ns
 	deps := &checks.Deps{Kube: world.Client, Dynamic: world.Dynamic, Decisions: d}
-	return cutoverui.MachineDriver{Repo: dir, Nomad: c, New: func(e cutover.Entry) cutover.Machine {
+	// Right-sizing as the wizard wires it: rightsize.ForService on the same
+	// cluster and Nomad; what cannot be read is shown with the reason.
+	rs := func(ctx context.Context, svc string) rightsize.Service {
+		st, err := state.Load(dir)
+		if err != nil {
+			return rightsize.Service{Service: svc, Where: "nomad", Status: status.Skip, Evidence: err.Error()}
+		}
+		rd := *deps
+		rd.Nomad = checks.NomadWatch{N: c}
+		r, err := rightsize.ForService(ctx, &rd, st, svc)
+		if err != nil {
+			r.Status, r.Evidence = status.Skip, "right-sizing not read: "+err.Error()
+		}
+		return r
+	}
+	return cutoverui.MachineDriver{Repo: dir, Nomad: c, RightsizeService: rs, New: func(e cutover.Entry) cutover.Machine {
 		return cutover.Machine{Flow: cutover.Flow{Repo: dir,
 			Gate: cutover.GateInput{Target: cutover.Target{Service: e.Service, NomadJob: e.NomadJob, Namespace: e.Namespace},
 				Nomad: cutover.FromClient(c), Deps: deps, RunOptions: checks.RunOptions{Timeout: 30 * time.Second}},
@@ -182,7 +199,9 @@ func TestScreenMovesWhoamiThroughEveryStateAndBack(t *testing.T) {
 	before := nomadjob.Registered(t, s, "whoami")
 	d := driver(dir, ns, c)
 
-	tm := open(t, d, "on-nomad-only", "Checks before scaffolded: ready")
+	// The checklist shows the service's right-sizing under its checks: this
+	// world serves no VPA type, and the screen says so.
+	tm := open(t, d, "on-nomad-only", "Checks before scaffolded: ready", "Right-sizing:", "listing VerticalPodAutoscalers")
 	// No Kubernetes objects yet: deployed is refused with the reason.
 	advance(t, tm, "scaffolded", nil, "Checks before deployed: blocked by 1 check(s)", "kubernetes-objects", "no Deployment, StatefulSet")
 	tm.Type("a")

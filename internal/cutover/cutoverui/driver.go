@@ -6,7 +6,9 @@ import (
 
 	"migrate-tui/internal/cutover"
 	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/rightsize"
 	"migrate-tui/internal/state"
+	"migrate-tui/internal/status"
 )
 
 // Options are the operator's choices on the screen, the twins of
@@ -33,6 +35,12 @@ type Driver interface {
 	Confirmation(e cutover.Entry, to cutover.State) string
 }
 
+// Rightsizer is a Driver that also right-sizes a service (its VPA target
+// beside its Nomad job's resources), shown under the checklist.
+type Rightsizer interface {
+	Rightsize(ctx context.Context, e cutover.Entry) rightsize.Service
+}
+
 // MachineDriver drives cutover.Machine, the path `migrate-tui cutover`
 // takes. Confirmations happen on the screen before a call, so the
 // machine's prompts answer yes.
@@ -45,6 +53,17 @@ type MachineDriver struct {
 	// Serialize runs a call that writes the state file apart from the
 	// host's own writes (the wizard's Common.Locked); nil runs it as is.
 	Serialize func(func())
+	// RightsizeService right-sizes one service (the host's
+	// rightsize.ForService, as cutover --check); nil shows none.
+	RightsizeService func(ctx context.Context, service string) rightsize.Service
+}
+
+// Rightsize implements Rightsizer.
+func (d MachineDriver) Rightsize(ctx context.Context, e cutover.Entry) rightsize.Service {
+	if d.RightsizeService == nil {
+		return rightsize.Service{Service: e.Service, Where: "nomad", Status: status.Skip, Evidence: "right-sizing is not wired on this screen"}
+	}
+	return d.RightsizeService(ctx, e.Service)
 }
 
 func (d MachineDriver) serialized(fn func()) {

@@ -64,7 +64,11 @@ func TestChangedDecisionSendsBackOnlyItsStages(t *testing.T) {
 }
 
 // Keys that change no stage's work: changing them sends nothing back.
-var usedByNoStage = []string{"nomad_dynamic_port_range"} // only main.tf's precondition reads it
+var usedByNoStage = []string{
+	"nomad_dynamic_port_range", // only main.tf's precondition reads it
+	// Only cutover's traffic switch reads them (the external Traefik).
+	"traefik_route_dir", "traefik_route_node", "traefik_websecure_addr",
+}
 
 func defaultsAnswers() decisions.Answers {
 	a := decisions.Answers{}
