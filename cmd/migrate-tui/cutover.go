@@ -187,7 +187,7 @@ func (o *cutoverOptions) runList(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	es, err := cutover.ListNomad(ctx, nc, st)
+	es, err := cutover.ListNomad(ctx, nc, st, o.repo)
 	if err != nil {
 		return err
 	}

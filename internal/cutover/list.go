@@ -29,8 +29,9 @@ type Entry struct {
 // ListNomad lists every Nomad job (periodic and parameterized children
 // left out: they are runs of their parent) with its cutover state, then
 // any recorded cutover whose job Nomad no longer lists. A job's service is
-// the recorded one, else the job's ID.
-func ListNomad(ctx context.Context, n nomadwatch.Nomad, st *state.State) ([]Entry, error) {
+// the recorded one, else the job's ID. With repo, a service on Nomad whose
+// module exists is told to move, not to scaffold.
+func ListNomad(ctx context.Context, n nomadwatch.Nomad, st *state.State, repo string) ([]Entry, error) {
 	jobs, err := n.Jobs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing the Nomad jobs at %s: %w; check NOMAD_ADDR (or --nomad-addr) and NOMAD_TOKEN", n.Address(), err)
@@ -60,6 +61,13 @@ func ListNomad(ctx context.Context, n nomadwatch.Nomad, st *state.State) ([]Entr
 			e.NomadStatus += " (stopped)"
 		}
 		e.Next = NextAction(e.State, svc, j.ID)
+		if e.State == OnNomadOnly && repo != "" {
+			// A service whose module exists (the PoC's hand-written ones, or
+			// one scaffolded already) needs no scaffold: say so.
+			if mc := moduleCheck(repo, svc); mc.Status == Pass {
+				e.Next = fmt.Sprintf("move it: cutover %s (its module: %s)", svc, mc.Found)
+			}
+		}
 		out = append(out, e)
 	}
 	if st != nil {

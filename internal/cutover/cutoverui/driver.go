@@ -91,7 +91,7 @@ func (d MachineDriver) List(ctx context.Context) ([]cutover.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cutover.ListNomad(ctx, d.Nomad, st)
+	return cutover.ListNomad(ctx, d.Nomad, st, d.Repo)
 }
 
 // Check implements Driver.
