@@ -81,7 +81,7 @@ func StateOf(c state.Cutover, ok bool) State {
 func NextAction(s State, service, job string) string {
 	switch s {
 	case OnNomadOnly:
-		return fmt.Sprintf("needs its Kubernetes module: migrate-tui scaffold %s (PoC services have theirs), then cutover %s", job, service)
+		return fmt.Sprintf("cutover %s, after migrate-tui scaffold %s if it has no Kubernetes module yet", service, job)
 	case Scaffolded:
 		return "deploy it beside Nomad: migrate-tui apply --stage services, then cutover " + service
 	case Deployed:
