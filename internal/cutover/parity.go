@@ -43,6 +43,10 @@ type ParityInput struct {
 	BodyDigest bool
 	// Timeout of each request; default 10 s.
 	Timeout time.Duration
+	// KubernetesSimulated: the copy's pods run on simulated (KWOK) nodes
+	// and run no process, so a gateway error from its ingress (502, 503,
+	// 504) shows only that: not observable, not a difference.
+	KubernetesSimulated bool
 }
 
 // reply is what one copy answered.
@@ -153,6 +157,12 @@ func Parity(ctx context.Context, in ParityInput) GateCheck {
 	if err != nil {
 		c.Status, c.Found = Block, fmt.Sprintf("the Kubernetes copy (%s) did not answer: %v", in.Kubernetes, err)
 		c.Next = "Check the Kubernetes copy runs and its ingress routes its host (kubectl get pods,ingress -n <namespace>); the TLS error above names a certificate problem."
+		return c
+	}
+	if in.KubernetesSimulated && (kr.status == http.StatusBadGateway || kr.status == http.StatusServiceUnavailable || kr.status == http.StatusGatewayTimeout) {
+		c.Status = Unobservable
+		c.Found = fmt.Sprintf("the Kubernetes copy (%s) answered HTTP %d: its pods run on simulated (KWOK) nodes and run no process, so its answer cannot be compared here; Nomad answered %s", in.Kubernetes, kr.status, nr.describe(headers, in.BodyDigest))
+		c.Next = "On the real cluster the copy answers; run the check there, or accept it unobserved (--accept-unobserved)."
 		return c
 	}
 	var diffs []string

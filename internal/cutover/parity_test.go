@@ -69,16 +69,21 @@ func TestParity(t *testing.T) {
 	}
 
 	for _, tc := range []struct {
-		name    string
-		body    bool
-		headers []string
-		mutate  func()
-		want    status.Status
-		found   []string
+		name      string
+		body      bool
+		headers   []string
+		simulated bool
+		mutate    func()
+		want      status.Status
+		found     []string
 	}{
 		{name: "equal", want: status.Pass, found: []string{"HTTP 200", `Content-Type "text/plain; charset=utf-8"`}},
 		{name: "equal with body digest", body: true, want: status.Pass},
 		{name: "status differs", mutate: func() { kubeApp.status = 503 }, want: status.Fail, found: []string{"status 200 on Nomad, 503 on Kubernetes"}},
+		{name: "gateway error from a simulated copy", simulated: true, mutate: func() { kubeApp.status = 502 }, want: status.Unobservable,
+			found: []string{"answered HTTP 502", "simulated (KWOK) nodes"}},
+		{name: "other difference from a simulated copy", simulated: true, mutate: func() { kubeApp.status = 404 }, want: status.Fail,
+			found: []string{"status 200 on Nomad, 404 on Kubernetes"}},
 		{name: "content type differs", mutate: func() { kubeApp.ctype = "application/json" }, want: status.Fail,
 			found: []string{`Content-Type "text/plain; charset=utf-8" on Nomad, "application/json" on Kubernetes`}},
 		{name: "body differs, not compared", mutate: func() { kubeApp.body = "Hostname: other\n" }, want: status.Pass},
@@ -93,7 +98,7 @@ func TestParity(t *testing.T) {
 				tc.mutate()
 			}
 			in := in
-			in.BodyDigest, in.Headers = tc.body, tc.headers
+			in.BodyDigest, in.Headers, in.KubernetesSimulated = tc.body, tc.headers, tc.simulated
 			got := cutover.Parity(ctx, in)
 			if got.Status != tc.want {
 				t.Fatalf("status %s, want %s: %+v", got.Status, tc.want, got)

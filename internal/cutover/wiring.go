@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/nomad/api"
 
+	"migrate-tui/internal/checks"
 	"migrate-tui/internal/decisions"
 	"migrate-tui/internal/objstore"
 )
@@ -142,6 +143,16 @@ func (in ChecksInput) job(ctx context.Context, t Target) (*api.Job, error) {
 	return in.Gate.Nomad.ReadJob(ctx, t.ns(), t.job())
 }
 
+// simulated says whether every node of the cluster is KWOK's (the sandbox):
+// pods there run no process. A list error counts as a real cluster.
+func (in ChecksInput) simulated(ctx context.Context) bool {
+	if in.Gate.Deps == nil || in.Gate.Deps.Kube == nil {
+		return false
+	}
+	nodes, err := in.Gate.Deps.Snapshot().Nodes(ctx)
+	return err == nil && checks.IsSimulated(nodes)
+}
+
 func (in ChecksInput) namespace() string {
 	if in.Gate.Deps != nil {
 		return in.Gate.Deps.Decisions.Namespace()
@@ -171,8 +182,9 @@ func (in ChecksInput) parity(ctx context.Context, t Target) GateCheck {
 		return in.unobserved(c, "the Nomad instance's address is unknown: "+err.Error(), "Register the service with the nomad provider, or compare the answers by hand and accept it unobserved.")
 	}
 	p := Parity(ctx, ParityInput{Service: t.Service, Path: path, Headers: in.Parity.Headers, BodyDigest: in.Parity.BodyDigest,
-		Nomad:      Endpoint{URL: base},
-		Kubernetes: KubernetesEndpoint(in.Answers, t.Service, in.Ingress, in.Roots)})
+		Nomad:               Endpoint{URL: base},
+		Kubernetes:          KubernetesEndpoint(in.Answers, t.Service, in.Ingress, in.Roots),
+		KubernetesSimulated: in.simulated(ctx)})
 	if p.Status == Unobservable {
 		return in.unobserved(p, p.Found, p.Next)
 	}
