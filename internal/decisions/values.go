@@ -7,6 +7,7 @@ package decisions
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/zclconf/go-cty/cty"
 )
@@ -392,22 +394,25 @@ func matches(re *regexp.Regexp, example string) func(any) error {
 	}
 }
 
+// absolutePathOrEmpty: a file or directory optional setting.
+func absolutePathOrEmpty(v any) error {
+	if s := v.(string); s != "" {
+		return absPath(s)
+	}
+	return nil
+}
+
 // validHTTPURL accepts an http(s) address to a server: scheme, host and
 // optional port and path, nothing else. The value goes into YAML manifests
 // and into terraform.tfvars and the Terraform state, so whitespace and
 // control characters (a newline would end the YAML value and let the rest
 // inject objects) and user:password@ (credentials would be stored in
 // plain text) are refused.
-// absolutePathOrEmpty: a file or directory optional setting.
-func absolutePathOrEmpty(v any) error {
-	if s := v.(string); s != "" && !strings.HasPrefix(s, "/") {
-		return fmt.Errorf("%q is not an absolute path", s)
-	}
-	return nil
-}
-
 func validHTTPURL(v any) error {
 	s := v.(string)
+	if !utf8.ValidString(s) {
+		return errors.New("the address is not valid UTF-8")
+	}
 	shown := strconv.Quote(s)
 	if strings.Contains(s, "@") {
 		shown = "the address" // may hold a password: never echo it
@@ -442,8 +447,20 @@ func validCIDR(v any) error {
 	return nil
 }
 
+// absPath accepts an absolute path of printable UTF-8: the value is written
+// to terraform.tfvars (HCL strings are UTF-8, so other bytes would not read
+// back as written) and into manifests.
 func absPath(v any) error {
-	if s := v.(string); !strings.HasPrefix(s, "/") {
+	s := v.(string)
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%q is not valid UTF-8", s)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%q contains a control character", s)
+		}
+	}
+	if !strings.HasPrefix(s, "/") {
 		return fmt.Errorf("%q is not an absolute path", s)
 	}
 	return nil
