@@ -166,6 +166,18 @@ func TestGateBlocksWithTheReason(t *testing.T) {
 		}
 	})
 
+	t.Run("the gate judges only its own service", func(t *testing.T) {
+		ns := world.Namespace(t)
+		whoami(t, ns, true)
+		in := gateInput(ns, n, "whoami", true)
+		// Another scaffolded service enabled in tfvars, not deployed here.
+		in.Deps.Decisions.Scaffolded = []string{"plex"}
+		sc1 := byID(cutover.Readiness(ctxT(t, time.Minute), in), "SC-001")
+		if sc1.Status != cutover.Pass || strings.Contains(sc1.Found, "plex") {
+			t.Fatalf("whoami's SC-001 = %+v, want a pass that says nothing of plex", sc1)
+		}
+	})
+
 	t.Run("missing and stopped Nomad job", func(t *testing.T) {
 		s, c := sim(t)
 		n := cutover.FromClient(c)

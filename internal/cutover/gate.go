@@ -151,7 +151,8 @@ func k8sChecks(ctx context.Context, in GateInput) []GateCheck {
 			Status: Block, Found: "no cluster configured", Next: "Pass --kubeconfig (or set KUBECONFIG) for the K3s cluster."}}
 	}
 	d := *in.Deps
-	d.Decisions.PoCServices = []string{svc}
+	// The gate judges this service alone, not the other scaffolded ones.
+	d.Decisions.PoCServices, d.Decisions.Scaffolded = []string{svc}, nil
 	// Before cutover the Kubernetes copy answers at its PoC host
 	// (poc_host_pattern, default <service>-k8s.<domain>); the production
 	// host still routes to Nomad.

@@ -24,17 +24,17 @@ import (
 // module.scaffolded_<service> in services.generated.tf.
 func moduleCheck(repo, svc string) GateCheck {
 	c := GateCheck{ID: "module", Checked: fmt.Sprintf("a Kubernetes module of %s exists (modules-k8s/%s or module.%s%s in %s)", svc, svc, scaffold.ModulePrefix, svc, scaffold.GeneratedRoot)}
+	names, err := scaffold.GeneratedServices(filepath.Join(repo, scaffold.GeneratedRoot))
 	dir := filepath.Join(repo, "modules-k8s", svc)
-	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+	if fi, serr := os.Stat(dir); serr == nil && fi.IsDir() && !slices.Contains(names, svc) {
 		c.Status, c.Found = Pass, "modules-k8s/"+svc+" (hand-written)"
 		return c
 	}
-	names, err := scaffold.GeneratedServices(filepath.Join(repo, scaffold.GeneratedRoot))
 	switch {
 	case err != nil:
 		c.Status, c.Found, c.Next = Block, err.Error(), "Fix or move aside "+scaffold.GeneratedRoot+", then migrate-tui scaffold the services again."
 	case slices.Contains(names, svc):
-		c.Status, c.Found = Pass, "module."+scaffold.ModulePrefix+svc+" in "+scaffold.GeneratedRoot
+		c.Status, c.Found = Pass, "module."+scaffold.ModulePrefix+svc+" in "+scaffold.GeneratedRoot+" (scaffolded)"
 	default:
 		c.Status = Block
 		c.Found = fmt.Sprintf("no modules-k8s/%s, and %s has %s", svc, scaffold.GeneratedRoot, listOr(prefixed(names), "no scaffolded module"))
