@@ -3,10 +3,12 @@ package cutover
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"time"
 
 	"migrate-tui/internal/nomadwatch"
+	"migrate-tui/internal/scaffold"
 	"migrate-tui/internal/state"
 )
 
@@ -42,6 +44,11 @@ func ListNomad(ctx context.Context, n nomadwatch.Nomad, st *state.State, repo st
 			byJob[nsOr(c.Namespace)+"/"+c.NomadJob] = c
 		}
 	}
+	var generated []string
+	var genErr error
+	if repo != "" {
+		generated, genErr = scaffold.GeneratedServices(filepath.Join(repo, scaffold.GeneratedRoot))
+	}
 	var out []Entry
 	seen := map[string]bool{}
 	for _, j := range jobs {
@@ -64,7 +71,7 @@ func ListNomad(ctx context.Context, n nomadwatch.Nomad, st *state.State, repo st
 		if e.State == OnNomadOnly && repo != "" {
 			// A service whose module exists (the PoC's hand-written ones, or
 			// one scaffolded already) needs no scaffold: say so.
-			if mc := moduleCheck(repo, svc); mc.Status == Pass {
+			if mc := moduleCheckWith(repo, svc, generated, genErr); mc.Status == Pass {
 				e.Next = fmt.Sprintf("move it: cutover %s (its module: %s)", svc, mc.Found)
 			}
 		}

@@ -23,8 +23,14 @@ import (
 // hand-written one (modules-k8s/<service>, the PoC's) or scaffold's block
 // module.scaffolded_<service> in services.generated.tf.
 func moduleCheck(repo, svc string) GateCheck {
-	c := GateCheck{ID: "module", Checked: fmt.Sprintf("a Kubernetes module of %s exists (modules-k8s/%s or module.%s%s in %s)", svc, svc, scaffold.ModulePrefix, svc, scaffold.GeneratedRoot)}
 	names, err := scaffold.GeneratedServices(filepath.Join(repo, scaffold.GeneratedRoot))
+	return moduleCheckWith(repo, svc, names, err)
+}
+
+// moduleCheckWith is moduleCheck with services.generated.tf already read
+// (names, err), so a list of every Nomad job reads it once, not per job.
+func moduleCheckWith(repo, svc string, names []string, err error) GateCheck {
+	c := GateCheck{ID: "module", Checked: fmt.Sprintf("a Kubernetes module of %s exists (modules-k8s/%s or module.%s%s in %s)", svc, svc, scaffold.ModulePrefix, svc, scaffold.GeneratedRoot)}
 	dir := filepath.Join(repo, "modules-k8s", svc)
 	if fi, serr := os.Stat(dir); serr == nil && fi.IsDir() && !slices.Contains(names, svc) {
 		c.Status, c.Found = Pass, "modules-k8s/"+svc+" (hand-written)"

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 
 	"github.com/hashicorp/nomad/api"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"migrate-tui/internal/checks"
 	"migrate-tui/internal/decisions"
@@ -149,8 +150,11 @@ func (in ChecksInput) simulated(ctx context.Context) bool {
 	if in.Gate.Deps == nil || in.Gate.Deps.Kube == nil {
 		return false
 	}
-	nodes, err := in.Gate.Deps.Snapshot().Nodes(ctx)
-	return err == nil && checks.IsSimulated(nodes)
+	// One list now, not Deps.Snapshot(): that cache lives on the Deps the
+	// wizard keeps for every machine, so it would answer from the first
+	// transition's nodes for the whole session.
+	nodes, err := in.Gate.Deps.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	return err == nil && checks.IsSimulated(nodes.Items)
 }
 
 func (in ChecksInput) namespace() string {
